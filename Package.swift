@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "discreet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "discreet", targets: ["discreet"]),
+        .library(name: "DiscreetCore", targets: ["DiscreetCore"]),
+        .library(name: "DiscreetIO", targets: ["DiscreetIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libgmp-dev, libsqlite3-dev).
+        .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+
+        // The model and the protection algorithms: pure, no I/O.
+        .target(name: "DiscreetCore", dependencies: ["CGMP"]),
+
+        // Readers, the release spec, writers, the pipeline that joins them.
+        .target(
+            name: "DiscreetIO",
+            dependencies: [
+                "DiscreetCore",
+                "CSQLite",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // The command-line front end.
+        .executableTarget(
+            name: "discreet",
+            dependencies: [
+                "DiscreetIO",
+                "DiscreetCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "DiscreetCoreTests", dependencies: ["DiscreetCore"]),
+        .testTarget(name: "DiscreetIOTests", dependencies: ["DiscreetIO", "DiscreetCore", "CSQLite"]),
+        .testTarget(name: "DiscreetCLITests", dependencies: ["discreet", "DiscreetIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

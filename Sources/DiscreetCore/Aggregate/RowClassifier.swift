@@ -1,0 +1,190 @@
+/// Maps a row's slot value to a leaf of a dimension.
+public struct DimensionMapper: Sendable {
+    public enum Kind: Sendable {
+        /// Category codes: `leafOf[code]` is the leaf, `-1` for a code the dimension lacks,
+        /// `-2` for the code of a group or the total.
+        case category(leafOf: [Int32])
+        /// Numeric bands with inclusive bounds, one leaf per band, in leaf order.
+        case bands(lower: [Int64], upper: [Int64])
+    }
+
+    public var kind: Kind
+    /// The slot (and declared column) holding the value.
+    public var slot: Int
+    public var column: Int
+    public var dimension: String
+
+    public init(kind: Kind, slot: Int, column: Int, dimension: String) {
+        self.kind = kind
+        self.slot = slot
+        self.column = column
+        self.dimension = dimension
+    }
+
+    /// The leaf of a value, or the reason there is none.
+    @inlinable
+    public func leaf(_ value: Int64) -> Result<Int, RowIssue> {
+        if value == RowSlot.missing {
+            return .failure(RowIssue(.missingDimensionValue, column: column, subject: dimension))
+        }
+        switch kind {
+        case .category(let leafOf):
+            let leaf = value < Int64(leafOf.count) ? Int(leafOf[Int(value)]) : -1
+            if leaf >= 0 { return .success(leaf) }
+            return .failure(RowIssue(leaf == -2 ? .groupCategory : .unknownCategory, column: column, subject: dimension))
+        case .bands(let lower, let upper):
+            for i in lower.indices where value >= lower[i] && value <= upper[i] { return .success(i) }
+            return .failure(RowIssue(.outsideBands, column: column, subject: dimension))
+        }
+    }
+}
+
+/// How one table takes its contributions from a row.
+public struct TableClassification: Sendable {
+    public var name: String
+    /// The cohort filter (index into the classifier's filters) a row must pass.
+    public var filter: Int
+    public var dimensions: [DimensionMapper]
+    public var shape: TableShape
+    /// For magnitude tables: the slot and column of the summed value.
+    public var sumSlot: Int?
+    public var sumColumn: Int?
+
+    public init(name: String, filter: Int, dimensions: [DimensionMapper], shape: TableShape, sumSlot: Int? = nil, sumColumn: Int? = nil) {
+        self.name = name
+        self.filter = filter
+        self.dimensions = dimensions
+        self.shape = shape
+        self.sumSlot = sumSlot
+        self.sumColumn = sumColumn
+    }
+}
+
+/// One row's contributions: for each table whose cohort the row is in, its inner cell
+/// and (magnitude tables only) its value.
+public struct RowContributions: Sendable {
+    /// Table numbers; ``valued`` is set on those followed by a value.
+    public var tables: [UInt16] = []
+    public var cells: [UInt32] = []
+    /// Values of the valued contributions, in order.
+    public var values: [Int64] = []
+    public var count: Int { tables.count }
+    /// The flag on a table number whose contribution carries a value.
+    public static let valued: UInt16 = 0x8000
+
+    public init() {}
+
+    public mutating func removeAll() {
+        tables.removeAll(keepingCapacity: true)
+        cells.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Decides, for one typed row, which tables it contributes to and in which inner cell.
+/// A row that cannot be classified in a table whose cohort it belongs to is rejected as a
+/// whole, so that every table sees the same rows.
+public struct RowClassifier: Sendable {
+    public let filters: [FilterProgram]
+    public let tables: [TableClassification]
+
+    /// The most tables a release can have (table numbers are 15-bit in records).
+    public static let maximumTables = Int(RowContributions.valued)
+
+    public init(filters: [FilterProgram], tables: [TableClassification]) {
+        precondition(tables.count <= Self.maximumTables)
+        self.filters = filters
+        self.tables = tables
+    }
+
+    /// Classifies a row; on success `into` holds its contributions (possibly none).
+    @inlinable
+    public func classify(_ slots: UnsafePointer<Int64>, passed: inout [Bool], into out: inout RowContributions) -> RowIssue? {
+        out.removeAll()
+        if passed.count != filters.count { passed = [Bool](repeating: false, count: filters.count) }
+        for f in filters.indices { passed[f] = filters[f].evaluate(slots) }
+        for t in tables.indices {
+            let table = tables[t]
+            guard passed[table.filter] else { continue }
+            var cell = 0
+            for d in table.dimensions.indices {
+                let mapper = table.dimensions[d]
+                switch mapper.leaf(slots[mapper.slot]) {
+                case .success(let leaf): cell += leaf * table.shape.innerStrides[d]
+                case .failure(let issue): return issue
+                }
+            }
+            if let sumSlot = table.sumSlot {
+                let value = slots[sumSlot]
+                if value == RowSlot.missing { return RowIssue(.missingSumValue, column: table.sumColumn, subject: table.name) }
+                if value < 0 { return RowIssue(.negativeSumValue, column: table.sumColumn, subject: table.name) }
+                out.tables.append(UInt16(t) | RowContributions.valued)
+                out.values.append(value)
+            } else {
+                out.tables.append(UInt16(t))
+            }
+            out.cells.append(UInt32(cell))
+        }
+        return nil
+    }
+}
+
+/// Where a row came from: the input's number and the line (or row) within it.
+public struct RowOrigin: Sendable, Hashable, Comparable {
+    public var input: Int
+    public var line: Int
+
+    public init(input: Int, line: Int) {
+        self.input = input
+        self.line = line
+    }
+
+    public var packed: UInt64 { UInt64(input) << 48 | UInt64(line) }
+    public init(packed: UInt64) {
+        input = Int(packed >> 48)
+        line = Int(packed & 0xFFFF_FFFF_FFFF)
+    }
+
+    public static func < (a: RowOrigin, b: RowOrigin) -> Bool { (a.input, a.line) < (b.input, b.line) }
+}
+
+/// The binary record of one row's contributions, keyed by its privacy unit:
+///
+/// ```
+/// u32 record length · u64 hash of the identifier · u64 origin · u16 identifier length ·
+/// u16 contribution count · identifier bytes ·
+/// per contribution: u16 table (top bit: a value follows), u32 cell, [i64 value]
+/// ```
+/// Records of one person are combined later, so that each person counts once per table.
+public enum ContributionRecord {
+    public static let headerSize = 4 + 8 + 8 + 2 + 2
+    public static let contributionSize = 2 + 4
+    public static let valueSize = 8
+    /// The longest identifier accepted, in bytes.
+    public static let maximumIdentifierLength = 1024
+
+    /// Appends a record to a buffer.
+    @inlinable
+    public static func append(
+        to buffer: inout ByteBuffer, identifier: UnsafeRawBufferPointer, origin: RowOrigin, contributions: RowContributions
+    ) {
+        let length = headerSize + identifier.count + contributions.count * contributionSize + contributions.values.count * valueSize
+        buffer.reserve(length)
+        buffer.appendUnchecked(UInt32(length))
+        buffer.appendUnchecked(byteHash(identifier))
+        buffer.appendUnchecked(origin.packed)
+        buffer.appendUnchecked(UInt16(identifier.count))
+        buffer.appendUnchecked(UInt16(contributions.count))
+        buffer.appendUnchecked(identifier)
+        var v = 0
+        for i in 0..<contributions.count {
+            let table = contributions.tables[i]
+            buffer.appendUnchecked(table)
+            buffer.appendUnchecked(contributions.cells[i])
+            if table & RowContributions.valued != 0 {
+                buffer.appendUnchecked(contributions.values[v])
+                v += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// Something the audit found wrong with a release. Any finding refuses the release.
+public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// A cell that fails a primary rule is published.
+        case sensitivePublished(rules: PrimaryRuleSet)
+        /// A withheld cell can be computed exactly from published figures and the table's
+        /// relations: the only withheld cell of a margin relation.
+        case recoverable
+        /// A percentage is published although its numerator or denominator is withheld.
+        case percentageOfWithheld(indicator: String)
+    }
+
+    public var kind: Kind
+    public var table: String
+    /// The cell's category codes, dimension by dimension.
+    public var cell: [String]
+
+    public var description: String {
+        let at = "table '\(table)', cell (\(cell.joined(separator: ", ")))"
+        switch kind {
+        case .sensitivePublished(let rules): return "\(at): published although it fails \(rules.names.joined(separator: ", "))"
+        case .recoverable: return "\(at): withheld, but recoverable exactly from its margins"
+        case .percentageOfWithheld(let indicator): return "indicator '\(indicator)', \(at): a percentage of a withheld figure is published"
+        }
+    }
+}
+
+/// Checks a release before it is written. It looks only at what the release publishes,
+/// the tables' relations and the primary policy, so it can judge any release however it
+/// was produced.
+public enum ReleaseAudit {
+    /// What the audit checks, for manifests and reports.
+    public static let checks = [
+        "every cell failing a primary rule is withheld (rules re-applied to the true values)",
+        "no withheld cell is the only withheld cell of a margin relation",
+        "no percentage is published whose numerator or denominator is withheld",
+    ]
+
+    /// Every finding; an empty list means the release may be written.
+    public static func run(tables: [ProtectedTable], indicators: [(name: String, figures: IndicatorFigures)], primary: PrimaryPolicy) -> [AuditFinding] {
+        var findings: [AuditFinding] = []
+        for table in tables {
+            let codes = { (cell: Int) in Self.codes(table.shape, cell) }
+            // Primary rules, judged again from the true values: no sensitive cell may be published.
+            for cell in 0..<table.shape.cellCount where !table.statuses[cell].disposition.isWithheld {
+                let failed = primary.failures(of: table.data, cell: cell)
+                if !failed.isEmpty { findings.append(AuditFinding(kind: .sensitivePublished(rules: failed), table: table.name, cell: codes(cell))) }
+            }
+            // A margin relation with a single withheld cell gives that cell away.
+            for relation in table.shape.relations() {
+                var withheld = -1
+                var count = 0
+                for cell in [relation.total] + relation.parts where table.statuses[cell].disposition.isWithheld {
+                    withheld = cell
+                    count += 1
+                    if count > 1 { break }
+                }
+                if count == 1 { findings.append(AuditFinding(kind: .recoverable, table: table.name, cell: codes(withheld))) }
+            }
+        }
+        for (name, figures) in indicators {
+            let n = tables[figures.numerator]
+            let d = tables[figures.denominator]
+            for cell in 0..<n.shape.cellCount {
+                if case .value = figures.percentages[cell], n.published(cell) == nil || d.published(cell) == nil {
+                    findings.append(AuditFinding(kind: .percentageOfWithheld(indicator: name), table: n.name, cell: codes(n.shape, cell)))
+                }
+            }
+        }
+        // One finding per cell and kind.
+        var seen = Set<AuditFinding>()
+        return findings.filter { seen.insert($0).inserted }
+    }
+
+    static func codes(_ shape: TableShape, _ cell: Int) -> [String] {
+        zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
+    }
+}

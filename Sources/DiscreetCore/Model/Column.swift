@@ -1,0 +1,120 @@
+/// The type of an input column, as declared in the release spec.
+public enum ColumnType: Sendable, Equatable, CustomStringConvertible {
+    /// The privacy unit (a person identifier). Compared byte for byte; never printed.
+    case identifier
+    /// A category code (ward, sex, outcome). Compared byte for byte.
+    case category
+    /// A whole number.
+    case integer
+    /// A decimal number with at most `places` digits after the point, held exactly
+    /// as an integer count of 10^-places units.
+    case decimal(places: Int)
+
+    /// The number of decimal places values of this type are held with (0 for whole numbers).
+    public var scale: Int {
+        if case .decimal(let places) = self { return places }
+        return 0
+    }
+
+    /// Whether values of this type are numbers.
+    public var isNumeric: Bool {
+        switch self {
+        case .integer, .decimal: return true
+        case .identifier, .category: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .identifier: return "identifier"
+        case .category: return "category"
+        case .integer: return "integer"
+        case .decimal(let places): return "decimal(\(places))"
+        }
+    }
+}
+
+/// A declared input column.
+public struct Column: Sendable, Equatable {
+    public var name: String
+    public var type: ColumnType
+
+    public init(name: String, type: ColumnType) {
+        self.name = name
+        self.type = type
+    }
+}
+
+/// The typed values of one input row, one 64-bit slot per declared column: a number
+/// scaled to its column's decimal places, or a category's interned code. Identifiers
+/// are not held in slots.
+public enum RowSlot {
+    /// The slot value of an empty field.
+    public static let missing = Int64.min
+}
+
+/// Exact decimal arithmetic on integers scaled by a power of ten.
+public enum ScaledDecimal {
+    /// 10^places, for 0 ≤ places ≤ 18.
+    @inlinable
+    public static func unit(_ places: Int) -> Int64 {
+        var result: Int64 = 1
+        for _ in 0..<places { result *= 10 }
+        return result
+    }
+
+    /// The text of `value / 10^places`, with exactly `places` digits after the point.
+    public static func format(_ value: Int64, places: Int) -> String {
+        guard places > 0 else { return String(value) }
+        let negative = value < 0
+        let magnitude = value.magnitude
+        let unit = UInt64(Self.unit(places))
+        let whole = magnitude / unit
+        var fraction = String(magnitude % unit)
+        if fraction.count < places { fraction = String(repeating: "0", count: places - fraction.count) + fraction }
+        return (negative ? "-" : "") + String(whole) + "." + fraction
+    }
+
+    /// Parses `[-+]digits[.digits]` into a value scaled by 10^places, exactly.
+    /// Returns `nil` for anything else, for more fraction digits than `places`, or on overflow.
+    public static func parse<S: Collection>(_ text: S, places: Int) -> Int64? where S.Element == UInt8 {
+        var i = text.startIndex
+        guard i != text.endIndex else { return nil }
+        var negative = false
+        if text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+") {
+            negative = text[i] == UInt8(ascii: "-")
+            i = text.index(after: i)
+        }
+        var value: Int64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        while i != text.endIndex {
+            let c = text[i]
+            if c == UInt8(ascii: ".") {
+                if seenPoint { return nil }
+                seenPoint = true
+            } else if c >= 48 && c <= 57 {
+                if seenPoint {
+                    fractionDigits += 1
+                    if fractionDigits > places { return nil }
+                }
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(c - 48))
+                if o1 || o2 { return nil }
+                value = a
+                digits += 1
+            } else {
+                return nil
+            }
+            i = text.index(after: i)
+        }
+        guard digits > 0 else { return nil }
+        for _ in fractionDigits..<places {
+            let (m, o) = value.multipliedReportingOverflow(by: 10)
+            if o { return nil }
+            value = m
+        }
+        return negative ? -value : value
+    }
+}

@@ -1,0 +1,392 @@
+import DiscreetCore
+import Foundation
+
+/// How ingest runs.
+public struct IngestOptions: Sendable {
+    public var onError: ErrorPolicy
+    /// Bytes of contribution records held in memory before spilling to temporary files.
+    public var memoryBudget: Int
+    public var temporaryDirectory: String
+    /// Threads for grouping people (the row scan itself is one thread per run).
+    public var workers: Int
+
+    public init(
+        onError: ErrorPolicy, memoryBudget: Int = 256 << 20,
+        temporaryDirectory: String = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp",
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
+        self.onError = onError
+        self.memoryBudget = memoryBudget
+        self.temporaryDirectory = temporaryDirectory
+        self.workers = workers
+    }
+}
+
+/// What was read from one input.
+public struct InputReport: Sendable {
+    public var input: InputSpec
+    public var sha256: String
+    /// Data rows read (header and blank lines excluded).
+    public var rows: Int
+    /// Rows left out as bad.
+    public var quarantined: Int
+    public var bytes: Int
+}
+
+/// Bad rows of one kind, in one column: how many, and where the first ones are.
+public struct QuarantineEntry: Sendable {
+    public var reason: RowIssueKind
+    public var column: String?
+    public var subject: String?
+    public var message: String
+    public var count: Int
+    /// `file:line` of the first few.
+    public var first: [String]
+}
+
+/// People left out of a table because their rows fall in different cells.
+public struct ConflictReport: Sendable {
+    public var table: String
+    public var people: Int
+    /// `file:line and file:line` of the first few.
+    public var first: [String]
+}
+
+/// Everything ingest produced: the true tables and the account of what was read.
+public struct IngestResult: Sendable {
+    /// One per planned table, in plan order. True values: never published as such.
+    public var tables: [AggregatedTable]
+    public var inputs: [InputReport]
+    public var quarantine: [QuarantineEntry]
+    public var conflicts: [ConflictReport]
+    /// Distinct people contributing to at least one table.
+    public var people: Int
+    /// Whether contributions were spilled to temporary files.
+    public var spilled: Bool
+}
+
+/// Reads extracts, classifies every row into the plan's tables, and aggregates by person.
+public struct Ingest {
+    public let plan: ReleasePlan
+    public let options: IngestOptions
+
+    public init(plan: ReleasePlan, options: IngestOptions) {
+        self.plan = plan
+        self.options = options
+    }
+
+    /// Reads every input and returns the aggregated tables.
+    public func run(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
+        var state = IngestState(plan: plan, options: options)
+        state.expectedBytes = inputs.reduce(0) { $0 + (POSIX.fileSize($1.path) ?? 0) }
+        for (index, input) in inputs.enumerated() {
+            switch input.format {
+            case .csv:
+                let hasher = HashBox()
+                let reader: CSVReader
+                do {
+                    reader = try CSVReader(path: input.path, onRead: { hasher.hasher.update($0) })
+                } catch {
+                    throw .input(describe(error))
+                }
+                let rows = try state.read(CSVExtract(reader), input: input, index: index)
+                reader.close()
+                state.reports.append(InputReport(
+                    input: input, sha256: hasher.hasher.finalizeHex(), rows: rows.read, quarantined: rows.quarantined, bytes: reader.bytesRead))
+            case .sqlite:
+                let reader: SQLiteReader
+                let sha: String
+                do {
+                    reader = try SQLiteReader(path: input.path, table: input.table)
+                    sha = try POSIX.sha256(path: input.path)
+                } catch {
+                    throw .input(describe(error))
+                }
+                let rows = try state.read(SQLiteExtract(reader), input: input, index: index)
+                reader.close()
+                state.reports.append(InputReport(
+                    input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.fileSize ?? 0))
+            }
+        }
+        return try state.finish(inputs: inputs)
+    }
+}
+
+private final class HashBox: @unchecked Sendable {
+    var hasher = SHA256()
+}
+
+/// The operations ingest needs from a reader, so that the row loop is specialised per format.
+protocol ExtractReader {
+    var header: [String] { get }
+    var recordLine: Int { get }
+    var issue: RowIssue? { get }
+    var fieldCount: Int { get }
+    var bytesSoFar: Int { get }
+    mutating func advance() throws(IngestError) -> Bool
+    func field(_ i: Int) -> UnsafeRawBufferPointer
+}
+
+struct CSVExtract: ExtractReader {
+    let reader: CSVReader
+    init(_ reader: CSVReader) { self.reader = reader }
+    var header: [String] { reader.header }
+    var recordLine: Int { reader.recordLine }
+    var issue: RowIssue? { reader.issue }
+    var fieldCount: Int { reader.fieldCount }
+    var bytesSoFar: Int { reader.bytesRead }
+    mutating func advance() throws(IngestError) -> Bool {
+        do { return try reader.next() } catch { throw .input(describe(error)) }
+    }
+    @inline(__always) func field(_ i: Int) -> UnsafeRawBufferPointer { reader.field(i) }
+}
+
+struct SQLiteExtract: ExtractReader {
+    let reader: SQLiteReader
+    init(_ reader: SQLiteReader) { self.reader = reader }
+    var header: [String] { reader.header }
+    var recordLine: Int { reader.recordLine }
+    var issue: RowIssue? { nil }
+    var fieldCount: Int { reader.fieldCount }
+    var bytesSoFar: Int { 0 }
+    mutating func advance() throws(IngestError) -> Bool {
+        do { return try reader.next() } catch { throw .input(describe(error)) }
+    }
+    @inline(__always) func field(_ i: Int) -> UnsafeRawBufferPointer { reader.field(i) }
+}
+
+/// The state of one ingest run across its inputs.
+private struct IngestState {
+    let plan: ReleasePlan
+    let options: IngestOptions
+    let columns: [Column]
+    var dictionaries: [CategoryDictionary]
+    /// Per column: how many interned codes are declared values (data codes must be below); Int.max when open.
+    let declaredCount: [Int]
+    let classifier: RowClassifier
+    let store: ContributionStore
+    var reports: [InputReport] = []
+    var quarantine: [QuarantineEntry] = []
+    var quarantineIndex: [String: Int] = [:]
+    var inputNames: [String] = []
+    /// The size of every input together, for sizing spill partitions.
+    var expectedBytes = 0
+
+    init(plan: ReleasePlan, options: IngestOptions) {
+        self.plan = plan
+        self.options = options
+        let spec = plan.spec
+        columns = spec.columns
+        var dictionaries = spec.columns.map { _ in CategoryDictionary() }
+        var declaredCount = [Int](repeating: Int.max, count: spec.columns.count)
+        for (c, values) in spec.declaredValues.enumerated() where !values.isEmpty {
+            for v in values { _ = dictionaries[c].intern(v) }
+            declaredCount[c] = dictionaries[c].count
+        }
+        for d in spec.dimensions where !d.isBanded {
+            for code in d.dimension.codes { _ = dictionaries[d.column].intern(code) }
+        }
+        // Filters, one program per distinct expanded expression.
+        var columnsByName: [String: (slot: Int, type: ColumnType)] = [:]
+        for (i, c) in spec.columns.enumerated() { columnsByName[c.name] = (i, c.type) }
+        var programs: [FilterProgram] = [.everyRow]
+        var programIndex: [String: Int] = ["*": 0]
+        var tables: [TableClassification] = []
+        for t in plan.tables {
+            var filter = 0
+            if let expression = t.filter {
+                let key = expression.description
+                if let existing = programIndex[key] {
+                    filter = existing
+                } else {
+                    let context = FilterProgram.Context(columns: columnsByName) { slot, code in
+                        dictionaries[slot].intern(code)
+                    }
+                    // The spec was checked: compiling cannot fail here.
+                    let program = try! FilterProgram.compile(expression, context: context)
+                    filter = programs.count
+                    programIndex[key] = filter
+                    programs.append(program)
+                }
+            }
+            let mappers = t.dimensions.map { d -> DimensionMapper in
+                let dim = spec.dimensions[d]
+                if dim.isBanded {
+                    return DimensionMapper(
+                        kind: .bands(lower: dim.bands.map(\.lower), upper: dim.bands.map(\.upper)),
+                        slot: dim.column, column: dim.column, dimension: dim.name)
+                }
+                var leafOf = [Int32](repeating: -1, count: dictionaries[dim.column].count)
+                for (node, code) in dim.dimension.codes.enumerated() {
+                    let id = Int(dictionaries[dim.column].find(code)!)
+                    leafOf[id] = dim.dimension.isLeaf(node) ? Int32(node) : -2
+                }
+                return DimensionMapper(kind: .category(leafOf: leafOf), slot: dim.column, column: dim.column, dimension: dim.name)
+            }
+            tables.append(TableClassification(
+                name: t.name, filter: filter, dimensions: mappers, shape: t.shape, sumSlot: t.sumColumn, sumColumn: t.sumColumn))
+        }
+        self.dictionaries = dictionaries
+        self.declaredCount = declaredCount
+        classifier = RowClassifier(filters: programs, tables: tables)
+        store = ContributionStore(budget: options.memoryBudget, temporaryDirectory: options.temporaryDirectory)
+    }
+
+    /// Reads one input; returns rows read and rows quarantined.
+    mutating func read<R: ExtractReader>(_ source: R, input: InputSpec, index: Int) throws(IngestError) -> (read: Int, quarantined: Int) {
+        var reader = source
+        let name = input.displayName
+        inputNames.append(name)
+        // Where each declared column is in this input.
+        var fieldOf = [Int](repeating: -1, count: columns.count)
+        var missing: [String] = []
+        for (c, column) in columns.enumerated() {
+            let matches = reader.header.indices.filter { reader.header[$0] == column.name }
+            if matches.count > 1 {
+                throw .input("\(name):1: the header has column '\(column.name)' \(matches.count) times (fields \(matches.map { String($0 + 1) }.joined(separator: ", ")))")
+            }
+            if let m = matches.first {
+                fieldOf[c] = m
+            } else {
+                let near = reader.header.first { $0.lowercased().trimmingCharacters(in: .whitespaces) == column.name.lowercased() }
+                missing.append("'\(column.name)'" + (near.map { " (there is a '\($0)': names must match exactly)" } ?? ""))
+            }
+        }
+        if !missing.isEmpty {
+            throw .input("\(name):1: the header lacks \(missing.count == 1 ? "column" : "columns") \(missing.joined(separator: ", ")), declared in the spec")
+        }
+        let bytesBefore = reports.reduce(0) { $0 + $1.bytes }
+        let headerCount = reader.header.count
+        let slots = UnsafeMutablePointer<Int64>.allocate(capacity: max(columns.count, 1))
+        defer { slots.deallocate() }
+        let types = columns.map(\.type)
+        let privacyUnit = plan.spec.privacyUnit
+        var passed: [Bool] = []
+        var contributions = RowContributions()
+        var rows = 0
+        var bad = 0
+        let expected = expectedBytes
+        store.estimateTotal = { [store] in
+            // Record bytes per input byte so far, times all input bytes (SQLite: a guess).
+            if source.bytesSoFar == 0 { return store.recordBytes * 4 }
+            let seen = max(bytesBefore + source.bytesSoFar, 1)
+            return Int(Double(store.recordBytes) / Double(seen) * Double(max(expected, seen)) * 1.2)
+        }
+
+        while try reader.advance() {
+            rows += 1
+            var issue: RowIssue? = reader.issue
+            if issue == nil && reader.fieldCount != headerCount {
+                issue = RowIssue(.fieldCount, expected: headerCount, found: reader.fieldCount)
+            }
+            var identifier = UnsafeRawBufferPointer(start: nil, count: 0)
+            if issue == nil {
+                for c in 0..<types.count {
+                    let field = Self.trim(reader.field(fieldOf[c]))
+                    switch types[c] {
+                    case .identifier:
+                        if c == privacyUnit {
+                            if field.isEmpty {
+                                issue = RowIssue(.emptyIdentifier, column: c)
+                            } else if field.count > ContributionRecord.maximumIdentifierLength {
+                                issue = RowIssue(.identifierTooLong, column: c, expected: ContributionRecord.maximumIdentifierLength)
+                            }
+                            identifier = field
+                        }
+                        slots[c] = RowSlot.missing
+                    case .category:
+                        if field.isEmpty {
+                            slots[c] = RowSlot.missing
+                        } else if let id = dictionaries[c].intern(field) {
+                            slots[c] = id
+                            if id >= declaredCount[c] { issue = RowIssue(.undeclaredValue, column: c) }
+                        } else {
+                            issue = RowIssue(.tooManyCategories, column: c, expected: dictionaries[c].limit)
+                        }
+                    case .integer, .decimal:
+                        if field.isEmpty {
+                            slots[c] = RowSlot.missing
+                        } else if let v = ScaledDecimal.parse(field, places: types[c].scale) {
+                            slots[c] = v
+                        } else {
+                            issue = types[c].scale == 0
+                                ? RowIssue(.notWholeNumber, column: c)
+                                : RowIssue(.notDecimal, column: c, expected: types[c].scale)
+                        }
+                    }
+                    if issue != nil { break }
+                }
+            }
+            if issue == nil {
+                issue = classifier.classify(UnsafePointer(slots), passed: &passed, into: &contributions)
+            }
+            if let issue {
+                bad += 1
+                try report(issue, input: name, line: reader.recordLine, fieldOf: fieldOf)
+                continue
+            }
+            if contributions.count > 0 {
+                try store.append(identifier: identifier, origin: RowOrigin(input: index, line: reader.recordLine), contributions: contributions)
+            }
+        }
+        return (rows, bad)
+    }
+
+    @inline(__always)
+    static func trim(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var lo = 0
+        var hi = field.count
+        while lo < hi && (field[lo] == 0x20 || field[lo] == 0x09) { lo += 1 }
+        while hi > lo && (field[hi - 1] == 0x20 || field[hi - 1] == 0x09) { hi -= 1 }
+        if lo == 0 && hi == field.count { return field }
+        return UnsafeRawBufferPointer(rebasing: field[lo..<hi])
+    }
+
+    /// Stops the run, or counts the row as quarantined.
+    mutating func report(_ issue: RowIssue, input: String, line: Int, fieldOf: [Int]) throws(IngestError) {
+        let columnName = issue.column.map { columns[$0].name }
+        let message = issue.message(columnName: columnName)
+        let location = "\(input):\(line)" + (issue.column.map { ":\(fieldOf[$0] + 1)" } ?? "")
+        if options.onError == .stop { throw .row(location: location, message: message) }
+        let key = "\(issue.kind.rawValue)|\(columnName ?? "")|\(issue.subject ?? "")|\(issue.expected)"
+        if let i = quarantineIndex[key] {
+            quarantine[i].count += 1
+            if quarantine[i].first.count < 5 { quarantine[i].first.append(location) }
+        } else {
+            quarantineIndex[key] = quarantine.count
+            quarantine.append(QuarantineEntry(
+                reason: issue.kind, column: columnName, subject: issue.subject,
+                message: issue.kind == .fieldCount ? "wrong number of fields" : message, count: 1, first: [location]))
+        }
+    }
+
+    mutating func finish(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
+        let planned = plan.tables
+        let topCount = plan.spec.protection.primary.topCount
+        let policy = plan.spec.conflicts
+        let grouper = try store.group(workers: options.workers) {
+            ContributionGrouper(tables: planned.map { ($0.shape, $0.measure) }, topCount: topCount, policy: policy)
+        }
+        func origin(_ o: RowOrigin) -> String { "\(inputNames[o.input]):\(o.line)" }
+        var conflicts: [ConflictReport] = []
+        for (t, count) in grouper.conflictCounts.enumerated() where count > 0 {
+            let sample = grouper.conflictSample.filter { $0.table == t }.map { "\(origin($0.first)) and \(origin($0.second))" }
+            if options.onError == .stop {
+                throw .conflict(
+                    "table '\(planned[t].name)': the rows of one person fall in different cells (\(sample.first ?? "")); "
+                        + "fix the data, or set 'conflicts: first' or 'conflicts: last' in the spec to let one row decide")
+            }
+            conflicts.append(ConflictReport(table: planned[t].name, people: count, first: Array(sample.prefix(5))))
+        }
+        var tables: [AggregatedTable] = []
+        for (t, accumulator) in grouper.accumulators.enumerated() {
+            do {
+                tables.append(try accumulator.finish())
+            } catch {
+                throw .overflow("table '\(planned[t].name)': a sum is too large for 64-bit arithmetic")
+            }
+        }
+        return IngestResult(
+            tables: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled)
+    }
+}

@@ -1,0 +1,107 @@
+import DiscreetCore
+import Foundation
+
+/// Why a release was not written. Each case maps to a documented exit code.
+public enum ReleaseError: Error, Sendable {
+    /// The spec has problems (exit 2).
+    case spec(SpecProblems)
+    /// An input cannot be read, or has a bad row and the run stops at bad rows (exit 3).
+    case input(IngestError)
+    /// A numerator exceeds its denominator: the spec or the data is wrong (exit 3).
+    case inconsistent([String])
+    /// The audit found the protected release unsafe (exit 4).
+    case refused([AuditFinding])
+    /// The release could not be written (exit 1).
+    case output(String)
+}
+
+/// A release computed and audited, not yet written.
+public struct ProtectedRelease: Sendable {
+    public let plan: ReleasePlan
+    public let ingest: IngestResult
+    /// One per planned table, in plan order.
+    public let tables: [ProtectedTable]
+    /// One per planned indicator, in plan order.
+    public let indicators: [IndicatorFigures]
+    public let identity: ReleaseIdentity
+    public let onError: ErrorPolicy
+    /// What the audit found; a release is written only when this is empty.
+    public let findings: [AuditFinding]
+}
+
+/// The release pipeline: read the extracts, aggregate into tables with all their margins,
+/// apply the protection policy, audit, write. Every path that writes a release goes
+/// through ``protect(specPath:inputs:options:destination:)``.
+public enum ReleasePipeline {
+    /// Loads and checks a spec.
+    public static func plan(specPath: String) throws(ReleaseError) -> ReleasePlan {
+        do {
+            return ReleasePlan(spec: try SpecReader.load(path: specPath))
+        } catch {
+            throw .spec(error)
+        }
+    }
+
+    /// Reads, aggregates, protects and audits; writes nothing.
+    public static func compute(plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions) throws(ReleaseError) -> ProtectedRelease {
+        guard !inputs.isEmpty else {
+            throw .input(.input("no inputs: list them under 'inputs' in the spec or pass --input"))
+        }
+        let ingest: IngestResult
+        do {
+            ingest = try Ingest(plan: plan, options: options).run(inputs: inputs)
+        } catch {
+            throw .input(error)
+        }
+        // A numerator above its denominator means the cohorts are wrong: never print it.
+        var inconsistent: [String] = []
+        for indicator in plan.indicators {
+            let bad = Set(IndicatorFigures.inconsistentCells(
+                numerator: ingest.tables[indicator.numerator], denominator: ingest.tables[indicator.denominator]))
+            let cells = plan.tables[indicator.numerator].shape.displayOrder().filter(bad.contains)
+            for cell in cells.prefix(5) {
+                inconsistent.append(
+                    "indicator '\(indicator.spec.name)', cell (\(ReleaseFiles.codes(plan.tables[indicator.numerator].shape, cell).joined(separator: ", "))): "
+                        + "the numerator exceeds the denominator; is the numerator cohort within the denominator cohort?")
+            }
+            if cells.count > 5 { inconsistent.append("indicator '\(indicator.spec.name)': \(cells.count - 5) more cells like these") }
+        }
+        if !inconsistent.isEmpty { throw .inconsistent(inconsistent) }
+
+        let primary = plan.spec.protection.primary
+        let tables = zip(plan.tables, ingest.tables).map { ProtectedTable(name: $0.name, data: $1, primary: primary) }
+        var indicators: [IndicatorFigures] = []
+        for indicator in plan.indicators {
+            do {
+                indicators.append(try IndicatorFigures(
+                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals))
+            } catch {
+                throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
+            }
+        }
+        let findings = ReleaseAudit.run(
+            tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: primary)
+        return ProtectedRelease(
+            plan: plan, ingest: ingest, tables: tables, indicators: indicators,
+            identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, findings: findings)
+    }
+
+    /// Computes a release and, if the audit passes, writes it atomically to `destination`.
+    public static func protect(
+        plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions, destination: ReleaseDirectory, created: Date = Date()
+    ) throws(ReleaseError) -> ProtectedRelease {
+        do {
+            try destination.checkDestination()
+        } catch {
+            throw .output(error.description)
+        }
+        let release = try compute(plan: plan, inputs: inputs, options: options)
+        guard release.findings.isEmpty else { throw .refused(release.findings) }
+        do {
+            try destination.write(ReleaseFiles.render(release, created: created))
+        } catch {
+            throw .output(error.description)
+        }
+        return release
+    }
+}

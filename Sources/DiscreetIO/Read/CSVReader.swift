@@ -1,0 +1,287 @@
+import DiscreetCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure that stops reading a CSV file.
+public enum CSVError: Error, Sendable, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case readFailed(path: String, reason: String)
+    /// The file has no header row.
+    case empty(path: String)
+    /// A quoted field opened on `line` is never closed: the rest of the file cannot be read.
+    case unterminatedQuote(path: String, line: Int)
+    /// A record longer than the reader accepts (an unclosed quote is the usual cause).
+    case recordTooLong(path: String, line: Int)
+}
+
+/// A streaming RFC 4180 reader that works on bytes.
+///
+/// Handles a header row, quoted fields with embedded commas, doubled quotes and line
+/// breaks, LF, CRLF and CR line ends, a UTF-8 byte-order mark, and a last record with or
+/// without a line end. Memory is one buffer (1 MiB, grown only for a longer record). Fields
+/// are views into the buffer, valid until the next call to ``next()``: no `String` is
+/// made per field.
+///
+/// Malformed quoting in a record is reported through ``issue`` and the reader moves on to
+/// the next record; only an unclosed quote at the end of the file stops it.
+public final class CSVReader {
+    public let path: String
+    /// The header's field names (UTF-8, byte-order mark removed).
+    public private(set) var header: [String] = []
+    /// The physical line (1-based) on which the current record starts.
+    public private(set) var recordLine = 0
+    /// A malformed-quoting problem in the current record, if any.
+    public private(set) var issue: RowIssue?
+    /// Bytes read from the file so far.
+    public private(set) var bytesRead = 0
+    /// The file's size in bytes, when known.
+    public let fileSize: Int?
+    /// Receives every byte read, in order (for checksums).
+    public var onRead: ((UnsafeRawBufferPointer) -> Void)?
+
+    /// The longest record accepted, in bytes.
+    public static let maximumRecordLength = 1 << 28
+
+    private let fd: Int32
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    private var nextLine = 1
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+    private var escaped: [Bool] = []
+    private var count = 0
+    private var closed = false
+
+    /// The number of fields in the current record.
+    public var fieldCount: Int { count }
+
+    /// Opens a file and reads its header row.
+    public init(path: String, bufferSize: Int = 1 << 20, onRead: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(CSVError) {
+        self.path = path
+        self.onRead = onRead
+        fd = open(path, O_RDONLY)
+        if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        fileSize = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        capacity = max(bufferSize, 1)
+        buffer = .allocate(capacity: capacity)
+        do {
+            try fill()
+            while end - start < 3 && !eof { try fill() }
+            if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF { start += 3 }
+            guard try parse() else { throw CSVError.empty(path: path) }
+            header = (0..<count).map { i in
+                String(decoding: UnsafeRawBufferPointer(start: buffer + starts[i], count: ends[i] - starts[i]), as: UTF8.self)
+            }
+        } catch let error as CSVError {
+            close()
+            throw error
+        } catch {
+            close()
+            throw .readFailed(path: path, reason: "\(error)")
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes the file; further reads return nothing.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        POSIX.closeFile(fd)
+        buffer.deallocate()
+    }
+
+    /// Moves to the next record, skipping blank lines; `false` at the end of the file.
+    public func next() throws(CSVError) -> Bool {
+        guard !closed else { return false }
+        while true {
+            guard try parse() else { return false }
+            // A blank line is one empty unquoted field: skip it, unless the file has one column.
+            if count == 1 && ends[0] == starts[0] && header.count > 1 && issue == nil { continue }
+            return true
+        }
+    }
+
+    /// The bytes of field `i` of the current record (quotes removed, doubled quotes undone).
+    @inline(__always)
+    public func field(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: buffer + starts[i], count: ends[i] - starts[i])
+    }
+
+    // MARK: - Scanning
+
+    private enum Scan {
+        case record(next: Int, lines: Int)
+        case needMore
+        case endOfInput
+    }
+
+    /// Parses one record at `start`, refilling the buffer as needed.
+    private func parse() throws(CSVError) -> Bool {
+        while true {
+            switch try scan() {
+            case .record(let next, let lines):
+                recordLine = nextLine
+                nextLine += lines
+                start = next
+                unescape()
+                return true
+            case .endOfInput:
+                return false
+            case .needMore:
+                if end - start >= Self.maximumRecordLength { throw .recordTooLong(path: path, line: nextLine) }
+                try fill()
+            }
+        }
+    }
+
+    private func record(_ i: Int, _ s: Int, _ e: Int, _ esc: Bool) {
+        if i == starts.count {
+            starts.append(s)
+            ends.append(e)
+            escaped.append(esc)
+        } else {
+            starts[i] = s
+            ends[i] = e
+            escaped[i] = esc
+        }
+    }
+
+    private func scan() throws(CSVError) -> Scan {
+        let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+        let b = buffer
+        let end = self.end
+        let atEOF = eof
+        var p = start
+        if p == end { return atEOF ? .endOfInput : .needMore }
+        var lines = 0
+        var n = 0
+        issue = nil
+        while true {
+            if p < end && b[p] == quote {
+                // Quoted field.
+                p += 1
+                let contentStart = p
+                var hasEscape = false
+                var contentEnd = p
+                while true {
+                    while p < end && b[p] != quote {
+                        if b[p] == lf {
+                            lines += 1
+                        } else if b[p] == cr {
+                            if p + 1 == end && !atEOF { return .needMore }
+                            if p + 1 == end || b[p + 1] != lf { lines += 1 }
+                        }
+                        p += 1
+                    }
+                    if p == end {
+                        if atEOF { throw .unterminatedQuote(path: path, line: nextLine) }
+                        return .needMore
+                    }
+                    if p + 1 == end && !atEOF { return .needMore }
+                    if p + 1 < end && b[p + 1] == quote {
+                        hasEscape = true
+                        p += 2
+                        continue
+                    }
+                    contentEnd = p
+                    p += 1
+                    break
+                }
+                if p < end && b[p] != comma && b[p] != lf && b[p] != cr {
+                    issue = RowIssue(.malformedQuoting, found: 2)
+                    while p < end && b[p] != comma && b[p] != lf && b[p] != cr { p += 1 }
+                    if p == end && !atEOF { return .needMore }
+                }
+                record(n, contentStart, contentEnd, hasEscape)
+            } else {
+                let fieldStart = p
+                while p < end {
+                    let c = b[p]
+                    if c == comma || c == lf || c == cr { break }
+                    if c == quote { issue = RowIssue(.malformedQuoting, found: 1) }
+                    p += 1
+                }
+                if p == end && !atEOF { return .needMore }
+                record(n, fieldStart, p, false)
+            }
+            n += 1
+            if p == end {
+                count = n
+                return .record(next: p, lines: 0)
+            }
+            let c = b[p]
+            if c == comma {
+                p += 1
+                continue
+            }
+            if c == lf {
+                count = n
+                return .record(next: p + 1, lines: lines + 1)
+            }
+            // CR, alone or before LF.
+            if p + 1 == end && !atEOF { return .needMore }
+            p += 1
+            if p < end && b[p] == lf { p += 1 }
+            count = n
+            return .record(next: p, lines: lines + 1)
+        }
+    }
+
+    /// Undoes doubled quotes in place (the content only shrinks).
+    private func unescape() {
+        for i in 0..<count where escaped[i] {
+            var r = starts[i]
+            var w = starts[i]
+            while r < ends[i] {
+                buffer[w] = buffer[r]
+                r += buffer[r] == 0x22 ? 2 : 1
+                w += 1
+            }
+            ends[i] = w
+            escaped[i] = false
+        }
+    }
+
+    /// Moves unread bytes to the front and reads more, growing the buffer for a long record.
+    private func fill() throws(CSVError) {
+        guard !eof else { return }
+        if start > 0 {
+            let rest = end - start
+            if rest > 0 { buffer.update(from: buffer + start, count: rest) }
+            // Field offsets of a partly scanned record are recomputed by the next scan.
+            end = rest
+            start = 0
+        }
+        if end == capacity {
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+            bigger.update(from: buffer, count: end)
+            buffer.deallocate()
+            buffer = bigger
+            capacity *= 2
+        }
+        while true {
+            let got = read(fd, buffer + end, capacity - end)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .readFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+            if got == 0 {
+                eof = true
+            } else {
+                onRead?(UnsafeRawBufferPointer(start: buffer + end, count: got))
+                end += got
+                bytesRead += got
+            }
+            return
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import DiscreetCore
+
+/// A place in a file: 1-based line and column (column 0 when unknown).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int = 0) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { column > 0 ? "\(file):\(line):\(column)" : "\(file):\(line)" }
+}
+
+/// Where a one-line text (a filter) starts in a file, so that a character of it can be located.
+public struct TextLocation: Sendable, Hashable {
+    public var start: SourceLocation
+    /// Columns between the scalar's mark and its first character (1 for a quoted scalar);
+    /// nil when the text spans lines and only its start is known.
+    public var offset: Int?
+
+    /// The location of the text's character at a 1-based position.
+    public func at(_ position: Int) -> SourceLocation {
+        guard let offset, start.column > 0 else { return start }
+        var l = start
+        l.column += offset + position - 1
+        return l
+    }
+}
+
+/// A problem in a release spec (or a file it names), with where it is.
+public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { "\(location): \(message)" }
+}
+
+/// Every problem found in a release spec.
+public struct SpecProblems: Error, Sendable, CustomStringConvertible {
+    public var problems: [SpecProblem]
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// What to do with a row that cannot be used.
+public enum ErrorPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Stop at the first bad row: nothing is released.
+    case stop
+    /// Leave bad rows out, counting them per reason in the manifest.
+    case quarantine
+}
+
+/// The release spec: one YAML file a data officer writes and reviews, declaring the
+/// inputs, the columns, the dimensions, the cohorts, the tables and indicators, the
+/// protection policy and the outputs. See README.md for the reference.
+public struct ReleaseSpec: Sendable {
+    /// The spec file.
+    public var path: String
+    /// The directory relative paths in the spec are resolved against.
+    public var directory: String
+    /// The raw bytes of the spec file (for its checksum).
+    public var bytes: [UInt8]
+    public var title: String?
+    public var inputs: [InputSpec]
+    public var columns: [Column]
+    /// Per column: the declared values of a category column (empty when open).
+    public var declaredValues: [[String]]
+    /// The index in `columns` of the privacy unit.
+    public var privacyUnit: Int
+    public var conflicts: ConflictPolicy
+    public var onError: ErrorPolicy
+    public var dimensions: [DimensionSpec]
+    public var cohorts: [CohortSpec]
+    public var tables: [TableSpec]
+    public var indicators: [IndicatorSpec]
+    public var protection: ProtectionSpec
+    public var outputs: OutputSpec
+
+    /// The declared column with this name.
+    public func column(named name: String) -> Int? { columns.firstIndex { $0.name == name } }
+
+    /// The dimension with this name.
+    public func dimension(named name: String) -> DimensionSpec? { dimensions.first { $0.name == name } }
+}
+
+/// An input extract: a CSV file, or a table or view of a SQLite database.
+public struct InputSpec: Sendable, Hashable {
+    public enum Format: String, Sendable, Hashable { case csv, sqlite }
+
+    public var path: String
+    public var format: Format
+    /// For SQLite: the table or view (nil: the database's only one).
+    public var table: String?
+    /// Who supplied it (a partner), for the manifest.
+    public var partner: String?
+
+    public init(path: String, format: Format? = nil, table: String? = nil, partner: String? = nil) {
+        self.path = path
+        self.format = format ?? InputSpec.format(ofPath: path)
+        self.table = table
+        self.partner = partner
+    }
+
+    /// The format a path's extension suggests: `.sqlite`, `.sqlite3`, `.db` are SQLite, the rest CSV.
+    public static func format(ofPath path: String) -> Format {
+        let lower = path.lowercased()
+        return [".sqlite", ".sqlite3", ".db"].contains(where: { lower.hasSuffix($0) }) ? .sqlite : .csv
+    }
+
+    /// Parses a command-line input: `PATH` or, for SQLite, `PATH#TABLE`.
+    public init(argument: String) {
+        if let hash = argument.lastIndex(of: "#"), InputSpec.format(ofPath: String(argument[..<hash])) == .sqlite {
+            self.init(path: String(argument[..<hash]), table: String(argument[argument.index(after: hash)...]))
+        } else {
+            self.init(path: argument)
+        }
+    }
+
+    /// How the input is named in messages: the path, with `#table` for SQLite.
+    public var displayName: String { table.map { "\(path)#\($0)" } ?? path }
+}
+
+/// A dimension: the column it classifies, and its categories or bands under a total.
+public struct DimensionSpec: Sendable {
+    public var name: String
+    public var column: Int
+    /// For banded numeric columns: the inclusive bounds of each leaf band, scaled to the column.
+    public var bands: [(lower: Int64, upper: Int64)]
+    /// The categories, groups and total.
+    public var dimension: TableDimension
+    public var location: SourceLocation
+
+    /// Whether the dimension cuts a numeric column into bands.
+    public var isBanded: Bool { !bands.isEmpty }
+}
+
+/// A named filter other filters and tables refer to.
+public struct CohortSpec: Sendable {
+    public var name: String
+    public var text: String
+    public var expression: FilterExpression
+    public var location: SourceLocation
+    public var textLocation: TextLocation
+}
+
+/// A declared table: people (or a summed column) in a cohort, by dimensions.
+public struct TableSpec: Sendable {
+    public var name: String
+    public var title: String?
+    /// The cohort filter as written; empty when the table takes every row.
+    public var filterText: String
+    public var filter: FilterExpression?
+    public var filterLocation: TextLocation?
+    /// The summed column for a magnitude table; nil for a count of people.
+    public var sum: Int?
+    public var by: [String]
+    public var location: SourceLocation
+}
+
+/// A "No and %" indicator: a numerator cohort over a denominator cohort.
+public struct IndicatorSpec: Sendable {
+    public var name: String
+    public var title: String?
+    /// The dashboard's grouping (an outcome area).
+    public var group: String?
+    public var numeratorText: String
+    public var numerator: FilterExpression
+    public var denominatorText: String
+    public var denominator: FilterExpression
+    public var numeratorLocation: TextLocation
+    public var denominatorLocation: TextLocation
+    public var by: [String]
+    public var decimals: Int?
+    public var location: SourceLocation
+}
+
+/// The protection policy. Later steps (secondary suppression, rounding, noise) are
+/// further sections beside `primary`.
+public struct ProtectionSpec: Sendable, Hashable {
+    public var primary: PrimaryPolicy
+    /// Decimal places of published percentages.
+    public var percentDecimals: Int
+
+    public init(primary: PrimaryPolicy, percentDecimals: Int = 1) {
+        self.primary = primary
+        self.percentDecimals = percentDecimals
+    }
+}
+
+/// Which files a release contains beyond the manifest.
+public struct OutputSpec: Sendable, Hashable {
+    public var csv: Bool
+    public var json: Bool
+
+    public init(csv: Bool = true, json: Bool = true) {
+        self.csv = csv
+        self.json = json
+    }
+}

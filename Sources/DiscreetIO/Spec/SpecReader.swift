@@ -1,0 +1,1002 @@
+import DiscreetCore
+import Foundation
+import Yams
+
+/// Reads and checks a release spec, collecting every problem with its line and column
+/// rather than stopping at the first.
+public enum SpecReader {
+    /// The spec format this version reads.
+    public static let formatVersion = 1
+
+    /// Loads the spec at `path`; relative paths inside it are resolved against its directory.
+    public static func load(path: String) throws(SpecProblems) -> ReleaseSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SpecProblems(problems: [SpecProblem(SourceLocation(file: path, line: 0), "cannot read the spec file")])
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        return try parse(bytes: Array(data), path: path, directory: directory.isEmpty ? "." : directory)
+    }
+
+    /// Parses spec text. `path` names it in messages; `directory` resolves relative paths.
+    public static func parse(bytes: [UInt8], path: String, directory: String) throws(SpecProblems) -> ReleaseSpec {
+        var reader = Reader(file: path, directory: directory)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw SpecProblems(problems: [SpecProblem(SourceLocation(file: path, line: 1), "the spec is not valid UTF-8 text")])
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw SpecProblems(problems: [SpecProblem(SourceLocation(file: path, line: 1), "the spec is empty")])
+            }
+            root = node
+        } catch let problems as SpecProblems {
+            throw problems
+        } catch let error as YamlError {
+            throw SpecProblems(problems: [reader.yamlProblem(error)])
+        } catch {
+            throw SpecProblems(problems: [SpecProblem(SourceLocation(file: path, line: 1), "cannot read the YAML: \(error)")])
+        }
+        let spec = reader.readSpec(root, bytes: bytes)
+        if !reader.problems.isEmpty || spec == nil {
+            // Problems in the spec first, in line order, then those in files it names.
+            let ordered = reader.problems.enumerated().sorted { a, b in
+                let ka = (a.element.location.file == path ? 0 : 1, a.element.location.line, a.element.location.column, a.offset)
+                let kb = (b.element.location.file == path ? 0 : 1, b.element.location.line, b.element.location.column, b.offset)
+                return ka < kb
+            }
+            throw SpecProblems(problems: ordered.map(\.element))
+        }
+        return spec!
+    }
+}
+
+/// The walk over the YAML tree.
+private struct Reader {
+    let file: String
+    let directory: String
+    var problems: [SpecProblem] = []
+    /// Columns and dimensions that are declared but have problems of their own: later
+    /// references to them are not reported again.
+    var brokenColumns = Set<String>()
+    var brokenDimensions = Set<String>()
+
+    init(file: String, directory: String) {
+        self.file = file
+        self.directory = directory
+    }
+
+    // MARK: - Helpers
+
+    func location(_ node: Node?) -> SourceLocation {
+        guard let mark = node?.mark else { return SourceLocation(file: file, line: 1) }
+        return SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    mutating func problem(_ node: Node?, _ message: String) {
+        problems.append(SpecProblem(location(node), message))
+    }
+
+    func yamlProblem(_ error: YamlError) -> SpecProblem {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return SpecProblem(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return SpecProblem(
+                SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                "a mapping gives \(keys) more than once")
+        default:
+            return SpecProblem(SourceLocation(file: file, line: 1), "YAML: \(error)")
+        }
+    }
+
+    /// The key-value pairs of a mapping, reporting duplicate and unknown keys.
+    mutating func mapping(_ node: Node, _ what: String, allowed: [String]? = nil) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard let map = node.mapping else {
+            problem(node, "\(what) must be a mapping of keys to values")
+            return nil
+        }
+        var seen: [String: Node] = [:]
+        var pairs: [(String, Node, Node)] = []
+        for (k, v) in map {
+            guard let key = k.scalar?.string else {
+                problem(k, "\(what): a key must be a plain name")
+                continue
+            }
+            if let earlier = seen[key] {
+                problem(k, "\(what): '\(key)' is given twice (first at line \(location(earlier).line))")
+                continue
+            }
+            seen[key] = k
+            if let allowed, !allowed.contains(key) {
+                let hint = Self.closest(key, allowed).map { "; did you mean '\($0)'?" } ?? ""
+                problem(k, "\(what): unknown key '\(key)'\(hint) (expected \(allowed.joined(separator: ", ")))")
+                continue
+            }
+            pairs.append((key, k, v))
+        }
+        return pairs
+    }
+
+    static func closest(_ word: String, _ candidates: [String]) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var row = Array(0...b.count)
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var previous = row[0]
+                row[0] = i
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    let current = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = current
+                }
+            }
+            return row[b.count]
+        }
+        let w = Array(word.lowercased())
+        let best = candidates.map { ($0, distance(w, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
+        guard let best, best.1 <= max(2, w.count / 3) else { return nil }
+        return best.0
+    }
+
+    mutating func string(_ node: Node, _ what: String, allowEmpty: Bool = false) -> String? {
+        guard let scalar = node.scalar else {
+            problem(node, "\(what) must be a single value, not a list or mapping")
+            return nil
+        }
+        if scalar.string.isEmpty && !allowEmpty && scalar.style == .plain {
+            problem(node, "\(what) is empty")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func integer(_ node: Node, _ what: String, range: ClosedRange<Int>) -> Int? {
+        guard let text = string(node, what), let value = Int(text) else {
+            if node.scalar != nil { problem(node, "\(what) must be a whole number") }
+            return nil
+        }
+        guard range.contains(value) else {
+            problem(node, "\(what) must be between \(range.lowerBound) and \(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func ratio(_ node: Node, _ what: String, max: Int64?) -> ExactRatio? {
+        guard let text = string(node, what) else { return nil }
+        guard let ratio = ExactRatio(decimal: text), ratio.numerator > 0 else {
+            problem(node, "\(what) must be a positive number")
+            return nil
+        }
+        if let max, ratio.numerator > max * ratio.denominator {
+            problem(node, "\(what) must be at most \(max)")
+            return nil
+        }
+        return ratio
+    }
+
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ what: String, _: T.Type) -> T? where T.RawValue == String {
+        guard let text = string(node, what) else { return nil }
+        guard let value = T(rawValue: text) else {
+            problem(node, "\(what) must be one of \(T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func list(_ node: Node, _ what: String) -> [Node]? {
+        if let sequence = node.sequence { return Array(sequence) }
+        problem(node, "\(what) must be a list")
+        return nil
+    }
+
+    func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (directory == "." ? path : directory + "/" + path)
+    }
+
+    /// Parses a filter, reporting a syntax error at its place in the YAML.
+    mutating func filter(_ node: Node, _ what: String) -> (String, FilterExpression, TextLocation)? {
+        guard let text = string(node, what) else { return nil }
+        let place = textLocation(node)
+        do {
+            return (text, try FilterExpression.parse(text), place)
+        } catch {
+            problems.append(SpecProblem(place.at(error.position), "\(what): \(error.message)"))
+            return nil
+        }
+    }
+
+    /// Where a scalar's text starts: exact for plain and quoted one-line scalars.
+    func textLocation(_ node: Node) -> TextLocation {
+        let start = location(node)
+        guard let scalar = node.scalar, !scalar.string.contains("\n") else { return TextLocation(start: start, offset: nil) }
+        switch scalar.style {
+        case .plain: return TextLocation(start: start, offset: 0)
+        case .singleQuoted, .doubleQuoted: return TextLocation(start: start, offset: 1)
+        default: return TextLocation(start: start, offset: nil)
+        }
+    }
+
+    // MARK: - The spec
+
+    mutating func readSpec(_ root: Node, bytes: [UInt8]) -> ReleaseSpec? {
+        let topKeys = [
+            "discreet", "title", "inputs", "columns", "privacy_unit", "conflicts", "on_error", "dimensions", "cohorts",
+            "tables", "indicators", "protection", "outputs",
+        ]
+        guard let top = mapping(root, "the spec", allowed: topKeys) else { return nil }
+        var nodes: [String: (Node, Node)] = [:]
+        for pair in top { nodes[pair.key] = (pair.keyNode, pair.value) }
+
+        if let (_, v) = nodes["discreet"], let version = integer(v, "'discreet' (the spec format version)", range: 1...1000),
+            version != SpecReader.formatVersion
+        {
+            problem(v, "this is spec format \(version); this version of discreet reads format \(SpecReader.formatVersion)")
+        }
+        let title = nodes["title"].flatMap { string($0.1, "title") }
+        let inputs = nodes["inputs"].map { readInputs($0.1) } ?? []
+
+        // Columns.
+        var columns: [Column] = []
+        var declaredValues: [[String]] = []
+        var columnNodes: [Node] = []
+        if let (k, v) = nodes["columns"] {
+            readColumns(v, into: &columns, values: &declaredValues, nodes: &columnNodes)
+            if columns.isEmpty && v.mapping != nil { problem(k, "no columns are declared") }
+        } else {
+            problem(root, "the spec has no 'columns' section: declare the input columns it uses and their types")
+        }
+        let columnIndex = Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+        var privacyUnit = -1
+        if let (_, v) = nodes["privacy_unit"], let name = string(v, "privacy_unit") {
+            if let i = columnIndex[name] {
+                if columns[i].type == .identifier {
+                    privacyUnit = i
+                } else {
+                    problem(v, "privacy_unit: column '\(name)' must be declared with type identifier")
+                }
+            } else {
+                problem(v, "privacy_unit: '\(name)' is not a declared column")
+            }
+        } else if nodes["privacy_unit"] == nil {
+            problem(root, "the spec has no 'privacy_unit': name the column that identifies a person (counted once per cell)")
+        }
+        for (i, column) in columns.enumerated() where column.type == .identifier && i != privacyUnit && privacyUnit >= 0 {
+            problem(columnNodes[i], "column '\(column.name)' is an identifier but not the privacy unit: declare it as a category, or leave it out")
+        }
+
+        let conflicts = nodes["conflicts"].flatMap { choice($0.1, "conflicts", ConflictPolicy.self) } ?? .error
+        let onError = nodes["on_error"].flatMap { choice($0.1, "on_error", ErrorPolicy.self) } ?? .stop
+
+        // Dimensions.
+        var dimensions: [DimensionSpec] = []
+        if let (_, v) = nodes["dimensions"], let pairs = mapping(v, "dimensions") {
+            for pair in pairs {
+                if let d = readDimension(pair.key, pair.keyNode, pair.value, columns: columns, columnIndex: columnIndex) {
+                    dimensions.append(d)
+                } else {
+                    brokenDimensions.insert(pair.key)
+                }
+            }
+        }
+        let dimensionNames = Set(dimensions.map(\.name))
+
+        // Cohorts.
+        var cohorts: [CohortSpec] = []
+        if let (_, v) = nodes["cohorts"], let pairs = mapping(v, "cohorts") {
+            for pair in pairs {
+                if columnIndex[pair.key] != nil {
+                    problem(pair.keyNode, "cohort '\(pair.key)' has the name of a column: choose another name")
+                    continue
+                }
+                if let (text, expression, place) = filter(pair.value, "cohort '\(pair.key)'") {
+                    cohorts.append(CohortSpec(name: pair.key, text: text, expression: expression, location: location(pair.keyNode), textLocation: place))
+                }
+            }
+        }
+
+        // Tables.
+        var tables: [TableSpec] = []
+        var names: [String: Node] = [:]
+        if let (_, v) = nodes["tables"], let pairs = mapping(v, "tables") {
+            for pair in pairs {
+                guard checkName(pair.key, pair.keyNode, "table", &names) else { continue }
+                if let t = readTable(pair.key, pair.keyNode, pair.value, columns: columns, columnIndex: columnIndex, dimensionNames: dimensionNames) {
+                    tables.append(t)
+                }
+            }
+        }
+
+        // Indicators.
+        var indicators: [IndicatorSpec] = []
+        if let (_, v) = nodes["indicators"], let pairs = mapping(v, "indicators") {
+            for pair in pairs {
+                guard checkName(pair.key, pair.keyNode, "indicator", &names) else { continue }
+                if let i = readIndicator(pair.key, pair.keyNode, pair.value, dimensionNames: dimensionNames) { indicators.append(i) }
+            }
+        }
+        if tables.isEmpty && indicators.isEmpty && nodes["tables"] == nil && nodes["indicators"] == nil {
+            problem(root, "the spec declares no tables and no indicators: there would be nothing to release")
+        }
+
+        // Protection.
+        var protection = ProtectionSpec(primary: PrimaryPolicy())
+        if let (_, v) = nodes["protection"] {
+            protection = readProtection(v)
+        } else {
+            problem(root, "the spec has no 'protection' section: state the primary rules explicitly")
+        }
+
+        var outputs = OutputSpec()
+        if let (_, v) = nodes["outputs"] { outputs = readOutputs(v) }
+
+        var spec = ReleaseSpec(
+            path: file, directory: directory, bytes: bytes, title: title, inputs: inputs, columns: columns,
+            declaredValues: declaredValues, privacyUnit: privacyUnit, conflicts: conflicts, onError: onError,
+            dimensions: dimensions, cohorts: cohorts, tables: tables, indicators: indicators,
+            protection: protection, outputs: outputs)
+        checkFilters(&spec)
+        return problems.isEmpty ? spec : nil
+    }
+
+    mutating func checkName(_ name: String, _ node: Node, _ kind: String, _ names: inout [String: Node]) -> Bool {
+        if let earlier = names[name] {
+            problem(node, "\(kind) '\(name)': the name is already used at line \(location(earlier).line) (table and indicator names must be unique)")
+            return false
+        }
+        let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+        if !allowed {
+            problem(node, "\(kind) '\(name)': names may use letters, digits, '_' and '-' only (they become file names)")
+            return false
+        }
+        names[name] = node
+        return true
+    }
+
+    // MARK: Inputs and columns
+
+    mutating func readInputs(_ node: Node) -> [InputSpec] {
+        guard let items = list(node, "inputs") else { return [] }
+        var inputs: [InputSpec] = []
+        for item in items {
+            if item.scalar != nil {
+                if let path = string(item, "an input path") { inputs.append(InputSpec(path: resolve(path))) }
+                continue
+            }
+            guard let pairs = mapping(item, "an input", allowed: ["path", "format", "table", "partner"]) else { continue }
+            var path: String?
+            var format: InputSpec.Format?
+            var table: String?
+            var partner: String?
+            for pair in pairs {
+                switch pair.key {
+                case "path": path = string(pair.value, "input path")
+                case "format":
+                    if let text = string(pair.value, "input format") {
+                        format = InputSpec.Format(rawValue: text)
+                        if format == nil { problem(pair.value, "input format must be 'csv' or 'sqlite'") }
+                    }
+                case "table": table = string(pair.value, "input table")
+                default: partner = string(pair.value, "input partner")
+                }
+            }
+            guard let path else {
+                problem(item, "an input needs a 'path'")
+                continue
+            }
+            inputs.append(InputSpec(path: resolve(path), format: format, table: table, partner: partner))
+        }
+        return inputs
+    }
+
+    mutating func readColumns(_ node: Node, into columns: inout [Column], values: inout [[String]], nodes: inout [Node]) {
+        guard let pairs = mapping(node, "columns") else { return }
+        for pair in pairs {
+            var typeNode = pair.value
+            var placesNode: Node?
+            var valuesNode: Node?
+            if pair.value.mapping != nil {
+                guard let fields = mapping(pair.value, "column '\(pair.key)'", allowed: ["type", "places", "values"]) else {
+                    brokenColumns.insert(pair.key)
+                    continue
+                }
+                guard let t = fields.first(where: { $0.key == "type" }) else {
+                    problem(pair.value, "column '\(pair.key)' needs a 'type'")
+                    brokenColumns.insert(pair.key)
+                    continue
+                }
+                typeNode = t.value
+                placesNode = fields.first { $0.key == "places" }?.value
+                valuesNode = fields.first { $0.key == "values" }?.value
+            }
+            guard let typeName = string(typeNode, "the type of column '\(pair.key)'") else {
+                brokenColumns.insert(pair.key)
+                continue
+            }
+            let type: ColumnType
+            switch typeName {
+            case "identifier": type = .identifier
+            case "category": type = .category
+            case "integer": type = .integer
+            case "decimal":
+                let places = placesNode.flatMap { integer($0, "places of column '\(pair.key)'", range: 1...9) } ?? 2
+                type = .decimal(places: places)
+            default:
+                problem(typeNode, "column '\(pair.key)': unknown type '\(typeName)' (expected identifier, category, integer or decimal)")
+                brokenColumns.insert(pair.key)
+                continue
+            }
+            if placesNode != nil, case .decimal = type {} else if let placesNode {
+                problem(placesNode, "column '\(pair.key)': 'places' applies to decimal columns only")
+            }
+            var declared: [String] = []
+            if let valuesNode {
+                if type != .category {
+                    problem(valuesNode, "column '\(pair.key)': 'values' applies to category columns only")
+                } else if let items = list(valuesNode, "values of column '\(pair.key)'") {
+                    for item in items {
+                        guard let code = string(item, "a value of column '\(pair.key)'") else { continue }
+                        if declared.contains(code) {
+                            problem(item, "column '\(pair.key)': value '\(code)' is listed twice")
+                        } else {
+                            declared.append(code)
+                        }
+                    }
+                }
+            }
+            columns.append(Column(name: pair.key, type: type))
+            values.append(declared)
+            nodes.append(pair.keyNode)
+        }
+    }
+
+    // MARK: Dimensions
+
+    mutating func readDimension(_ name: String, _ keyNode: Node, _ node: Node, columns: [Column], columnIndex: [String: Int]) -> DimensionSpec? {
+        let what = "dimension '\(name)'"
+        guard let pairs = mapping(node, what, allowed: ["column", "label", "total", "categories", "hierarchy", "bands"]) else { return nil }
+        var fields: [String: Node] = [:]
+        for pair in pairs { fields[pair.key] = pair.value }
+        guard let columnNode = fields["column"] else {
+            problem(node, "\(what) needs a 'column'")
+            return nil
+        }
+        guard let columnName = string(columnNode, "\(what): column") else { return nil }
+        guard let column = columnIndex[columnName] else {
+            if !brokenColumns.contains(columnName) { problem(columnNode, "\(what): '\(columnName)' is not a declared column") }
+            return nil
+        }
+        let label = fields["label"].flatMap { string($0, "\(what): label") }
+        var totalCode = "Total"
+        var totalLabel: String? = "Total"
+        if let t = fields["total"] {
+            if t.mapping != nil {
+                if let parts = mapping(t, "\(what): total", allowed: ["code", "label"]) {
+                    for p in parts {
+                        if p.key == "code", let c = string(p.value, "\(what): total code") { totalCode = c }
+                        if p.key == "label" { totalLabel = string(p.value, "\(what): total label") }
+                    }
+                    if !parts.contains(where: { $0.key == "code" }) { problem(t, "\(what): the total needs a 'code'") }
+                }
+            } else if let c = string(t, "\(what): total") {
+                totalCode = c
+                totalLabel = nil
+            }
+        }
+        let sources = ["categories", "hierarchy", "bands"].filter { fields[$0] != nil }
+        guard sources.count == 1 else {
+            problem(node, sources.isEmpty
+                ? "\(what) needs its categories: 'categories' (a list), 'hierarchy' (a file or list of code/parent) or 'bands'"
+                : "\(what): give only one of \(sources.map { "'\($0)'" }.joined(separator: ", "))")
+            return nil
+        }
+        let type = columns[column].type
+        var entries: [HierarchyEntry] = []
+        var entryLocations: [SourceLocation] = []
+        var bands: [(lower: Int64, upper: Int64)] = []
+        if let bandsNode = fields["bands"] {
+            guard type.isNumeric else {
+                problem(columnNode, "\(what): bands need a numeric column, and '\(columnName)' is a \(type)")
+                return nil
+            }
+            guard let items = list(bandsNode, "\(what): bands") else { return nil }
+            for item in items {
+                guard let parts = mapping(item, "\(what): a band", allowed: ["code", "label", "from", "to"]) else { continue }
+                var code: String?
+                var bandLabel: String?
+                var lower = Int64.min + 1
+                var upper = Int64.max
+                var ok = true
+                for p in parts {
+                    switch p.key {
+                    case "code": code = string(p.value, "\(what): band code")
+                    case "label": bandLabel = string(p.value, "\(what): band label")
+                    default:
+                        guard let text = string(p.value, "\(what): band '\(p.key)'"),
+                            let v = ScaledDecimal.parse(Array(text.utf8), places: type.scale)
+                        else {
+                            if p.value.scalar != nil {
+                                problem(p.value, "\(what): '\(p.key)' must be a number with at most \(type.scale) decimal places, like the column")
+                            }
+                            ok = false
+                            continue
+                        }
+                        if p.key == "from" { lower = v } else { upper = v }
+                    }
+                }
+                guard let code else {
+                    problem(item, "\(what): a band needs a 'code'")
+                    continue
+                }
+                if !parts.contains(where: { $0.key == "from" || $0.key == "to" }) {
+                    problem(item, "\(what): band '\(code)' needs 'from' or 'to' (both inclusive)")
+                    ok = false
+                }
+                if ok && lower > upper {
+                    problem(item, "\(what): band '\(code)' has 'from' greater than 'to'")
+                    ok = false
+                }
+                if ok, let clash = bands.firstIndex(where: { $0.lower <= upper && lower <= $0.upper }) {
+                    problem(item, "\(what): band '\(code)' overlaps band '\(entries[clash].code)'")
+                    ok = false
+                }
+                guard ok else { continue }
+                bands.append((lower, upper))
+                entries.append(HierarchyEntry(code: code, label: bandLabel))
+                entryLocations.append(location(item))
+            }
+        } else {
+            guard type == .category else {
+                problem(columnNode, "\(what): categories need a category column, and '\(columnName)' is \(type) (use 'bands' to cut numbers)")
+                return nil
+            }
+            if let categoriesNode = fields["categories"] {
+                readCategories(categoriesNode, what, &entries, &entryLocations)
+            } else if let hierarchyNode = fields["hierarchy"] {
+                if hierarchyNode.scalar != nil {
+                    guard let path = string(hierarchyNode, "\(what): hierarchy") else { return nil }
+                    readHierarchyFile(resolve(path), hierarchyNode, what, &entries, &entryLocations)
+                } else {
+                    readHierarchyList(hierarchyNode, what, &entries, &entryLocations)
+                }
+            }
+        }
+        if entries.isEmpty {
+            if problems.isEmpty { problem(node, "\(what) has no categories") }
+            return nil
+        }
+        do {
+            let dimension = try TableDimension.build(name: name, label: label, total: totalCode, totalLabel: totalLabel, entries: entries)
+            // Bands were appended in leaf order, and band dimensions have no groups.
+            return DimensionSpec(name: name, column: column, bands: bands, dimension: dimension, location: location(keyNode))
+        } catch {
+            for p in error.problems {
+                let loc = p.entry.map { entryLocations[$0] } ?? location(node)
+                problems.append(SpecProblem(loc, "\(what): \(p)"))
+            }
+            return nil
+        }
+    }
+
+    mutating func readCategories(_ node: Node, _ what: String, _ entries: inout [HierarchyEntry], _ locations: inout [SourceLocation]) {
+        if let pairs = node.mapping != nil ? mapping(node, "\(what): categories") : nil {
+            for p in pairs {
+                entries.append(HierarchyEntry(code: p.key, label: string(p.value, "\(what): label of '\(p.key)'")))
+                locations.append(location(p.keyNode))
+            }
+            return
+        }
+        guard let items = list(node, "\(what): categories") else { return }
+        for item in items {
+            if item.mapping != nil {
+                guard let parts = mapping(item, "\(what): a category", allowed: ["code", "label"]),
+                    let codeNode = parts.first(where: { $0.key == "code" })?.value,
+                    let code = string(codeNode, "\(what): category code")
+                else {
+                    problem(item, "\(what): a category needs a 'code'")
+                    continue
+                }
+                entries.append(HierarchyEntry(code: code, label: parts.first { $0.key == "label" }.flatMap { string($0.value, "\(what): label") }))
+            } else if let code = string(item, "\(what): a category", allowEmpty: true) {
+                entries.append(HierarchyEntry(code: code))
+            } else {
+                continue
+            }
+            locations.append(location(item))
+        }
+    }
+
+    mutating func readHierarchyList(_ node: Node, _ what: String, _ entries: inout [HierarchyEntry], _ locations: inout [SourceLocation]) {
+        guard let items = list(node, "\(what): hierarchy") else { return }
+        for item in items {
+            guard let parts = mapping(item, "\(what): a hierarchy entry", allowed: ["code", "parent", "label"]) else { continue }
+            var entry = HierarchyEntry(code: "")
+            for p in parts {
+                switch p.key {
+                case "code": entry.code = string(p.value, "\(what): code") ?? ""
+                case "parent": entry.parent = string(p.value, "\(what): parent", allowEmpty: true)
+                default: entry.label = string(p.value, "\(what): label")
+                }
+            }
+            if !parts.contains(where: { $0.key == "code" }) {
+                problem(item, "\(what): a hierarchy entry needs a 'code'")
+                continue
+            }
+            entries.append(entry)
+            locations.append(location(item))
+        }
+    }
+
+    /// Reads `code,parent[,label]` rows (a header names the columns) from a CSV file.
+    mutating func readHierarchyFile(_ path: String, _ node: Node, _ what: String, _ entries: inout [HierarchyEntry], _ locations: inout [SourceLocation]) {
+        do {
+            let reader = try CSVReader(path: path)
+            let header = reader.header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let codeAt = header.firstIndex(of: "code"), let parentAt = header.firstIndex(of: "parent") else {
+                problems.append(SpecProblem(SourceLocation(file: path, line: 1), "\(what): the hierarchy file needs a header with 'code' and 'parent' columns (and optionally 'label')"))
+                return
+            }
+            let labelAt = header.firstIndex(of: "label")
+            func text(_ i: Int) -> String { String(decoding: reader.field(i), as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+            while try reader.next() {
+                let loc = SourceLocation(file: path, line: reader.recordLine)
+                if reader.issue != nil || reader.fieldCount != header.count {
+                    problems.append(SpecProblem(loc, "\(what): expected \(header.count) fields in the hierarchy file, found \(reader.fieldCount)"))
+                    continue
+                }
+                let parent = text(parentAt)
+                entries.append(HierarchyEntry(code: text(codeAt), parent: parent.isEmpty ? nil : parent, label: labelAt.map(text).flatMap { $0.isEmpty ? nil : $0 }))
+                locations.append(loc)
+            }
+        } catch {
+            problems.append(SpecProblem(location(node), "\(what): cannot read the hierarchy file: \(describe(error))"))
+        }
+    }
+
+    // MARK: Tables and indicators
+
+    mutating func dimensionsList(_ node: Node, _ what: String, _ known: Set<String>) -> [String]? {
+        let items: [Node]
+        if node.scalar != nil { items = [node] } else if let l = list(node, "\(what): by") { items = l } else { return nil }
+        var names: [String] = []
+        var ok = true
+        for item in items {
+            guard let name = string(item, "\(what): a dimension") else {
+                ok = false
+                continue
+            }
+            if !known.contains(name) {
+                ok = false
+                if brokenDimensions.contains(name) { continue }
+                let hint = Self.closest(name, Array(known)).map { "; did you mean '\($0)'?" } ?? ""
+                problem(item, "\(what): '\(name)' is not a declared dimension\(hint)")
+            } else if names.contains(name) {
+                problem(item, "\(what): dimension '\(name)' is listed twice")
+                ok = false
+            } else {
+                names.append(name)
+            }
+        }
+        return ok ? names : nil
+    }
+
+    mutating func readTable(_ name: String, _ keyNode: Node, _ node: Node, columns: [Column], columnIndex: [String: Int], dimensionNames: Set<String>) -> TableSpec? {
+        let what = "table '\(name)'"
+        guard let pairs = mapping(node, what, allowed: ["title", "cohort", "sum", "by"]) else { return nil }
+        var title: String?
+        var filterText = ""
+        var filterExpression: FilterExpression?
+        var filterLocation: TextLocation?
+        var sum: Int?
+        var by: [String] = []
+        var ok = true
+        for p in pairs {
+            switch p.key {
+            case "title": title = string(p.value, "\(what): title")
+            case "cohort":
+                if let (t, e, l) = filter(p.value, "\(what): cohort") {
+                    filterText = t
+                    filterExpression = e
+                    filterLocation = l
+                } else {
+                    ok = false
+                }
+            case "sum":
+                guard let c = string(p.value, "\(what): sum") else {
+                    ok = false
+                    continue
+                }
+                if let i = columnIndex[c], columns[i].type.isNumeric {
+                    sum = i
+                } else if brokenColumns.contains(c) {
+                    ok = false
+                } else {
+                    problem(p.value, columnIndex[c] == nil ? "\(what): '\(c)' is not a declared column" : "\(what): '\(c)' is not a numeric column, so it cannot be summed")
+                    ok = false
+                }
+            default:
+                if let d = dimensionsList(p.value, what, dimensionNames) { by = d } else { ok = false }
+            }
+        }
+        guard ok else { return nil }
+        return TableSpec(
+            name: name, title: title, filterText: filterText, filter: filterExpression, filterLocation: filterLocation,
+            sum: sum, by: by, location: location(keyNode))
+    }
+
+    mutating func readIndicator(_ name: String, _ keyNode: Node, _ node: Node, dimensionNames: Set<String>) -> IndicatorSpec? {
+        let what = "indicator '\(name)'"
+        guard let pairs = mapping(node, what, allowed: ["title", "group", "numerator", "denominator", "by", "decimals"]) else { return nil }
+        var title: String?
+        var group: String?
+        var numerator: (String, FilterExpression, TextLocation)?
+        var denominator: (String, FilterExpression, TextLocation)?
+        var by: [String] = []
+        var decimals: Int?
+        var ok = true
+        for p in pairs {
+            switch p.key {
+            case "title": title = string(p.value, "\(what): title")
+            case "group": group = string(p.value, "\(what): group")
+            case "numerator":
+                numerator = filter(p.value, "\(what): numerator")
+                if numerator == nil { ok = false }
+            case "denominator":
+                denominator = filter(p.value, "\(what): denominator")
+                if denominator == nil { ok = false }
+            case "decimals": decimals = integer(p.value, "\(what): decimals", range: 0...6)
+            default:
+                if let d = dimensionsList(p.value, what, dimensionNames) { by = d } else { ok = false }
+            }
+        }
+        if ok && numerator == nil { problem(node, "\(what) needs a 'numerator' cohort") }
+        if ok && denominator == nil { problem(node, "\(what) needs a 'denominator' cohort") }
+        guard ok, let numerator, let denominator else { return nil }
+        return IndicatorSpec(
+            name: name, title: title, group: group, numeratorText: numerator.0, numerator: numerator.1,
+            denominatorText: denominator.0, denominator: denominator.1, numeratorLocation: numerator.2,
+            denominatorLocation: denominator.2, by: by, decimals: decimals, location: location(keyNode))
+    }
+
+    // MARK: Protection and outputs
+
+    mutating func readProtection(_ node: Node) -> ProtectionSpec {
+        var spec = ProtectionSpec(primary: PrimaryPolicy())
+        guard let pairs = mapping(node, "protection", allowed: ["primary", "percentages"]) else { return spec }
+        var sawPrimary = false
+        for p in pairs {
+            if p.key == "primary" {
+                sawPrimary = true
+                spec.primary = readPrimary(p.value)
+            } else if let parts = mapping(p.value, "protection: percentages", allowed: ["decimals"]) {
+                for part in parts {
+                    spec.percentDecimals = integer(part.value, "percentages: decimals", range: 0...6) ?? spec.percentDecimals
+                }
+            }
+        }
+        if !sawPrimary { problem(node, "protection needs a 'primary' section with the primary rules") }
+        return spec
+    }
+
+    mutating func comparator(_ parts: [(key: String, keyNode: Node, value: Node)], _ node: Node, _ what: String, allowed: [RuleComparator]) -> RuleComparator? {
+        guard let c = parts.first(where: { $0.key == "comparator" }) else {
+            problem(node, "\(what) needs an explicit 'comparator' (\(allowed.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")))")
+            return nil
+        }
+        guard let text = string(c.value, "\(what): comparator") else { return nil }
+        guard let value = RuleComparator(rawValue: text), allowed.contains(value) else {
+            problem(c.value, "\(what): comparator must be \(allowed.map { "\"\($0.rawValue)\"" }.joined(separator: " or "))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func readPrimary(_ node: Node) -> PrimaryPolicy {
+        var policy = PrimaryPolicy()
+        guard let pairs = mapping(node, "primary rules", allowed: ["frequency", "zeros", "dominance", "p_percent", "pq"]) else { return policy }
+        for p in pairs {
+            switch p.key {
+            case "frequency":
+                let what = "frequency rule"
+                guard let parts = mapping(p.value, what, allowed: ["threshold", "comparator"]) else { continue }
+                let threshold = parts.first { $0.key == "threshold" }.flatMap { integer($0.value, "\(what): threshold", range: 1...1_000_000) }
+                if !parts.contains(where: { $0.key == "threshold" }) { problem(p.value, "\(what) needs a 'threshold'") }
+                let cmp = comparator(parts, p.value, what, allowed: [.less, .lessOrEqual])
+                if let threshold, let cmp { policy.frequency = FrequencyRule(threshold: Int64(threshold), comparator: cmp) }
+            case "zeros":
+                policy.zeros = choice(p.value, "zeros", ZeroPolicy.self) ?? policy.zeros
+            case "dominance":
+                let items = p.value.sequence.map(Array.init) ?? [p.value]
+                for item in items {
+                    let what = "dominance rule"
+                    guard let parts = mapping(item, what, allowed: ["n", "k", "comparator"]) else { continue }
+                    let n = parts.first { $0.key == "n" }.flatMap { integer($0.value, "\(what): n", range: 1...100) }
+                    let k = parts.first { $0.key == "k" }.flatMap { ratio($0.value, "\(what): k (a percentage)", max: 100) }
+                    if !parts.contains(where: { $0.key == "n" }) || !parts.contains(where: { $0.key == "k" }) {
+                        problem(item, "\(what) needs 'n' (how many largest contributions) and 'k' (their share, in percent)")
+                    }
+                    let cmp = comparator(parts, item, what, allowed: [.greater, .greaterOrEqual])
+                    if let n, let k, let cmp { policy.dominance.append(DominanceRule(n: n, k: k, comparator: cmp)) }
+                }
+            case "p_percent":
+                let what = "p% rule"
+                guard let parts = mapping(p.value, what, allowed: ["p", "comparator"]) else { continue }
+                let value = parts.first { $0.key == "p" }.flatMap { ratio($0.value, "\(what): p", max: 100) }
+                if !parts.contains(where: { $0.key == "p" }) { problem(p.value, "\(what) needs 'p' (in percent)") }
+                let cmp = comparator(parts, p.value, what, allowed: [.less, .lessOrEqual])
+                if let value, let cmp { policy.pPercent = PPercentRule(p: value, comparator: cmp) }
+            default:
+                let what = "(p,q) rule"
+                guard let parts = mapping(p.value, what, allowed: ["p", "q", "comparator"]) else { continue }
+                let pv = parts.first { $0.key == "p" }.flatMap { ratio($0.value, "\(what): p", max: 100) }
+                let qv = parts.first { $0.key == "q" }.flatMap { ratio($0.value, "\(what): q", max: 100) }
+                if !parts.contains(where: { $0.key == "p" }) || !parts.contains(where: { $0.key == "q" }) {
+                    problem(p.value, "\(what) needs 'p' and 'q' (in percent)")
+                }
+                let cmp = comparator(parts, p.value, what, allowed: [.less, .lessOrEqual])
+                if let pv, let qv, Int128(pv.numerator) * Int128(qv.denominator) >= Int128(qv.numerator) * Int128(pv.denominator) {
+                    problem(p.value, "\(what): p must be smaller than q")
+                } else if let pv, let qv, let cmp {
+                    policy.pq = PQRule(p: pv, q: qv, comparator: cmp)
+                }
+            }
+        }
+        return policy
+    }
+
+    mutating func readOutputs(_ node: Node) -> OutputSpec {
+        var outputs = OutputSpec(csv: false, json: false)
+        guard let pairs = mapping(node, "outputs", allowed: ["formats"]) else { return OutputSpec() }
+        for p in pairs {
+            guard let items = list(p.value, "outputs: formats") else { continue }
+            for item in items {
+                switch string(item, "an output format") {
+                case "csv": outputs.csv = true
+                case "json": outputs.json = true
+                case nil: break
+                case let other?: problem(item, "unknown output format '\(other)' (expected csv or json)")
+                }
+            }
+        }
+        return outputs
+    }
+
+    // MARK: Cross-checks
+
+    /// Compiles every filter against the columns, checking names, types and category codes.
+    mutating func checkFilters(_ spec: inout ReleaseSpec) {
+        let checker = FilterChecker(spec: spec, brokenColumns: brokenColumns)
+        // Cohorts first, each alone, so that references to a broken cohort are not reported twice.
+        var valid: [String: FilterExpression] = [:]
+        var broken = Set<String>()
+        let cohortByName = Dictionary(spec.cohorts.map { ($0.name, $0.expression) }, uniquingKeysWith: { a, _ in a })
+        for cohort in spec.cohorts {
+            let errors = checker.check(cohort.expression, cohorts: cohortByName, broken: [])
+            if errors.isEmpty { valid[cohort.name] = cohort.expression } else { broken.insert(cohort.name) }
+        }
+        for cohort in spec.cohorts where broken.contains(cohort.name) {
+            for e in checker.check(cohort.expression, cohorts: cohortByName, broken: []) {
+                problems.append(SpecProblem(cohort.textLocation.at(e.position), "cohort '\(cohort.name)': \(e.message)"))
+            }
+        }
+        for table in spec.tables {
+            guard let filter = table.filter, let place = table.filterLocation else { continue }
+            for e in checker.check(filter, cohorts: valid, broken: broken) {
+                problems.append(SpecProblem(place.at(e.position), "table '\(table.name)': cohort: \(e.message)"))
+            }
+        }
+        for indicator in spec.indicators {
+            for (part, expression, place) in [
+                ("numerator", indicator.numerator, indicator.numeratorLocation),
+                ("denominator", indicator.denominator, indicator.denominatorLocation),
+            ] {
+                for e in checker.check(expression, cohorts: valid, broken: broken) {
+                    problems.append(SpecProblem(place.at(e.position), "indicator '\(indicator.name)': \(part): \(e.message)"))
+                }
+            }
+        }
+        spec.cohorts = spec.cohorts.filter { !broken.contains($0.name) }
+        // Table sizes.
+        for table in spec.tables {
+            let dims = table.by.compactMap { spec.dimension(named: $0)?.dimension }
+            if TableShape(dimensions: dims) == nil {
+                problems.append(SpecProblem(table.location, "table '\(table.name)' would have more than \(TableShape.maximumCellCount) cells"))
+            }
+        }
+    }
+}
+
+/// Compiles filters at spec time, with category codes numbered as the reader will.
+struct FilterChecker {
+    let spec: ReleaseSpec
+    /// Columns with problems of their own: filters naming them are not judged.
+    let brokenColumns: Set<String>
+    /// Per column: the codes the column can hold (declared values, or the categories of
+    /// dimensions over it); empty when unknown.
+    let known: [[String]]
+    /// Per column: group and total codes of dimensions over it (never in the data).
+    let groups: [Set<String>]
+
+    init(spec: ReleaseSpec, brokenColumns: Set<String> = []) {
+        self.spec = spec
+        self.brokenColumns = brokenColumns
+        var known = spec.declaredValues
+        var groups = [Set<String>](repeating: [], count: spec.columns.count)
+        for d in spec.dimensions where !d.isBanded {
+            let dim = d.dimension
+            if known[d.column].isEmpty { known[d.column] = Array(dim.codes[0..<dim.leafCount]) }
+            groups[d.column].formUnion(dim.codes[dim.leafCount...])
+        }
+        self.known = known
+        self.groups = groups
+    }
+
+    func check(_ expression: FilterExpression, cohorts: [String: FilterExpression], broken: Set<String>) -> [FilterError] {
+        if expression.names.contains(where: { brokenColumns.contains($0.name) }) { return [] }
+        var columns: [String: (slot: Int, type: ColumnType)] = [:]
+        for (i, c) in spec.columns.enumerated() { columns[c.name] = (i, c.type) }
+        var literalErrors: [FilterError] = []
+        let context = FilterProgram.Context(columns: columns, cohorts: cohorts, brokenCohorts: broken) { slot, code in
+            0
+        }
+        var compileErrors: [FilterError] = []
+        do {
+            _ = try FilterProgram.compile(expression, context: context)
+        } catch {
+            compileErrors = error.errors
+        }
+        // Category literals the column can never hold match nothing: almost always a typo.
+        func walk(_ e: FilterExpression) {
+            switch e {
+            case .and(let a, let b), .or(let a, let b):
+                walk(a)
+                walk(b)
+            case .not(let a): walk(a)
+            case .compare(let name, _, let literal, let position): checkLiteral(name, [literal], position)
+            case .member(let name, let literals, _, let position): checkLiteral(name, literals, position)
+            case .reference, .missing: break  // cohorts are checked on their own
+            }
+        }
+        func checkLiteral(_ name: String, _ literals: [FilterLiteral], _ position: Int) {
+            guard let column = columns[name], column.type == .category else { return }
+            for literal in literals {
+                if groups[column.slot].contains(literal.code) {
+                    literalErrors.append(FilterError(
+                        position: position,
+                        message: "'\(literal.code)' is a group or total of a dimension over '\(name)': rows hold its categories, so list them with 'in (...)'"))
+                } else if !known[column.slot].isEmpty && !known[column.slot].contains(literal.code) {
+                    literalErrors.append(FilterError(
+                        position: position, message: "'\(literal.code)' is not one of the values of column '\(name)'"))
+                }
+            }
+        }
+        walk(expression)
+        return (compileErrors + literalErrors).sorted { $0.position < $1.position }
+    }
+}
+
+/// A message for an error from a reader, without any record's values.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case let e as CSVError:
+        switch e {
+        case .cannotOpen(let path, let reason): return "cannot open \(path): \(reason)"
+        case .readFailed(let path, let reason): return "cannot read \(path): \(reason)"
+        case .empty(let path): return "\(path) is empty: expected a header row"
+        case .unterminatedQuote(let path, let line): return "\(path):\(line): a quoted field opened here is never closed"
+        case .recordTooLong(let path, let line): return "\(path):\(line): a record longer than \(CSVReader.maximumRecordLength) bytes (an unclosed quote?)"
+        }
+    case let e as SQLiteError:
+        switch e {
+        case .cannotOpen(let path, let reason): return "cannot open the SQLite database \(path): \(reason)"
+        case .noSuchTable(let path, let table, let available):
+            return "\(path) has no table or view '\(table)' (it has: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case .ambiguousTable(let path, let available):
+            return "\(path) holds \(available.count) tables or views (\(available.joined(separator: ", "))): name one as \(path)#TABLE"
+        case .queryFailed(let path, let reason): return "cannot read \(path): \(reason)"
+        }
+    default:
+        return "\(error)"
+    }
+}

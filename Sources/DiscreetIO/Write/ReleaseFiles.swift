@@ -1,0 +1,165 @@
+import DiscreetCore
+import Foundation
+
+/// Renders a protected release into the files of a release directory. Only published
+/// values appear in them; withheld cells have an empty value and their status.
+enum ReleaseFiles {
+    /// Every file of the release, relative path → content, the manifest last.
+    static func render(_ release: ProtectedRelease, created: Date) -> [(path: String, bytes: [UInt8])] {
+        var files: [(String, [UInt8])] = []
+        let plan = release.plan
+        if plan.spec.outputs.csv {
+            for (t, planned) in plan.tables.enumerated() where planned.declared {
+                files.append(("tables/\(planned.name).csv", tableCSV(release.tables[t], planned, plan.spec)))
+            }
+            if !plan.indicators.isEmpty { files.append(("indicators.csv", indicatorsCSV(release))) }
+        }
+        if plan.spec.outputs.json { files.append(("release.json", releaseJSON(release))) }
+        files.append(("manifest.json", ReleaseManifest.render(release, created: created)))
+        return files
+    }
+
+    static func value(_ table: ProtectedTable, _ cell: Int) -> String? {
+        table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) }
+    }
+
+    static func codes(_ shape: TableShape, _ cell: Int) -> [String] {
+        zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
+    }
+
+    static func tableCSV(_ table: ProtectedTable, _ planned: PlannedTable, _ spec: ReleaseSpec) -> [UInt8] {
+        let magnitude = table.data.measure.isMagnitude
+        var csv = CSVText(reserving: table.shape.cellCount * 32)
+        csv.row(table.shape.dimensions.map(\.name) + ["value", "status"] + (magnitude ? ["contributors"] : []))
+        for cell in table.shape.displayOrder() {
+            var row = codes(table.shape, cell)
+            row.append(value(table, cell) ?? "")
+            row.append(table.statuses[cell].disposition.description)
+            if magnitude { row.append(table.publishedContributors(cell).map(String.init) ?? "") }
+            csv.row(row)
+        }
+        return csv.bytes
+    }
+
+    /// The dimensions any indicator is broken down by, in spec order.
+    static func indicatorDimensions(_ plan: ReleasePlan) -> [Int] {
+        let used = Set(plan.indicators.flatMap { plan.tables[$0.numerator].dimensions })
+        return plan.spec.dimensions.indices.filter(used.contains)
+    }
+
+    static func indicatorsCSV(_ release: ProtectedRelease) -> [UInt8] {
+        let plan = release.plan
+        let dims = indicatorDimensions(plan)
+        var csv = CSVText()
+        csv.row(["indicator", "group"] + dims.map { plan.spec.dimensions[$0].name }
+            + ["numerator", "numerator_status", "denominator", "denominator_status", "percent", "percent_status"])
+        for (i, indicator) in plan.indicators.enumerated() {
+            let figures = release.indicators[i]
+            let n = release.tables[figures.numerator]
+            let d = release.tables[figures.denominator]
+            let own = plan.tables[figures.numerator].dimensions
+            for cell in n.shape.displayOrder() {
+                let nodes = n.shape.nodes(of: cell)
+                var row = [indicator.spec.name, indicator.spec.group ?? ""]
+                for dim in dims {
+                    let dimension = plan.spec.dimensions[dim].dimension
+                    if let k = own.firstIndex(of: dim) { row.append(dimension.codes[nodes[k]]) } else { row.append(dimension.codes[dimension.total]) }
+                }
+                row += [
+                    value(n, cell) ?? "", n.statuses[cell].disposition.description,
+                    value(d, cell) ?? "", d.statuses[cell].disposition.description,
+                    figures.percentages[cell].text, figures.percentages[cell].status,
+                ]
+                csv.row(row)
+            }
+        }
+        return csv.bytes
+    }
+
+    static func releaseJSON(_ release: ProtectedRelease) -> [UInt8] {
+        let plan = release.plan
+        let spec = plan.spec
+        var json = JSONText(reserving: 1 << 20)
+        json.object()
+        json.value("title", spec.title)
+        json.value("release_id", release.identity.id)
+        json.object("statuses")
+        json.value("published", "the value is published")
+        json.value("primary", "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)")
+        json.value("secondary", "withheld to protect another withheld cell")
+        json.endObject()
+        json.array("dimensions")
+        for d in spec.dimensions {
+            let dim = d.dimension
+            json.object()
+            json.value("name", d.name)
+            json.value("label", dim.label)
+            json.value("column", spec.columns[d.column].name)
+            json.value("total", dim.codes[dim.total])
+            json.array("categories")
+            for node in dim.displayOrder {
+                json.object()
+                json.value("code", dim.codes[node])
+                json.value("label", dim.labels[node])
+                json.value("parent", dim.parents[node] >= 0 ? dim.codes[dim.parents[node]] : nil)
+                json.value("leaf", dim.isLeaf(node))
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.array("tables")
+        for (t, planned) in plan.tables.enumerated() where planned.declared {
+            let table = release.tables[t]
+            json.object()
+            json.value("name", planned.name)
+            json.value("title", planned.title)
+            json.value("measure", table.data.measure.isMagnitude ? "sum" : "count")
+            if let c = planned.sumColumn { json.value("column", spec.columns[c].name) }
+            json.strings("dimensions", table.shape.dimensions.map(\.name))
+            json.array("cells")
+            for cell in table.shape.displayOrder() {
+                json.object()
+                for (dim, code) in zip(table.shape.dimensions, codes(table.shape, cell)) { json.value(dim.name, code) }
+                json.number("value", value(table, cell))
+                json.value("status", table.statuses[cell].disposition.description)
+                if table.data.measure.isMagnitude { json.number("contributors", table.publishedContributors(cell).map(String.init)) }
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.array("indicators")
+        for (i, indicator) in plan.indicators.enumerated() {
+            let figures = release.indicators[i]
+            let n = release.tables[figures.numerator]
+            let d = release.tables[figures.denominator]
+            json.object()
+            json.value("name", indicator.spec.name)
+            json.value("title", indicator.spec.title)
+            json.value("group", indicator.spec.group)
+            json.value("decimals", figures.decimals)
+            json.strings("dimensions", n.shape.dimensions.map(\.name))
+            json.array("cells")
+            for cell in n.shape.displayOrder() {
+                json.object()
+                for (dim, code) in zip(n.shape.dimensions, codes(n.shape, cell)) { json.value(dim.name, code) }
+                json.number("numerator", value(n, cell))
+                json.value("numerator_status", n.statuses[cell].disposition.description)
+                json.number("denominator", value(d, cell))
+                json.value("denominator_status", d.statuses[cell].disposition.description)
+                let p = figures.percentages[cell]
+                json.number("percent", p.text.isEmpty ? nil : p.text)
+                json.value("percent_status", p.status)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.finish()
+    }
+}

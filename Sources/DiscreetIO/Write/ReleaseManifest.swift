@@ -1,0 +1,158 @@
+import DiscreetCore
+import Foundation
+
+/// The manifest: what a release was made from, with which rules, and what they withheld.
+/// It holds counts and checksums only, never a cell's or a record's value.
+public enum ReleaseManifest {
+    static func render(_ release: ProtectedRelease, created: Date) -> [UInt8] {
+        let plan = release.plan
+        let spec = plan.spec
+        let identity = release.identity
+        var json = JSONText()
+        json.object()
+        json.object("discreet")
+        json.value("version", identity.toolVersion)
+        json.endObject()
+        json.value("release_id", identity.id)
+        json.value("created", ISO8601DateFormatter().string(from: created))
+        json.object("spec")
+        json.value("path", identity.specPath)
+        json.value("sha256", identity.specSHA256)
+        json.endObject()
+        json.array("inputs")
+        for input in identity.inputs {
+            json.object()
+            json.value("path", input.input.path)
+            json.value("format", input.input.format.rawValue)
+            if let table = input.input.table { json.value("table", table) }
+            if let partner = input.input.partner { json.value("partner", partner) }
+            json.value("sha256", input.sha256)
+            json.value("bytes", input.bytes)
+            json.value("rows", input.rows)
+            json.value("rows_quarantined", input.quarantined)
+            json.endObject()
+        }
+        json.endArray()
+        json.object("randomness")
+        json.value("used", false)
+        json.endObject()
+        json.value("people", release.ingest.people)
+
+        json.object("policy")
+        json.value("on_error", release.onError.rawValue)
+        json.value("conflicts", spec.conflicts.rawValue)
+        renderPrimary(spec.protection.primary, into: &json)
+        json.object("percentages")
+        json.value("decimals", spec.protection.percentDecimals)
+        json.value("computed_from", "published figures")
+        json.endObject()
+        json.endObject()
+
+        json.array("tables")
+        for (t, planned) in plan.tables.enumerated() {
+            let table = release.tables[t]
+            let counts = table.dispositionCounts
+            json.object()
+            json.value("name", planned.name)
+            json.value("declared", planned.declared)
+            json.value("measure", planned.measure.isMagnitude ? "sum" : "count")
+            json.strings("dimensions", table.shape.dimensions.map(\.name))
+            json.value("cells", table.shape.cellCount)
+            json.value("published", counts[.published] ?? 0)
+            json.object("withheld")
+            for d in CellDisposition.allCases where d.isWithheld { json.value(d.description, counts[d] ?? 0) }
+            json.endObject()
+            json.object("cells_failing_rule")
+            for (name, cells) in table.ruleCounts { json.value(name, cells) }
+            json.endObject()
+            json.endObject()
+        }
+        json.endArray()
+
+        json.array("indicators")
+        for (i, indicator) in plan.indicators.enumerated() {
+            var counts: [String: Int] = [:]
+            for p in release.indicators[i].percentages { counts[p.status, default: 0] += 1 }
+            json.object()
+            json.value("name", indicator.spec.name)
+            json.value("numerator_table", plan.tables[indicator.numerator].name)
+            json.value("denominator_table", plan.tables[indicator.denominator].name)
+            json.value("cells", release.indicators[i].percentages.count)
+            json.object("percentages")
+            for status in ["published", "withheld", "not_applicable"] { json.value(status, counts[status] ?? 0) }
+            json.endObject()
+            json.endObject()
+        }
+        json.endArray()
+
+        json.object("quarantine")
+        json.value("rows", release.ingest.quarantine.reduce(0) { $0 + $1.count })
+        json.array("reasons")
+        for entry in release.ingest.quarantine {
+            json.object()
+            json.value("reason", entry.reason.rawValue)
+            json.value("column", entry.column)
+            if let subject = entry.subject { json.value("subject", subject) }
+            json.value("message", entry.message)
+            json.value("rows", entry.count)
+            json.strings("first", entry.first)
+            json.endObject()
+        }
+        json.endArray()
+        json.array("conflicts")
+        for conflict in release.ingest.conflicts {
+            json.object()
+            json.value("table", conflict.table)
+            json.value("people_left_out", conflict.people)
+            json.strings("first", conflict.first)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+
+        json.object("audit")
+        json.value("passed", release.findings.isEmpty)
+        json.strings("checks", ReleaseAudit.checks)
+        json.endObject()
+        json.endObject()
+        return json.finish()
+    }
+
+    static func renderPrimary(_ primary: PrimaryPolicy, into json: inout JSONText) {
+        json.object("primary")
+        if let f = primary.frequency {
+            json.object("frequency")
+            json.value("threshold", Int(f.threshold))
+            json.value("comparator", f.comparator.rawValue)
+            json.value("sensitive_when", "0 < contributors \(f.comparator.rawValue) \(f.threshold)")
+            json.endObject()
+        }
+        json.value("zeros", primary.zeros.rawValue)
+        json.array("dominance")
+        for d in primary.dominance {
+            json.object()
+            json.value("n", d.n)
+            json.number("k", d.k.description)
+            json.value("comparator", d.comparator.rawValue)
+            json.value("sensitive_when", "sum of the \(d.n) largest \(d.comparator.rawValue) \(d.k)% of the cell total")
+            json.endObject()
+        }
+        json.endArray()
+        if let p = primary.pPercent {
+            json.object("p_percent")
+            json.number("p", p.p.description)
+            json.value("comparator", p.comparator.rawValue)
+            json.value("sensitive_when", "total - x1 - x2 \(p.comparator.rawValue) \(p.p)% of x1")
+            json.endObject()
+        }
+        if let pq = primary.pq {
+            json.object("pq")
+            json.number("p", pq.p.description)
+            json.number("q", pq.q.description)
+            json.value("comparator", pq.comparator.rawValue)
+            json.value("sensitive_when", "total - x1 - x2 \(pq.comparator.rawValue) (p/q) x1")
+            json.endObject()
+        }
+        json.endObject()
+    }
+}

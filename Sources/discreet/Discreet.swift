@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Discreet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "discreet",
+        abstract: "Statistical disclosure control for published tables of counts and percentages.",
+        discussion: """
+            discreet turns record-level extracts into protected tables that are safe to publish:
+            it aggregates, applies the primary rules, audits, and writes a release.
+
+            Exit codes: 0 done; 1 unexpected failure (a release could not be written);
+            2 the spec has problems; 3 an input has problems; 4 the release was refused
+            by the audit; 64 the command line is wrong.
+            """,
+        version: DiscreetVersionText.current,
+        subcommands: [Protect.self, Validate.self, Generate.self]
+    )
+}

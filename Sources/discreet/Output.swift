@@ -1,0 +1,100 @@
+import ArgumentParser
+import DiscreetCore
+import DiscreetIO
+
+import Foundation
+
+enum DiscreetVersionText {
+    static let current = DiscreetIO.DiscreetVersion.current
+}
+
+/// The documented exit codes.
+enum Exit {
+    static let failure = ExitCode(1)
+    static let badSpec = ExitCode(2)
+    static let badInput = ExitCode(3)
+    static let refused = ExitCode(4)
+}
+
+/// Writes a line to standard error.
+func report(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// A count with thousands separators: 1234567 → "1,234,567".
+func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+func plural(_ n: Int, _ word: String, _ words: String? = nil) -> String {
+    "\(grouped(n)) \(n == 1 ? word : (words ?? word + "s"))"
+}
+
+/// Prints a release error and returns its exit code.
+func fail(_ error: ReleaseError) -> ExitCode {
+    switch error {
+    case .spec(let problems):
+        for p in problems.problems { report("\(p)") }
+        report("the spec has \(plural(problems.problems.count, "problem")): nothing was released")
+        return Exit.badSpec
+    case .input(let e):
+        report("error: \(e.message)")
+        report("nothing was released")
+        return Exit.badInput
+    case .inconsistent(let lines):
+        for l in lines { report("error: \(l)") }
+        report("nothing was released")
+        return Exit.badInput
+    case .refused(let findings):
+        for f in findings.prefix(50) { report("refused: \(f)") }
+        if findings.count > 50 { report("refused: ... and \(findings.count - 50) more") }
+        report("the audit found \(plural(findings.count, "problem")): the release is refused and nothing was written")
+        return Exit.refused
+    case .output(let message):
+        report("error: \(message)")
+        return Exit.failure
+    }
+}
+
+/// The summary printed after a run.
+func summary(_ release: ProtectedRelease) -> [String] {
+    var lines: [String] = []
+    let rows = release.ingest.inputs.reduce(0) { $0 + $1.rows }
+    let bad = release.ingest.inputs.reduce(0) { $0 + $1.quarantined }
+    lines.append("read \(plural(release.ingest.inputs.count, "input")): \(plural(rows, "row"))"
+        + (bad > 0 ? " (\(grouped(bad)) quarantined)" : "") + ", \(plural(release.ingest.people, "person", "people"))")
+    for entry in release.ingest.quarantine {
+        lines.append("  quarantined \(plural(entry.count, "row")): \(entry.message) (first at \(entry.first[0]))")
+    }
+    for conflict in release.ingest.conflicts {
+        lines.append("  left out of table '\(conflict.table)': \(plural(conflict.people, "person", "people")) whose rows fall in different cells")
+    }
+    let declared = release.plan.tables.indices.filter { release.plan.tables[$0].declared }
+    var cells = 0, primary = 0, secondary = 0
+    for t in release.tables.indices {
+        let counts = release.tables[t].dispositionCounts
+        cells += release.tables[t].shape.cellCount
+        primary += counts[.primary] ?? 0
+        secondary += counts[.secondary] ?? 0
+    }
+    lines.append("\(plural(release.tables.count, "table")) (\(grouped(declared.count)) declared, the rest behind indicators): \(plural(cells, "cell"))")
+    lines.append("withheld \(plural(primary + secondary, "cell")): \(grouped(primary)) primary, \(grouped(secondary)) secondary")
+    if !release.indicators.isEmpty {
+        var published = 0, withheld = 0, total = 0
+        for figures in release.indicators {
+            for p in figures.percentages {
+                total += 1
+                if case .value = p { published += 1 }
+                if case .withheld = p { withheld += 1 }
+            }
+        }
+        lines.append("\(plural(release.indicators.count, "indicator")): \(plural(total, "percentage")), \(grouped(published)) published, \(grouped(withheld)) withheld")
+    }
+    return lines
+}

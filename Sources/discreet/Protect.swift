@@ -1,0 +1,89 @@
+import ArgumentParser
+import DiscreetCore
+import DiscreetIO
+
+/// Options shared by the commands that read extracts.
+struct ReadOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp(
+        "An extract to read instead of the spec's inputs (repeatable): a CSV file, or a SQLite database as PATH#TABLE.",
+        valueName: "file"))
+    var inputs: [String] = []
+
+    @Option(name: .customLong("on-error"), help: "What to do with a bad row: 'stop' (nothing is released) or 'quarantine' (leave it out and count it). Default: the spec's on_error.")
+    var onError: String?
+
+    @Option(name: .customLong("memory-budget"), help: "MiB of row contributions kept in memory before spilling to temporary files.")
+    var memoryBudget: Int = 256
+
+    @Option(name: .customLong("temp-dir"), help: "Where spill files go (default: $TMPDIR or /tmp).")
+    var temporaryDirectory: String?
+
+    @Option(help: "Threads for grouping people (default: the number of cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let onError, ErrorPolicy(rawValue: onError) == nil {
+            throw ValidationError("--on-error must be 'stop' or 'quarantine'")
+        }
+        if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 (MiB)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func inputs(for plan: ReleasePlan) -> [InputSpec] {
+        inputs.isEmpty ? plan.spec.inputs : inputs.map(InputSpec.init(argument:))
+    }
+
+    func ingestOptions(for plan: ReleasePlan, defaultPolicy: ErrorPolicy? = nil) -> IngestOptions {
+        var options = IngestOptions(onError: onError.flatMap(ErrorPolicy.init(rawValue:)) ?? defaultPolicy ?? plan.spec.onError)
+        options.memoryBudget = memoryBudget << 20
+        if let temporaryDirectory { options.temporaryDirectory = temporaryDirectory }
+        if let threads { options.workers = threads }
+        return options
+    }
+}
+
+struct Protect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Protect the spec's tables and write a release.",
+        discussion: """
+            Reads the extracts, aggregates them into the spec's tables with every margin,
+            applies the protection policy, audits the result, and writes the release
+            directory atomically: tables/*.csv, indicators.csv, release.json, manifest.json.
+            A release the audit rejects is not written.
+            """)
+
+    @Option(help: "The release spec (YAML).")
+    var spec: String
+
+    @OptionGroup var read: ReadOptions
+
+    @Option(help: "The release directory to write.")
+    var out: String
+
+    @Flag(help: "Replace an existing release at --out.")
+    var overwrite = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func run() throws {
+        let plan: ReleasePlan
+        do {
+            plan = try ReleasePipeline.plan(specPath: spec)
+        } catch {
+            throw fail(error)
+        }
+        let release: ProtectedRelease
+        do {
+            release = try ReleasePipeline.protect(
+                plan: plan, inputs: read.inputs(for: plan), options: read.ingestOptions(for: plan),
+                destination: ReleaseDirectory(path: out, overwrite: overwrite))
+        } catch {
+            throw fail(error)
+        }
+        guard !quiet else { return }
+        if let title = plan.spec.title { print(title) }
+        for line in summary(release) { print(line) }
+        print("audit passed; release written to \(out)")
+    }
+}

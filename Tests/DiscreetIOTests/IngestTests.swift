@@ -1,0 +1,205 @@
+import CSQLite
+import DiscreetCore
+import Foundation
+import Testing
+@testable import DiscreetIO
+
+/// The minimal spec in a temporary directory with a data file.
+struct Fixture {
+    let dir = TemporaryDirectory()
+    let plan: ReleasePlan
+
+    init(spec: String = minimalSpec, data: String) throws {
+        dir.file("data.csv", data)
+        plan = ReleasePlan(spec: try SpecReader.parse(bytes: Array(spec.utf8), path: dir.path + "/spec.yaml", directory: dir.path))
+    }
+
+    var input: InputSpec { InputSpec(path: dir.path + "/data.csv") }
+
+    func ingest(_ policy: ErrorPolicy = .stop, budget: Int = 256 << 20, inputs: [InputSpec]? = nil) throws(IngestError) -> IngestResult {
+        var options = IngestOptions(onError: policy, memoryBudget: budget, temporaryDirectory: dir.path)
+        options.workers = 2
+        return try Ingest(plan: plan, options: options).run(inputs: inputs ?? [input])
+    }
+
+    func table(_ result: IngestResult, _ name: String) -> AggregatedTable {
+        result.tables[plan.tables.firstIndex { $0.name == name }!]
+    }
+
+    /// The value of a cell given its codes.
+    func value(_ result: IngestResult, _ name: String, _ codes: [String]) -> Int64 {
+        let t = table(result, name)
+        return t.values[t.shape.cell(zip(t.shape.dimensions, codes).map { $0.node($1)! })]
+    }
+}
+
+let header = "id,ward,age,sex,cost,outcome,extra\n"
+
+@Suite struct IngestTests {
+    @Test func aggregatesPeopleOnceWithEveryMargin() throws {
+        let f = try Fixture(data: header + """
+            p1,w1,15,F,10.50,NEET,x
+            p1,w1,15,F,2.25,,x
+            p2,w1,20,M,,EET,x
+            p3,w2,17,F,100,NEET,x
+            p4,w3,19,M,7,,x
+            p5,w3,30,M,1000,NEET,x
+            """)
+        let r = try f.ingest()
+        #expect(r.people == 4)  // p5 is outside every cohort
+        #expect(r.inputs.map(\.rows) == [6])
+        #expect(f.value(r, "people", ["w1", "14-17"]) == 1)
+        #expect(f.value(r, "people", ["w1", "18-25"]) == 1)
+        #expect(f.value(r, "people", ["N", "ALL"]) == 3)
+        #expect(f.value(r, "people", ["CITY", "ALL"]) == 4)
+        #expect(f.value(r, "people", ["CITY", "14-17"]) == 2)
+        // Magnitude: p1's two rows are one contribution of 12.75.
+        let costs = f.table(r, "costs")
+        let w1 = costs.shape.cell([costs.shape.dimensions[0].node("w1")!])
+        #expect(costs.values[w1] == 1275)
+        #expect(costs.contributors(w1) == 1)
+        #expect(f.value(r, "costs", ["CITY"]) == 1275 + 10000 + 700)
+        #expect(f.value(r, "neet.numerator", ["F"]) == 2)
+        #expect(f.value(r, "neet.denominator", ["Total"]) == 4)
+        #expect(r.inputs[0].sha256 == SHA256.hex(Array((try String(contentsOfFile: f.input.path, encoding: .utf8)).utf8)))
+    }
+
+    @Test func badRowStopsTheRunNamingFileLineAndColumnButNotTheValue() throws {
+        let f = try Fixture(data: header + "p1,w1,15,F,1,,x\np2,w1,fifteen,F,1,,x\n")
+        do {
+            _ = try f.ingest()
+            Issue.record("a bad row was accepted")
+        } catch {
+            guard case .row(let location, let message) = error else { Issue.record("\(error)"); return }
+            #expect(location == "\(f.input.path):3:3")
+            #expect(message == "column 'age': expected a whole number")
+            #expect(!error.message.contains("fifteen"))
+        }
+    }
+
+    @Test func quarantineCountsEveryReasonWithoutValues() throws {
+        let secret = "SECRET-VALUE"
+        let f = try Fixture(data: header + """
+            p1,w1,15,F,1,,x
+            p2,w1,\(secret),F,1,,x
+            p3,w9\(secret),15,F,1,,x
+            ,w1,15,F,1,,x
+            p4,w1,15,X\(secret),1,,x
+            p5,w1,15,F,1.234,,x
+            p6,w1,15,F,1
+            p7,N,15,F,1,,x
+            p8,,15,F,1,,x
+            p9,w1,15,F,-3,,x
+            p10,w"1,15,F,1,,x
+            p11,w9,40,F,1,,x
+            """)
+        let r = try f.ingest(.quarantine)
+        #expect(r.inputs[0].rows == 12)
+        #expect(r.inputs[0].quarantined == 10)
+        let reasons = Dictionary(r.quarantine.map { ("\($0.reason.rawValue)/\($0.column ?? "")", $0.count) }, uniquingKeysWith: +)
+        #expect(reasons == [
+            "not-a-whole-number/age": 1, "unknown-category/ward": 1, "empty-identifier/id": 1, "undeclared-value/sex": 1,
+            "not-a-number/cost": 1, "field-count/": 1, "group-category/ward": 1, "missing-dimension-value/ward": 1,
+            "negative-sum-value/cost": 1, "malformed-quoting/": 1,
+        ])
+        for entry in r.quarantine {
+            #expect(!entry.message.contains(secret))
+            #expect(entry.first.allSatisfy { !$0.contains(secret) })
+        }
+        #expect(r.quarantine.first { $0.reason == .unknownCategory }?.first == ["\(f.input.path):4:2"])
+        // The good row and the out-of-cohort row with an unknown ward (not classified) remain.
+        #expect(f.value(r, "people", ["CITY", "ALL"]) == 1)
+    }
+
+    @Test func headerMustHoldEveryDeclaredColumn() throws {
+        let f = try Fixture(data: "id,Ward,age,sex,outcome\np1,w1,15,F,\n")
+        #expect(throws: IngestError.self) { try f.ingest() }
+        do {
+            _ = try f.ingest()
+        } catch {
+            #expect(error.message == "\(f.input.path):1: the header lacks columns 'ward' (there is a 'Ward': names must match exactly), 'cost', declared in the spec")
+        }
+    }
+
+    @Test func conflictingCellsStopOrAreCounted() throws {
+        let f = try Fixture(data: header + "p1,w1,15,F,,,x\np2,w2,15,F,,,x\np1,w2,15,F,,,x\n")
+        do {
+            _ = try f.ingest()
+            Issue.record("a conflict was accepted")
+        } catch {
+            guard case .conflict(let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.hasPrefix("table 'people': the rows of one person fall in different cells (\(f.input.path):2 and \(f.input.path):4)"))
+        }
+        let r = try f.ingest(.quarantine)
+        #expect(r.conflicts.map(\.table) == ["people"])
+        #expect(r.conflicts[0].people == 1)
+        #expect(f.value(r, "people", ["CITY", "ALL"]) == 1)
+        // The indicator tables are by sex only: p1 is in one cell there.
+        #expect(f.value(r, "neet.denominator", ["F"]) == 2)
+    }
+
+    @Test func spillingToDiskGivesTheSameTables() throws {
+        var rows = header
+        var rng: UInt64 = 99
+        var people = Set<Int>()
+        for _ in 0..<30_000 {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1
+            let person = Int(rng >> 40) % 9000
+            people.insert(person)
+            let ward = ["w1", "w2", "w3"][person % 3]
+            let age = 14 + person % 12
+            rows += "person\(person),\(ward),\(age),\(person % 2 == 0 ? "F" : "M"),\(person % 50).25,\(person % 7 == 0 ? "NEET" : ""),x\n"
+        }
+        let f = try Fixture(data: rows)
+        let inMemory = try f.ingest()
+        let spilled = try f.ingest(budget: 1 << 16)
+        #expect(!inMemory.spilled)
+        #expect(spilled.spilled)
+        #expect(inMemory.people == spilled.people)
+        #expect(inMemory.tables == spilled.tables)
+        #expect(f.value(inMemory, "people", ["CITY", "ALL"]) == Int64(people.count))
+        // No spill files are left behind.
+        let left = try FileManager.default.contentsOfDirectory(atPath: f.dir.path).filter { $0.hasPrefix("discreet-spill") }
+        #expect(left.isEmpty)
+    }
+
+    @Test func sqliteInputReadsLikeCSV() throws {
+        let data = header + "p1,w1,15,F,10.50,NEET,x\np2,w2,19,M,,,x\np2,w2,19,M,3,,x\n"
+        let f = try Fixture(data: data)
+        let db = f.dir.path + "/data.sqlite"
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(db, &handle) == SQLITE_OK)
+        let sql = """
+            CREATE TABLE extract (id TEXT, ward TEXT, age INTEGER, sex TEXT, cost TEXT, outcome TEXT, extra TEXT);
+            INSERT INTO extract VALUES ('p1','w1',15,'F','10.50','NEET','x'), ('p2','w2',19,'M',NULL,NULL,'x'), ('p2','w2',19,'M','3',NULL,'x');
+            CREATE TABLE other (a TEXT);
+            """
+        #expect(sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        let fromCSV = try f.ingest()
+        let fromSQLite = try f.ingest(inputs: [InputSpec(path: db, table: "extract")])
+        #expect(fromCSV.tables == fromSQLite.tables)
+        #expect(fromSQLite.inputs[0].rows == 3)
+        #expect(throws: IngestError.self) { try f.ingest(inputs: [InputSpec(path: db)]) }  // two tables: name one
+        do {
+            _ = try f.ingest(inputs: [InputSpec(path: db, table: "nope")])
+        } catch {
+            #expect(error.message == "\(db) has no table or view 'nope' (it has: extract, other)")
+        }
+    }
+
+    @Test func badSQLiteValuesNameTheRow() throws {
+        let f = try Fixture(data: header)
+        let db = f.dir.path + "/data.sqlite"
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(db, &handle) == SQLITE_OK)
+        #expect(sqlite3_exec(handle, "CREATE TABLE t (id TEXT, ward TEXT, age TEXT, sex TEXT, cost TEXT, outcome TEXT); INSERT INTO t VALUES ('p1','w1','15','F',NULL,NULL), ('p2','w1','x','F',NULL,NULL);", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        do {
+            _ = try f.ingest(inputs: [InputSpec(path: db, table: "t")])
+            Issue.record("bad value accepted")
+        } catch {
+            #expect(error.message == "\(db)#t:2:3: column 'age': expected a whole number")
+        }
+    }
+}
