@@ -121,8 +121,36 @@ let safeSpec = """
     }
 
     @Test func withheldFiguresAndTheirPercentagesAreNeverWritten() throws {
-        // Two men, so M and (through the margin) F are recoverable: the audit refuses.
+        // Two men: M is primary, and F must be withheld too or the total gives M away.
         let f = try Fixture(spec: safeSpec, data: data(10, 2, neetF: 3, neetM: 1))
+        let out = f.dir.path + "/out"
+        let release = try ReleasePipeline.protect(
+            plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop, temporaryDirectory: f.dir.path),
+            destination: ReleaseDirectory(path: out, overwrite: false))
+        let table = try String(contentsOfFile: out + "/tables/people.csv", encoding: .utf8)
+        #expect(table == "sex,value,status\nAll,12,published\nF,,secondary\nM,,primary\n")
+        let indicators = try String(contentsOfFile: out + "/indicators.csv", encoding: .utf8)
+        #expect(indicators == """
+            indicator,group,sex,numerator,numerator_status,denominator,denominator_status,percent,percent_status
+            neet,,All,4,published,12,published,33.3,published
+            neet,,F,,secondary,,secondary,,withheld
+            neet,,M,,primary,,primary,,withheld
+
+            """)
+        let neet = release.indicators[0]
+        let m = release.tables[neet.numerator].shape.dimensions[0].node("M")!
+        #expect(neet.percentages[m] == .withheld)
+        // No withheld value appears anywhere in the release.
+        for file in ["release.json", "tables/people.csv", "indicators.csv", "manifest.json"] {
+            let text = try String(contentsOfFile: out + "/" + file, encoding: .utf8)
+            #expect(!text.contains("\"value\": 10") && !text.contains("\"value\": 2,"), "\(file)")
+        }
+    }
+
+    @Test func aReleaseThatCannotBeProtectedIsRefusedAndNotWritten() throws {
+        // Nobody is NEET: with zeros withheld, a zero whose whole table is zero cannot be hidden.
+        let spec = safeSpec.replacingOccurrences(of: "zeros: publish", with: "zeros: withhold")
+        let f = try Fixture(spec: spec, data: data(10, 12, neetF: 0, neetM: 0))
         let out = f.dir.path + "/out"
         #expect {
             try ReleasePipeline.protect(
@@ -130,15 +158,9 @@ let safeSpec = """
                 destination: ReleaseDirectory(path: out, overwrite: false))
         } throws: { error in
             guard case ReleaseError.refused(let findings) = error else { return false }
-            return findings.contains { $0.kind == .recoverable && $0.table == "people" && $0.cell == ["M"] }
+            return findings.contains { $0.kind == .unprotectable && $0.table == "table 'neet.numerator'" }
         }
         #expect(!FileManager.default.fileExists(atPath: out))
-        // Computed without writing: M's percentage is withheld because its figures are.
-        let release = try ReleasePipeline.compute(plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop))
-        let neet = release.indicators[0]
-        let m = release.tables[neet.numerator].shape.dimensions[0].node("M")!
-        #expect(neet.percentages[m] == .withheld)
-        #expect(release.tables[neet.numerator].statuses[m].disposition == .primary)
     }
 
     @Test func numeratorAboveDenominatorIsReportedNotPrinted() throws {

@@ -103,11 +103,11 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
     @Test func planSharesIdenticalTables() throws {
         var text = minimalSpec
         text = text.replacingOccurrences(of: "    by: [sex]\n", with: "    by: [area, band]\n")
-        let plan = ReleasePlan(spec: try parseSpec(text))
+        let plan = try ReleasePlan(spec: try parseSpec(text))
         // The indicator's denominator (young, by area and band) is the declared table 'people'.
         #expect(plan.tables.map(\.name) == ["people", "costs", "neet.numerator"])
         #expect(plan.indicators[0].denominator == 0)
-        #expect(plan.tables[1].measure == .sum(column: "cost", places: 2))
+        #expect(plan.cohorts[plan.tables[1].cohort].measure == .sum(column: "cost", places: 2))
         #expect(plan.tables[0].shape.cellCount == 6 * 3)
     }
 

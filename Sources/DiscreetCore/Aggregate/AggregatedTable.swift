@@ -48,6 +48,13 @@ public struct AggregatedTable: Sendable, Equatable {
         measure.isMagnitude ? contributorCounts[cell] : values[cell]
     }
 
+    /// Whether two cells have one contributor each and it is the same person: the cells
+    /// overlap in a cell with someone in it. (Such a person is no outsider to either cell.)
+    public func sameLoneContributor(_ a: Int, _ b: Int) -> Bool {
+        guard contributors(a) == 1 && contributors(b) == 1, let m = shape.meet(a, b) else { return false }
+        return contributors(m) > 0
+    }
+
     /// The largest contributions of a magnitude cell, in descending order.
     public func largest(_ cell: Int) -> ArraySlice<Int64> {
         top[(cell * topCount)..<((cell + 1) * topCount)]

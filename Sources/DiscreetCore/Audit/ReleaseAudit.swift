@@ -8,6 +8,10 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case recoverable
         /// A percentage is published although its numerator or denominator is withheld.
         case percentageOfWithheld(indicator: String)
+        /// No pattern of suppressions protects this sensitive cell.
+        case unprotectable
+        /// The protection of this sensitive cell is not proven (the certificate audit says why).
+        case unproven(String)
     }
 
     public var kind: Kind
@@ -15,12 +19,20 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
     /// The cell's category codes, dimension by dimension.
     public var cell: [String]
 
+    public init(kind: Kind, table: String, cell: [String]) {
+        self.kind = kind
+        self.table = table
+        self.cell = cell
+    }
+
     public var description: String {
-        let at = "table '\(table)', cell (\(cell.joined(separator: ", ")))"
+        let at = "\(table.hasPrefix("table") ? table : "table '\(table)'"), cell (\(cell.joined(separator: ", ")))"
         switch kind {
         case .sensitivePublished(let rules): return "\(at): published although it fails \(rules.names.joined(separator: ", "))"
         case .recoverable: return "\(at): withheld, but recoverable exactly from its margins"
         case .percentageOfWithheld(let indicator): return "indicator '\(indicator)', \(at): a percentage of a withheld figure is published"
+        case .unprotectable: return "\(at): sensitive, and no pattern of suppressions can protect it"
+        case .unproven(let reason): return "\(at): protection not proven: \(reason)"
         }
     }
 }
@@ -31,6 +43,7 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
 public enum ReleaseAudit {
     /// What the audit checks, for manifests and reports.
     public static let checks = [
+        "every sensitive cell has a verified certificate: a table consistent with every relation, published figure and non-negativity in which the cell is at least its protection levels away from its true value",
         "every cell failing a primary rule is withheld (rules re-applied to the true values)",
         "no withheld cell is the only withheld cell of a margin relation",
         "no percentage is published whose numerator or denominator is withheld",

@@ -94,6 +94,29 @@ public struct TableShape: Sendable, Equatable {
         return result
     }
 
+    /// The cell both cells contain (in each dimension the deeper of the two nodes), or nil
+    /// when in some dimension neither node lies under the other (the cells are disjoint).
+    public func meet(_ a: Int, _ b: Int) -> Int? {
+        var ra = a
+        var rb = b
+        var result = 0
+        for d in dimensions.indices {
+            let na = ra / strides[d]
+            let nb = rb / strides[d]
+            ra -= na * strides[d]
+            rb -= nb * strides[d]
+            let dim = dimensions[d]
+            let (deep, shallow) = dim.depths[na] >= dim.depths[nb] ? (na, nb) : (nb, na)
+            var n = deep
+            while n != shallow {
+                n = dim.parents[n]
+                if n < 0 { return nil }
+            }
+            result += deep * strides[d]
+        }
+        return result
+    }
+
     /// Fills every margin from the inner cells, dimension by dimension.
     ///
     /// `values` holds a payload per cell with the inner cells set; `accumulate(target, source)`

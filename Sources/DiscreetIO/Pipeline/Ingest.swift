@@ -44,8 +44,9 @@ public struct QuarantineEntry: Sendable {
     public var first: [String]
 }
 
-/// People left out of a table because their rows fall in different cells.
+/// People left out of a cohort's tables because their rows fall in different cells.
 public struct ConflictReport: Sendable {
+    /// The tables concerned, as a phrase ("table 'x'", "tables 'x', 'y'").
     public var table: String
     public var people: Int
     /// `file:line and file:line` of the first few.
@@ -54,8 +55,8 @@ public struct ConflictReport: Sendable {
 
 /// Everything ingest produced: the true tables and the account of what was read.
 public struct IngestResult: Sendable {
-    /// One per planned table, in plan order. True values: never published as such.
-    public var tables: [AggregatedTable]
+    /// One per planned cohort, in plan order. True values: never published as such.
+    public var cohorts: [AggregatedTable]
     public var inputs: [InputReport]
     public var quarantine: [QuarantineEntry]
     public var conflicts: [ConflictReport]
@@ -192,7 +193,7 @@ private struct IngestState {
         var programs: [FilterProgram] = [.everyRow]
         var programIndex: [String: Int] = ["*": 0]
         var tables: [TableClassification] = []
-        for t in plan.tables {
+        for t in plan.cohorts {
             var filter = 0
             if let expression = t.filter {
                 let key = expression.description
@@ -224,7 +225,7 @@ private struct IngestState {
                 return DimensionMapper(kind: .category(leafOf: leafOf), slot: dim.column, column: dim.column, dimension: dim.name)
             }
             tables.append(TableClassification(
-                name: t.name, filter: filter, dimensions: mappers, shape: t.shape, sumSlot: t.sumColumn, sumColumn: t.sumColumn))
+                name: t.label, filter: filter, dimensions: mappers, shape: t.shape, sumSlot: t.sumColumn, sumColumn: t.sumColumn))
         }
         self.dictionaries = dictionaries
         self.declaredCount = declaredCount
@@ -361,7 +362,7 @@ private struct IngestState {
     }
 
     mutating func finish(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
-        let planned = plan.tables
+        let planned = plan.cohorts
         let topCount = plan.spec.protection.primary.topCount
         let policy = plan.spec.conflicts
         let grouper = try store.group(workers: options.workers) {
@@ -373,20 +374,20 @@ private struct IngestState {
             let sample = grouper.conflictSample.filter { $0.table == t }.map { "\(origin($0.first)) and \(origin($0.second))" }
             if options.onError == .stop {
                 throw .conflict(
-                    "table '\(planned[t].name)': the rows of one person fall in different cells (\(sample.first ?? "")); "
+                    "\(plan.describe(cohort: t)): the rows of one person fall in different cells (\(sample.first ?? "")); "
                         + "fix the data, or set 'conflicts: first' or 'conflicts: last' in the spec to let one row decide")
             }
-            conflicts.append(ConflictReport(table: planned[t].name, people: count, first: Array(sample.prefix(5))))
+            conflicts.append(ConflictReport(table: plan.describe(cohort: t), people: count, first: Array(sample.prefix(5))))
         }
         var tables: [AggregatedTable] = []
         for (t, accumulator) in grouper.accumulators.enumerated() {
             do {
                 tables.append(try accumulator.finish())
             } catch {
-                throw .overflow("table '\(planned[t].name)': a sum is too large for 64-bit arithmetic")
+                throw .overflow("\(plan.describe(cohort: t)): a sum is too large for 64-bit arithmetic")
             }
         }
         return IngestResult(
-            tables: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled)
+            cohorts: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled)
     }
 }

@@ -33,10 +33,10 @@ public struct ProtectedRelease: Sendable {
 /// apply the protection policy, audit, write. Every path that writes a release goes
 /// through ``protect(specPath:inputs:options:destination:)``.
 public enum ReleasePipeline {
-    /// Loads and checks a spec.
+    /// Loads and checks a spec, and plans the release.
     public static func plan(specPath: String) throws(ReleaseError) -> ReleasePlan {
         do {
-            return ReleasePlan(spec: try SpecReader.load(path: specPath))
+            return try ReleasePlan(spec: try SpecReader.load(path: specPath))
         } catch {
             throw .spec(error)
         }
@@ -53,11 +53,11 @@ public enum ReleasePipeline {
         } catch {
             throw .input(error)
         }
+        let truth = plan.tables.indices.map { plan.project(ingest.cohorts[plan.tables[$0].cohort], table: $0) }
         // A numerator above its denominator means the cohorts are wrong: never print it.
         var inconsistent: [String] = []
         for indicator in plan.indicators {
-            let bad = Set(IndicatorFigures.inconsistentCells(
-                numerator: ingest.tables[indicator.numerator], denominator: ingest.tables[indicator.denominator]))
+            let bad = Set(IndicatorFigures.inconsistentCells(numerator: truth[indicator.numerator], denominator: truth[indicator.denominator]))
             let cells = plan.tables[indicator.numerator].shape.displayOrder().filter(bad.contains)
             for cell in cells.prefix(5) {
                 inconsistent.append(
@@ -68,8 +68,33 @@ public enum ReleasePipeline {
         }
         if !inconsistent.isEmpty { throw .inconsistent(inconsistent) }
 
-        let primary = plan.spec.protection.primary
-        let tables = zip(plan.tables, ingest.tables).map { ProtectedTable(name: $0.name, data: $1, primary: primary) }
+        // Protect each cohort table: primary rules, then secondary suppression with a
+        // certificate for every sensitive cell, then the exact audit of those certificates.
+        let protection = plan.spec.protection
+        var statuses: [[CellStatus]] = []
+        var findings: [AuditFinding] = []
+        for (c, cohort) in plan.cohorts.enumerated() {
+            let problem = SuppressionProblem(
+                table: ingest.cohorts[c], published: cohort.published, primary: protection.primary, secondary: protection.secondary)
+            var suppressor = SecondarySuppressor(problem: problem, policy: protection.secondary)
+            do {
+                try suppressor.run()
+            } catch {
+                findings.append(AuditFinding(
+                    kind: .unprotectable, table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, error.cell)))
+                statuses.append(problem.statuses)
+                continue
+            }
+            let result = suppressor.statuses
+            for failure in CertificateAudit.verify(problem: problem, statuses: result, certificates: suppressor.certificates, singletons: protection.secondary.singletons) {
+                findings.append(AuditFinding(
+                    kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, failure.cell)))
+            }
+            statuses.append(result)
+        }
+        let tables = plan.tables.indices.map { t in
+            ProtectedTable(name: plan.tables[t].name, data: truth[t], statuses: plan.tables[t].cohortCells.map { statuses[plan.tables[t].cohort][$0] })
+        }
         var indicators: [IndicatorFigures] = []
         for indicator in plan.indicators {
             do {
@@ -79,8 +104,8 @@ public enum ReleasePipeline {
                 throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
             }
         }
-        let findings = ReleaseAudit.run(
-            tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: primary)
+        findings += ReleaseAudit.run(
+            tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: protection.primary)
         return ProtectedRelease(
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, findings: findings)

@@ -187,11 +187,13 @@ public struct IndicatorSpec: Sendable {
 /// further sections beside `primary`.
 public struct ProtectionSpec: Sendable, Hashable {
     public var primary: PrimaryPolicy
+    public var secondary: SecondaryPolicy
     /// Decimal places of published percentages.
     public var percentDecimals: Int
 
-    public init(primary: PrimaryPolicy, percentDecimals: Int = 1) {
+    public init(primary: PrimaryPolicy, secondary: SecondaryPolicy = SecondaryPolicy(), percentDecimals: Int = 1) {
         self.primary = primary
+        self.secondary = secondary
         self.percentDecimals = percentDecimals
     }
 }

@@ -763,12 +763,14 @@ private struct Reader {
 
     mutating func readProtection(_ node: Node) -> ProtectionSpec {
         var spec = ProtectionSpec(primary: PrimaryPolicy())
-        guard let pairs = mapping(node, "protection", allowed: ["primary", "percentages"]) else { return spec }
+        guard let pairs = mapping(node, "protection", allowed: ["primary", "secondary", "percentages"]) else { return spec }
         var sawPrimary = false
         for p in pairs {
             if p.key == "primary" {
                 sawPrimary = true
                 spec.primary = readPrimary(p.value)
+            } else if p.key == "secondary" {
+                spec.secondary = readSecondary(p.value)
             } else if let parts = mapping(p.value, "protection: percentages", allowed: ["decimals"]) {
                 for part in parts {
                     spec.percentDecimals = integer(part.value, "percentages: decimals", range: 0...6) ?? spec.percentDecimals
@@ -840,6 +842,38 @@ private struct Reader {
                 } else if let pv, let qv, let cmp {
                     policy.pq = PQRule(p: pv, q: qv, comparator: cmp)
                 }
+            }
+        }
+        return policy
+    }
+
+    mutating func readSecondary(_ node: Node) -> SecondaryPolicy {
+        var policy = SecondaryPolicy()
+        guard let pairs = mapping(node, "secondary suppression", allowed: ["frequency_protection", "singletons", "cost"]) else { return policy }
+        for p in pairs {
+            switch p.key {
+            case "frequency_protection":
+                if p.value.scalar != nil {
+                    if string(p.value, "frequency_protection") != "threshold" {
+                        problem(p.value, "frequency_protection must be 'threshold' or a mapping with 'upper' (and optionally 'lower')")
+                    }
+                    continue
+                }
+                guard let parts = mapping(p.value, "frequency_protection", allowed: ["upper", "lower"]) else { continue }
+                let upper = parts.first { $0.key == "upper" }.flatMap { integer($0.value, "frequency_protection: upper", range: 1...1_000_000) }
+                let lower = parts.first { $0.key == "lower" }.flatMap { integer($0.value, "frequency_protection: lower", range: 0...1_000_000) } ?? 0
+                if let upper { policy.frequency = .fixed(upper: Int64(upper), lower: Int64(lower)) } else if !parts.contains(where: { $0.key == "upper" }) {
+                    problem(p.value, "frequency_protection needs 'upper': how far above the true count the attacker's interval must reach")
+                }
+            case "singletons":
+                switch string(p.value, "singletons") {
+                case "protect": policy.singletons = true
+                case "ignore": policy.singletons = false
+                case nil: break
+                default: problem(p.value, "singletons must be 'protect' (a lone contributor knows its own value) or 'ignore'")
+                }
+            default:
+                policy.cost = choice(p.value, "cost", SuppressionCost.self) ?? policy.cost
             }
         }
         return policy

@@ -116,7 +116,7 @@ enum ReleaseFiles {
             json.value("name", planned.name)
             json.value("title", planned.title)
             json.value("measure", table.data.measure.isMagnitude ? "sum" : "count")
-            if let c = planned.sumColumn { json.value("column", spec.columns[c].name) }
+            if let c = plan.cohorts[planned.cohort].sumColumn { json.value("column", spec.columns[c].name) }
             json.strings("dimensions", table.shape.dimensions.map(\.name))
             json.array("cells")
             for cell in table.shape.displayOrder() {

@@ -55,7 +55,7 @@ public enum ReleaseManifest {
             json.object()
             json.value("name", planned.name)
             json.value("declared", planned.declared)
-            json.value("measure", planned.measure.isMagnitude ? "sum" : "count")
+            json.value("measure", table.data.measure.isMagnitude ? "sum" : "count")
             json.strings("dimensions", table.shape.dimensions.map(\.name))
             json.value("cells", table.shape.cellCount)
             json.value("published", counts[.published] ?? 0)

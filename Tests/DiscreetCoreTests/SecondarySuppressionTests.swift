@@ -1,0 +1,148 @@
+import Testing
+@testable import DiscreetCore
+
+func dimension(_ name: String, _ codes: [String], total: String = "Total") -> TableDimension {
+    try! TableDimension.build(name: name, total: total, entries: codes.map { HierarchyEntry(code: $0) })
+}
+
+/// A table from inner-cell values, margins rolled up.
+func countTable(_ shape: TableShape, inner: [Int64]) -> AggregatedTable {
+    var acc = TableAccumulator(shape: shape, measure: .count, topCount: 0)
+    for (cell, n) in inner.enumerated() { for _ in 0..<n { acc.add(cell: cell, value: 1) } }
+    return try! acc.finish()
+}
+
+/// Protects a table whose every cell is published; returns the statuses and the suppressor.
+func protect(_ table: AggregatedTable, _ primary: PrimaryPolicy, _ secondary: SecondaryPolicy = SecondaryPolicy(), published: [Bool]? = nil) throws -> (statuses: [CellStatus], suppressor: SecondarySuppressor, problem: SuppressionProblem) {
+    let problem = SuppressionProblem(
+        table: table, published: published ?? [Bool](repeating: true, count: table.shape.cellCount), primary: primary, secondary: secondary)
+    var s = SecondarySuppressor(problem: problem, policy: secondary)
+    try s.run()
+    return (s.statuses, s, problem)
+}
+
+/// What an attacker sees: published values, nil elsewhere.
+func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published: [Bool]? = nil) -> [Int64?] {
+    (0..<table.shape.cellCount).map { c in
+        (published?[c] ?? true) && !statuses[c].disposition.isWithheld ? table.values[c] : nil
+    }
+}
+
+@Suite struct SecondarySuppressionTests {
+    /// V2: sdcTable's minimum-loss pattern on microdata1, and its audit.
+    @Test func v2PatternAndInterval() throws {
+        let m = try Microdata1()
+        let (statuses, suppressor, problem) = try protect(m.counts, PrimaryPolicy(frequency: FrequencyRule(threshold: 2, comparator: .lessOrEqual)))
+        var secondary = Set<String>()
+        for cell in 0..<m.shape.cellCount where statuses[cell].disposition == .secondary {
+            let n = m.shape.nodes(of: cell)
+            secondary.insert("\(m.region.codes[n[0]])/\(m.gender.codes[n[1]])")
+        }
+        #expect(secondary == ["A/male", "C/male", "C/female"])
+        #expect(statuses[m.cell("A", "female")].disposition == .primary)
+        #expect(statuses.filter { !$0.disposition.isWithheld }.count == 11)
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        let af = m.cell("A", "female")
+        let intervals = IntervalAudit.intervals(shape: m.shape, values: attackerView(m.counts, statuses), cells: [af])
+        #expect(intervals[af] == FeasibilityInterval(lower: 0, upper: 12))
+        // The pattern through region D instead is also safe, but wider and costlier.
+        var viaD = statuses
+        for (r, g) in [("C", "male"), ("C", "female")] { viaD[m.cell(r, g)] = .published }
+        for (r, g) in [("D", "male"), ("D", "female")] { viaD[m.cell(r, g)] = CellStatus(disposition: .secondary) }
+        #expect(IntervalAudit.intervals(shape: m.shape, values: attackerView(m.counts, viaD), cells: [af])[af] == FeasibilityInterval(lower: 0, upper: 16))
+    }
+
+    /// V3: the handbook's feasibility interval, exactly.
+    @Test func v3Interval() {
+        let rows = dimension("row", ["1", "2", "3"])
+        let cols = dimension("col", ["1", "2"])
+        let shape = TableShape(dimensions: [rows, cols])!
+        var values = [Int64?](repeating: nil, count: shape.cellCount)
+        func set(_ r: String, _ c: String, _ v: Int64?) { values[shape.cell([rows.node(r)!, cols.node(c)!])] = v }
+        set("1", "Total", 7)
+        set("2", "Total", 3)
+        set("3", "1", 3)
+        set("3", "2", 3)
+        set("3", "Total", 6)
+        set("Total", "1", 9)
+        set("Total", "2", 7)
+        set("Total", "Total", 16)
+        let x11 = shape.cell([rows.node("1")!, cols.node("1")!])
+        let x22 = shape.cell([rows.node("2")!, cols.node("2")!])
+        let intervals = IntervalAudit.intervals(shape: shape, values: values, cells: [x11, x22])
+        #expect(intervals[x11] == FeasibilityInterval(lower: 3, upper: 6))
+        #expect(intervals[x22] == FeasibilityInterval(lower: 0, upper: 3))
+    }
+
+    /// V5: a lone contributor knows its own cell; suppression must withhold one more cell.
+    @Test func v5Singletons() throws {
+        let region = dimension("region", ["a", "b", "c"])
+        let shape = TableShape(dimensions: [region])!
+        let table = countTable(shape, inner: [1, 2, 1])
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 1, comparator: .lessOrEqual))
+        let (statuses, suppressor, problem) = try protect(table, primary)
+        let a = region.node("a")!, b = region.node("b")!, c = region.node("c")!, t = region.total
+        #expect(statuses[a].disposition == .primary)
+        #expect(statuses[c].disposition == .primary)
+        #expect(statuses[b].disposition.isWithheld || statuses[t].disposition.isWithheld)
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        // The person in a knows a = 1: c must still reach 2 (the first count that is not small).
+        let view = attackerView(table, statuses)
+        let interval = IntervalAudit.intervals(shape: shape, values: view, cells: [c], known: [a: 1])[c]!
+        #expect(interval.upper! >= Rational(2))
+        // Withholding a and c alone fails against that person, and the certificate audit sees it.
+        var weak = statuses
+        weak[b] = .published
+        weak[t] = .published
+        #expect(IntervalAudit.intervals(shape: shape, values: attackerView(table, weak), cells: [c], known: [a: 1])[c]!.isExact)
+        #expect(!CertificateAudit.verify(problem: problem, statuses: weak, certificates: suppressor.certificates, singletons: true).isEmpty)
+        // Ignoring singletons, a and c protect each other.
+        let (loose, _, _) = try protect(table, primary, SecondaryPolicy(singletons: false))
+        #expect(loose.filter { $0.disposition == .secondary }.isEmpty)
+    }
+
+    @Test func magnitudeCellsGetTheirClassicalLevels() throws {
+        // X = 330 = 300 + 20 + 10 under (1, 85): upper level (100/85)·300 − 330 = 22.94, so 23.
+        let d = dimension("x", ["a", "b", "c"])
+        let shape = TableShape(dimensions: [d])!
+        var acc = TableAccumulator(shape: shape, measure: .sum(column: "v", places: 0), topCount: 2)
+        for v: Int64 in [300, 20, 10] { acc.add(cell: 0, value: v) }
+        for v: Int64 in [40, 50, 60] { acc.add(cell: 1, value: v) }
+        for v: Int64 in [30, 30, 30, 30] { acc.add(cell: 2, value: v) }
+        let table = try acc.finish()
+        let primary = PrimaryPolicy(dominance: [DominanceRule(n: 1, k: ExactRatio(85))])
+        let failed = primary.failures(of: table, cell: 0)
+        #expect(failed == [.dominance])
+        let r = primary.requirement(for: table, cell: 0, failed: failed, frequency: .reachThreshold)
+        #expect(r.valueUp == 23)
+        #expect(r.valueDown == 23)
+        let (statuses, suppressor, problem) = try protect(table, primary)
+        #expect(statuses.filter { $0.disposition == .secondary }.count == 1)
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        let i = IntervalAudit.intervals(shape: shape, values: attackerView(table, statuses), cells: [0])[0]!
+        #expect(i.upper! >= Rational(330 + 23))
+        #expect(i.lower <= Rational(330 - 23))
+    }
+
+    @Test func certificateAuditRejectsForgedCertificates() throws {
+        let m = try Microdata1()
+        let (statuses, suppressor, problem) = try protect(m.counts, PrimaryPolicy(frequency: FrequencyRule(threshold: 2, comparator: .lessOrEqual)))
+        let af = m.cell("A", "female")
+        let good = suppressor.certificates[af]!
+        // Publishing a cell the certificate moves breaks it.
+        var leaky = statuses
+        leaky[m.cell("C", "male")] = .published
+        #expect(!CertificateAudit.verify(problem: problem, statuses: leaky, certificates: suppressor.certificates, singletons: true).isEmpty)
+        // A perturbation that breaks a relation (a lone cell moved) is refused.
+        var forged = good[0]
+        forged.perturbation = Perturbation(moves: [
+            DimensionMove(nodes: [m.region.node("A")!], signs: [1]), DimensionMove(nodes: [m.gender.node("female")!], signs: [1]),
+        ])
+        #expect(!CertificateAudit.verify(problem: problem, statuses: statuses, certificates: [af: [forged]], singletons: true).isEmpty)
+        // Moving by more than the − corners hold is refused.
+        var tooFar = problem
+        tooFar.requirements[af]!.countUp = 11
+        #expect(!CertificateAudit.verify(problem: tooFar, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+    }
+}
