@@ -13,7 +13,7 @@ struct ReadOptions: ParsableArguments {
     var onError: String?
 
     @Option(name: .customLong("memory-budget"), help: "MiB of row contributions kept in memory before spilling to temporary files.")
-    var memoryBudget: Int = 256
+    var memoryBudget: Int = 32
 
     @Option(name: .customLong("temp-dir"), help: "Where spill files go (default: $TMPDIR or /tmp).")
     var temporaryDirectory: String?

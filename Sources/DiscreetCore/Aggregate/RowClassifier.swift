@@ -68,6 +68,8 @@ public struct RowContributions: Sendable {
     public var cells: [UInt32] = []
     /// Values of the valued contributions, in order.
     public var values: [Int64] = []
+    /// Scratch: each cohort filter's result on the row.
+    var passed: [Bool] = []
     public var count: Int { tables.count }
     /// The flag on a table number whose contribution carries a value.
     public static let valued: UInt16 = 0x8000
@@ -84,9 +86,14 @@ public struct RowContributions: Sendable {
 /// Decides, for one typed row, which tables it contributes to and in which inner cell.
 /// A row that cannot be classified in a table whose cohort it belongs to is rejected as a
 /// whole, so that every table sees the same rows.
+///
+/// Every row of every extract passes through ``classify(_:into:)``: its programs, mappers
+/// and bands are laid out flat in memory once, so the per-row loop copies nothing and
+/// takes no references.
 public struct RowClassifier: Sendable {
     public let filters: [FilterProgram]
     public let tables: [TableClassification]
+    private let flat: Flat
 
     /// The most tables a release can have (table numbers are 15-bit in records).
     public static let maximumTables = Int(RowContributions.valued)
@@ -95,29 +102,47 @@ public struct RowClassifier: Sendable {
         precondition(tables.count <= Self.maximumTables)
         self.filters = filters
         self.tables = tables
+        flat = Flat(filters: filters, tables: tables)
     }
 
     /// Classifies a row; on success `into` holds its contributions (possibly none).
-    @inlinable
-    public func classify(_ slots: UnsafePointer<Int64>, passed: inout [Bool], into out: inout RowContributions) -> RowIssue? {
+    @inline(__always)
+    public func classify(_ slots: UnsafePointer<Int64>, into out: inout RowContributions) -> RowIssue? {
         out.removeAll()
-        if passed.count != filters.count { passed = [Bool](repeating: false, count: filters.count) }
-        for f in filters.indices { passed[f] = filters[f].evaluate(slots) }
-        for t in tables.indices {
-            let table = tables[t]
-            guard passed[table.filter] else { continue }
+        let f = flat
+        if out.passed.count != f.filterCount { out.passed = [Bool](repeating: false, count: f.filterCount) }
+        for i in 0..<f.filterCount { out.passed[i] = f.evaluate(i, slots) }
+        for t in 0..<f.tableCount {
+            guard out.passed[f.tableFilter[t]] else { continue }
             var cell = 0
-            for d in table.dimensions.indices {
-                let mapper = table.dimensions[d]
-                switch mapper.leaf(slots[mapper.slot]) {
-                case .success(let leaf): cell += leaf * table.shape.innerStrides[d]
-                case .failure(let issue): return issue
+            for d in f.dimStart[t]..<f.dimStart[t + 1] {
+                let value = slots[f.dimSlot[d]]
+                var leaf = -1
+                if value != RowSlot.missing {
+                    let lo = f.dimLeafStart[d]
+                    let n = f.dimLeafCount[d]
+                    if f.dimBanded[d] {
+                        for b in lo..<(lo + n) where value >= f.bandLower[b] && value <= f.bandUpper[b] {
+                            leaf = b - lo
+                            break
+                        }
+                    } else if value < Int64(n) {
+                        leaf = Int(f.leafOf[lo + Int(value)])
+                    }
                 }
+                guard leaf >= 0 else {
+                    // The slow path: name the problem.
+                    let mapper = tables[t].dimensions[d - f.dimStart[t]]
+                    if case .failure(let issue) = mapper.leaf(value) { return issue }
+                    return RowIssue(.unknownCategory, column: mapper.column, subject: mapper.dimension)
+                }
+                cell += leaf * f.dimStride[d]
             }
-            if let sumSlot = table.sumSlot {
+            let sumSlot = f.tableSumSlot[t]
+            if sumSlot >= 0 {
                 let value = slots[sumSlot]
-                if value == RowSlot.missing { return RowIssue(.missingSumValue, column: table.sumColumn, subject: table.name) }
-                if value < 0 { return RowIssue(.negativeSumValue, column: table.sumColumn, subject: table.name) }
+                if value == RowSlot.missing { return RowIssue(.missingSumValue, column: tables[t].sumColumn, subject: tables[t].name) }
+                if value < 0 { return RowIssue(.negativeSumValue, column: tables[t].sumColumn, subject: tables[t].name) }
                 out.tables.append(UInt16(t) | RowContributions.valued)
                 out.values.append(value)
             } else {
@@ -126,6 +151,151 @@ public struct RowClassifier: Sendable {
             out.cells.append(UInt32(cell))
         }
         return nil
+    }
+
+    /// The classifier's programs and mappers in raw storage, allocated once.
+    private final class Flat: @unchecked Sendable {
+        let filterCount: Int
+        let tableCount: Int
+        let code: UnsafeMutableBufferPointer<FilterProgram.Instruction>
+        let codeStart: UnsafeMutableBufferPointer<Int>
+        let sets: UnsafeMutableBufferPointer<Int64>
+        let tableFilter: UnsafeMutableBufferPointer<Int>
+        let tableSumSlot: UnsafeMutableBufferPointer<Int>
+        let dimStart: UnsafeMutableBufferPointer<Int>
+        let dimSlot: UnsafeMutableBufferPointer<Int>
+        let dimStride: UnsafeMutableBufferPointer<Int>
+        let dimBanded: UnsafeMutableBufferPointer<Bool>
+        let dimLeafStart: UnsafeMutableBufferPointer<Int>
+        let dimLeafCount: UnsafeMutableBufferPointer<Int>
+        let leafOf: UnsafeMutableBufferPointer<Int32>
+        let bandLower: UnsafeMutableBufferPointer<Int64>
+        let bandUpper: UnsafeMutableBufferPointer<Int64>
+
+        static func buffer<T>(_ values: [T]) -> UnsafeMutableBufferPointer<T> {
+            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(values.count, 1))
+            _ = b.initialize(from: values)
+            return b
+        }
+
+        init(filters: [FilterProgram], tables: [TableClassification]) {
+            filterCount = filters.count
+            tableCount = tables.count
+            var code: [FilterProgram.Instruction] = []
+            var codeStart: [Int] = []
+            var sets: [Int64] = []
+            for program in filters {
+                codeStart.append(code.count)
+                for var ins in program.code {
+                    if ins.kind == .member { ins.start += sets.count }
+                    code.append(ins)
+                }
+                sets += program.sets
+            }
+            codeStart.append(code.count)
+            var dimStart: [Int] = []
+            var dimSlot: [Int] = [], dimStride: [Int] = [], dimBanded: [Bool] = [], dimLeafStart: [Int] = [], dimLeafCount: [Int] = []
+            var leafOf: [Int32] = [], bandLower: [Int64] = [], bandUpper: [Int64] = []
+            for table in tables {
+                dimStart.append(dimSlot.count)
+                for (d, mapper) in table.dimensions.enumerated() {
+                    dimSlot.append(mapper.slot)
+                    dimStride.append(table.shape.innerStrides[d])
+                    switch mapper.kind {
+                    case .category(let leaves):
+                        dimBanded.append(false)
+                        dimLeafStart.append(leafOf.count)
+                        dimLeafCount.append(leaves.count)
+                        leafOf += leaves
+                    case .bands(let lower, let upper):
+                        dimBanded.append(true)
+                        dimLeafStart.append(bandLower.count)
+                        dimLeafCount.append(lower.count)
+                        bandLower += lower
+                        bandUpper += upper
+                    }
+                }
+            }
+            dimStart.append(dimSlot.count)
+            self.code = Self.buffer(code)
+            self.codeStart = Self.buffer(codeStart)
+            self.sets = Self.buffer(sets)
+            tableFilter = Self.buffer(tables.map(\.filter))
+            tableSumSlot = Self.buffer(tables.map { $0.sumSlot ?? -1 })
+            self.dimStart = Self.buffer(dimStart)
+            self.dimSlot = Self.buffer(dimSlot)
+            self.dimStride = Self.buffer(dimStride)
+            self.dimBanded = Self.buffer(dimBanded)
+            self.dimLeafStart = Self.buffer(dimLeafStart)
+            self.dimLeafCount = Self.buffer(dimLeafCount)
+            self.leafOf = Self.buffer(leafOf)
+            self.bandLower = Self.buffer(bandLower)
+            self.bandUpper = Self.buffer(bandUpper)
+        }
+
+        deinit {
+            for b in [codeStart, tableFilter, tableSumSlot, dimStart, dimSlot, dimStride, dimLeafStart, dimLeafCount] { b.deallocate() }
+            code.deallocate()
+            sets.deallocate()
+            dimBanded.deallocate()
+            leafOf.deallocate()
+            bandLower.deallocate()
+            bandUpper.deallocate()
+        }
+
+        /// Program `p` on a row: the same semantics as ``FilterProgram/evaluate(_:)``.
+        @inline(__always)
+        func evaluate(_ p: Int, _ slots: UnsafePointer<Int64>) -> Bool {
+            let from = codeStart[p]
+            let to = codeStart[p + 1]
+            if from == to { return true }
+            var stack: UInt64 = 0
+            for k in from..<to {
+                let ins = code[k]
+                switch ins.kind {
+                case .compare:
+                    let v = slots[ins.slot]
+                    let r: Bool
+                    if v == RowSlot.missing {
+                        r = ins.op == .notEqual
+                    } else {
+                        switch ins.op {
+                        case .equal: r = v == ins.value
+                        case .notEqual: r = v != ins.value
+                        case .less: r = v < ins.value
+                        case .lessOrEqual: r = v <= ins.value
+                        case .greater: r = v > ins.value
+                        case .greaterOrEqual: r = v >= ins.value
+                        }
+                    }
+                    stack = stack << 1 | (r ? 1 : 0)
+                case .member:
+                    let v = slots[ins.slot]
+                    var found = false
+                    if v != RowSlot.missing {
+                        for i in ins.start..<(ins.start + ins.count) where sets[i] == v {
+                            found = true
+                            break
+                        }
+                    }
+                    stack = stack << 1 | (found != ins.negated ? 1 : 0)
+                case .missing:
+                    let r = (slots[ins.slot] == RowSlot.missing) != ins.negated
+                    stack = stack << 1 | (r ? 1 : 0)
+                case .and:
+                    let top = stack & 1
+                    stack >>= 1
+                    stack &= ~1 | top
+                case .or:
+                    let top = stack & 1
+                    stack >>= 1
+                    stack |= top
+                case .not:
+                    stack ^= 1
+                }
+            }
+            return stack & 1 == 1
+        }
     }
 }
 

@@ -75,46 +75,54 @@ public enum ScaledDecimal {
         return (negative ? "-" : "") + String(whole) + "." + fraction
     }
 
-    /// Parses `[-+]digits[.digits]` into a value scaled by 10^places, exactly.
+    /// Parses `[-+]digits[.digits]` from raw bytes into a value scaled by 10^places, exactly.
     /// Returns `nil` for anything else, for more fraction digits than `places`, or on overflow.
-    public static func parse<S: Collection>(_ text: S, places: Int) -> Int64? where S.Element == UInt8 {
-        var i = text.startIndex
-        guard i != text.endIndex else { return nil }
+    @inlinable
+    public static func parse(_ text: UnsafeRawBufferPointer, places: Int) -> Int64? {
+        var i = 0
+        let n = text.count
+        guard n > 0 else { return nil }
         var negative = false
-        if text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+") {
-            negative = text[i] == UInt8(ascii: "-")
-            i = text.index(after: i)
+        if text[0] == UInt8(ascii: "-") || text[0] == UInt8(ascii: "+") {
+            negative = text[0] == UInt8(ascii: "-")
+            i = 1
         }
         var value: Int64 = 0
         var digits = 0
         var fractionDigits = 0
         var seenPoint = false
-        while i != text.endIndex {
+        while i < n {
             let c = text[i]
-            if c == UInt8(ascii: ".") {
-                if seenPoint { return nil }
-                seenPoint = true
-            } else if c >= 48 && c <= 57 {
+            if c &- 48 < 10 {
                 if seenPoint {
                     fractionDigits += 1
                     if fractionDigits > places { return nil }
                 }
                 let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(Int64(c - 48))
+                let (a, o2) = m.addingReportingOverflow(Int64(c &- 48))
                 if o1 || o2 { return nil }
                 value = a
                 digits += 1
+            } else if c == UInt8(ascii: ".") && !seenPoint {
+                seenPoint = true
             } else {
                 return nil
             }
-            i = text.index(after: i)
+            i += 1
         }
         guard digits > 0 else { return nil }
-        for _ in fractionDigits..<places {
+        while fractionDigits < places {
             let (m, o) = value.multipliedReportingOverflow(by: 10)
             if o { return nil }
             value = m
+            fractionDigits += 1
         }
         return negative ? -value : value
+    }
+
+    /// Parses `[-+]digits[.digits]` into a value scaled by 10^places, exactly.
+    /// Returns `nil` for anything else, for more fraction digits than `places`, or on overflow.
+    public static func parse<S: Collection>(_ text: S, places: Int) -> Int64? where S.Element == UInt8 {
+        Array(text).withUnsafeBytes { parse($0, places: places) }
     }
 }

@@ -26,9 +26,9 @@ public struct Perturbation: Sendable, Hashable {
 
     /// Every changed cell with its sign.
     public func cells(in shape: TableShape) -> [(cell: Int, sign: Int8)] {
-        var result: [(Int, Int8)] = [(0, 1)]
+        var result: [(cell: Int, sign: Int8)] = [(0, 1)]
         for (d, move) in moves.enumerated() {
-            var next: [(Int, Int8)] = []
+            var next: [(cell: Int, sign: Int8)] = []
             next.reserveCapacity(result.count * move.nodes.count)
             for (base, sign) in result {
                 for (node, s) in zip(move.nodes, move.signs) { next.append((base + node * shape.strides[d], sign * s)) }

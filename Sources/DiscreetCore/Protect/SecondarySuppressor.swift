@@ -77,7 +77,9 @@ public struct SecondarySuppressor {
     public let policy: SecondaryPolicy
     let shape: TableShape
     let counts: [Int64]
-    let values: [Int64]?
+    /// Magnitude values (empty for count tables).
+    let values: [Int64]
+    let magnitude: Bool
     var withheld: [Bool]
     let cost: [Double]
     /// Certificates by sensitive cell.
@@ -93,11 +95,12 @@ public struct SecondarySuppressor {
         shape = problem.table.shape
         let table = problem.table
         counts = (0..<shape.cellCount).map { table.contributors($0) }
-        values = table.measure.isMagnitude ? table.values : nil
+        magnitude = table.measure.isMagnitude
+        values = magnitude ? table.values : []
         withheld = problem.statuses.map { $0.disposition.isWithheld }
         // Fewest cells, then smallest values: the value part stays below one cell's cost.
-        let scale = Double((values ?? counts).max() ?? 0) + 1
-        let v = values ?? counts
+        let v = magnitude ? values : counts
+        let scale = Double(v.max() ?? 0) + 1
         cost = (0..<shape.cellCount).map { cell in
             switch policy.cost {
             case .cells: return 1 + Double(v[cell]) / scale
@@ -115,15 +118,50 @@ public struct SecondarySuppressor {
         return result
     }
 
-    /// Protects every sensitive cell, then publishes again what is not needed.
+    /// Rounds of re-certification after the first pass.
+    public static let improvementRounds = 2
+
+    /// Protects every sensitive cell, improves the choices, then publishes again what is
+    /// not needed.
     public mutating func run() throws(SuppressionFailure) {
-        let sensitive = problem.requirements.keys.sorted()
-        for cell in sensitive {
-            let requirement = problem.requirements[cell]!
-            guard !requirement.isEmpty else { continue }
-            try protect(cell, requirement)
-        }
+        let sensitive = problem.requirements.keys.sorted().filter { !problem.requirements[$0]!.isEmpty }
+        for cell in sensitive { try protect(cell, problem.requirements[cell]!) }
+        for _ in 0..<Self.improvementRounds where improve(sensitive) == 0 { break }
         prune()
+    }
+
+    /// The number of withheld published cells.
+    var withheldCount: Int { (0..<shape.cellCount).reduce(0) { $0 + (withheld[$1] && problem.published[$1] ? 1 : 0) } }
+
+    /// Takes each cell's certificates away and certifies it again, now knowing what every
+    /// other cell relies on, keeping the new choice only when it withholds fewer cells.
+    /// Returns the number of cells published again.
+    mutating func improve(_ sensitive: [Int]) -> Int {
+        var saved = 0
+        for cell in sensitive {
+            let old = certificates[cell] ?? []
+            var freed: [Int] = []
+            for certificate in old {
+                for (c, _) in certificate.perturbation.cells(in: shape) {
+                    users[c]?.remove(cell)
+                    if users[c]?.isEmpty ?? true, withheld[c], problem.published[c], !problem.statuses[c].disposition.isWithheld {
+                        withheld[c] = false
+                        freed.append(c)
+                    }
+                }
+            }
+            certificates[cell] = nil
+            let replacement = certify(cell, problem.requirements[cell]!, newCells: true)
+            let added = replacement.map { Set($0.flatMap { $0.perturbation.cells(in: shape).map(\.cell) }).filter { !withheld[$0] && problem.published[$0] }.count }
+            if let replacement, let added, added < freed.count {
+                for c in replacement { add(c) }
+                saved += freed.count - added
+            } else {
+                for c in freed { withheld[c] = true }
+                for c in old { add(c) }
+            }
+        }
+        return saved
     }
 
     // MARK: - Protecting one cell
@@ -186,11 +224,11 @@ public struct SecondarySuppressor {
     func feasible(_ c: Int, _ sign: Int8, _ r: ProtectionRequirement, up: Bool, down: Bool) -> Bool {
         if sign < 0 && up {
             if counts[c] < r.countUp { return false }
-            if let values, values[c] < r.valueUp { return false }
+            if magnitude && values[c] < r.valueUp { return false }
         }
         if sign > 0 && down {
             if counts[c] < r.countDown { return false }
-            if let values, values[c] < r.valueDown { return false }
+            if magnitude && values[c] < r.valueDown { return false }
         }
         return true
     }
@@ -199,78 +237,109 @@ public struct SecondarySuppressor {
     /// false, only withheld or unpublished cells may change.
     func search(_ cell: Int, _ r: ProtectionRequirement, up: Bool, down: Bool, newCells: Bool, avoiding: Set<Int>?) -> Perturbation? {
         let nodes = shape.nodes(of: cell)
-        var options: [[DimensionMove]] = []
-        for d in shape.dimensions.indices {
-            let moves = self.moves(cell, nodes, d)
-            // Rank each move by its cells on the line through the sensitive cell (always in the product).
-            var scored: [(DimensionMove, Double)] = []
-            for move in moves {
+        let k = shape.dimensions.count
+        // The cost of changing one cell, or nil when it cannot change this way.
+        @inline(__always) func price(_ c: Int, _ sign: Int8) -> Double? {
+            if !usable(c, for: cell, avoiding: avoiding) || !feasible(c, sign, r, up: up, down: down) { return nil }
+            if withheld[c] || !problem.published[c] { return 0 }
+            return newCells ? cost[c] : nil
+        }
+        // Per dimension, the usable moves as offsets from the cell, ranked by their cost on
+        // the line through the cell (always part of the product).
+        var options: [[(move: DimensionMove, offsets: [Int], score: Double)]] = []
+        for d in 0..<k {
+            var scored: [(move: DimensionMove, offsets: [Int], score: Double)] = []
+            for move in moves(cell, nodes, d) {
+                let offsets = move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }
                 var total = 0.0
                 var ok = true
-                for (node, sign) in zip(move.nodes, move.signs) {
-                    let c = cell + (node - nodes[d]) * shape.strides[d]
-                    if !usable(c, for: cell, avoiding: avoiding) || !feasible(c, sign, r, up: up, down: down) {
+                for (offset, sign) in zip(offsets, move.signs) {
+                    guard let p = price(cell + offset, sign) else {
                         ok = false
                         break
                     }
-                    if !withheld[c] && problem.published[c] {
-                        if !newCells {
-                            ok = false
-                            break
-                        }
-                        total += cost[c]
-                    }
+                    total += p
                 }
-                if ok { scored.append((move, total)) }
+                if ok { scored.append((move, offsets, total)) }
             }
             if scored.isEmpty { return nil }
-            scored.sort { $0.1 < $1.1 }
-            options.append(scored.map(\.0))
+            scored.sort { $0.score < $1.score }
+            options.append(scored)
         }
         // Keep the best few per dimension so that the product stays small.
-        let k = options.count
         var limit = options.map(\.count).max() ?? 1
         while limit > 1 && options.reduce(1, { $0 * min($1.count, limit) }) > Self.searchLimit { limit -= 1 }
         options = options.map { Array($0.prefix(limit)) }
-        var best: Perturbation?
+
+        // The kept moves, flat: option o of dimension d has its offsets and signs at
+        // first[optionBase[d] + o] ..< first[optionBase[d] + o + 1].
+        var optionBase: [Int] = []
+        var first: [Int] = []
+        var flatOffsets: [Int] = []
+        var flatSigns: [Int8] = []
+        for d in 0..<k {
+            optionBase.append(first.count)
+            for option in options[d] {
+                first.append(flatOffsets.count)
+                flatOffsets += option.offsets
+                flatSigns += option.move.signs
+            }
+            first.append(flatOffsets.count)
+        }
+        var best: [Int]?
         var bestCost = Double.infinity
         var choice = [Int](repeating: 0, count: k)
-        search: while true {
-            let perturbation = Perturbation(moves: (0..<k).map { options[$0][choice[$0]] })
+        // Walks the product of the chosen moves with running offsets and signs, stopping
+        // as soon as a cell cannot change or the cost reaches the best so far.
+        var position = [Int](repeating: 0, count: k)
+        var base = [Int](repeating: 0, count: k + 1)
+        var signs = [Int8](repeating: 1, count: k + 1)
+        base[0] = cell
+        outer: while true {
             var total = 0.0
             var ok = true
-            for (c, sign) in perturbation.cells(in: shape) {
-                if !usable(c, for: cell, avoiding: avoiding) || !feasible(c, sign, r, up: up, down: down) {
+            for d in 0..<k { position[d] = first[optionBase[d] + choice[d]] }
+            var level = 0
+            walk: while true {
+                while level < k {
+                    base[level + 1] = base[level] + flatOffsets[position[level]]
+                    signs[level + 1] = signs[level] * flatSigns[position[level]]
+                    level += 1
+                }
+                guard let p = price(base[k], signs[k]) else {
                     ok = false
-                    break
+                    break walk
                 }
-                if !withheld[c] && problem.published[c] {
-                    if !newCells {
-                        ok = false
-                        break
-                    }
-                    total += cost[c]
-                    if total >= bestCost {
-                        ok = false
-                        break
-                    }
+                total += p
+                if total >= bestCost {
+                    ok = false
+                    break walk
                 }
+                var d = k - 1
+                while d >= 0 {
+                    position[d] += 1
+                    if position[d] < first[optionBase[d] + choice[d] + 1] { break }
+                    position[d] = first[optionBase[d] + choice[d]]
+                    d -= 1
+                }
+                if d < 0 { break walk }
+                level = d
             }
             if ok {
-                best = perturbation
+                best = choice
                 bestCost = total
-                if total == 0 { break }
+                if total == 0 { break outer }
             }
             var d = k - 1
             while d >= 0 {
                 choice[d] += 1
-                if choice[d] < options[d].count { continue search }
+                if choice[d] < options[d].count { continue outer }
                 choice[d] = 0
                 d -= 1
             }
             break
         }
-        return best
+        return best.map { choice in Perturbation(moves: (0..<k).map { options[$0][choice[$0]].move }) }
     }
 
     /// How many paths down from one node the moves consider (the fullest first).

@@ -1,4 +1,5 @@
 import DiscreetCore
+import Dispatch
 import Foundation
 
 /// How ingest runs.
@@ -11,7 +12,7 @@ public struct IngestOptions: Sendable {
     public var workers: Int
 
     public init(
-        onError: ErrorPolicy, memoryBudget: Int = 256 << 20,
+        onError: ErrorPolicy, memoryBudget: Int = 32 << 20,
         temporaryDirectory: String = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp",
         workers: Int = ProcessInfo.processInfo.activeProcessorCount
     ) {
@@ -83,17 +84,24 @@ public struct Ingest {
         for (index, input) in inputs.enumerated() {
             switch input.format {
             case .csv:
-                let hasher = HashBox()
                 let reader: CSVReader
                 do {
-                    reader = try CSVReader(path: input.path, onRead: { hasher.hasher.update($0) })
+                    reader = try CSVReader(path: input.path)
                 } catch {
                     throw .input(describe(error))
                 }
+                // The checksum is computed on another core while this one parses.
+                let checksum = BackgroundChecksum(path: input.path)
                 let rows = try state.read(CSVExtract(reader), input: input, index: index)
                 reader.close()
+                let sha: String
+                do {
+                    sha = try checksum.wait()
+                } catch {
+                    throw .input(describe(error))
+                }
                 state.reports.append(InputReport(
-                    input: input, sha256: hasher.hasher.finalizeHex(), rows: rows.read, quarantined: rows.quarantined, bytes: reader.bytesRead))
+                    input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.bytesRead))
             case .sqlite:
                 let reader: SQLiteReader
                 let sha: String
@@ -113,8 +121,22 @@ public struct Ingest {
     }
 }
 
-private final class HashBox: @unchecked Sendable {
-    var hasher = SHA256()
+/// SHA-256 of a file, computed on a background thread.
+private final class BackgroundChecksum: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<String, CSVError> = .success("")
+
+    init(path: String) {
+        DispatchQueue.global().async {
+            self.result = Result { () throws(CSVError) -> String in try POSIX.sha256(path: path) }
+            self.done.signal()
+        }
+    }
+
+    func wait() throws(CSVError) -> String {
+        done.wait()
+        return try result.get()
+    }
 }
 
 /// The operations ingest needs from a reader, so that the row loop is specialised per format.
@@ -262,7 +284,6 @@ private struct IngestState {
         defer { slots.deallocate() }
         let types = columns.map(\.type)
         let privacyUnit = plan.spec.privacyUnit
-        var passed: [Bool] = []
         var contributions = RowContributions()
         var rows = 0
         var bad = 0
@@ -319,7 +340,7 @@ private struct IngestState {
                 }
             }
             if issue == nil {
-                issue = classifier.classify(UnsafePointer(slots), passed: &passed, into: &contributions)
+                issue = classifier.classify(UnsafePointer(slots), into: &contributions)
             }
             if let issue {
                 bad += 1

@@ -46,17 +46,23 @@ public final class CSVReader {
     /// The longest record accepted, in bytes.
     public static let maximumRecordLength = 1 << 28
 
+    // The scanning state is read and written for every byte and field: raw storage and
+    // unchecked exclusivity keep the runtime out of the inner loops (the reader is used by
+    // one thread at a time).
     private let fd: Int32
-    private var buffer: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private var start = 0
-    private var end = 0
-    private var eof = false
-    private var nextLine = 1
-    private var starts: [Int] = []
-    private var ends: [Int] = []
-    private var escaped: [Bool] = []
-    private var count = 0
+    @exclusivity(unchecked) private var buffer: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) private var eof = false
+    @exclusivity(unchecked) private var nextLine = 1
+    /// Per field of the current record: start and end offsets in the buffer, and whether
+    /// doubled quotes remain to be undone.
+    @exclusivity(unchecked) private var starts: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) private var ends: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) private var escaped: UnsafeMutablePointer<Bool>
+    @exclusivity(unchecked) private var fieldCapacity = 64
+    @exclusivity(unchecked) private var count = 0
     private var closed = false
 
     /// The number of fields in the current record.
@@ -72,6 +78,9 @@ public final class CSVReader {
         fileSize = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
         capacity = max(bufferSize, 1)
         buffer = .allocate(capacity: capacity)
+        starts = .allocate(capacity: fieldCapacity)
+        ends = .allocate(capacity: fieldCapacity)
+        escaped = .allocate(capacity: fieldCapacity)
         do {
             try fill()
             while end - start < 3 && !eof { try fill() }
@@ -97,6 +106,9 @@ public final class CSVReader {
         closed = true
         POSIX.closeFile(fd)
         buffer.deallocate()
+        starts.deallocate()
+        ends.deallocate()
+        escaped.deallocate()
     }
 
     /// Moves to the next record, skipping blank lines; `false` at the end of the file.
@@ -143,16 +155,25 @@ public final class CSVReader {
         }
     }
 
+    @inline(__always)
     private func record(_ i: Int, _ s: Int, _ e: Int, _ esc: Bool) {
-        if i == starts.count {
-            starts.append(s)
-            ends.append(e)
-            escaped.append(esc)
-        } else {
-            starts[i] = s
-            ends[i] = e
-            escaped[i] = esc
+        if i == fieldCapacity { growFields() }
+        starts[i] = s
+        ends[i] = e
+        escaped[i] = esc
+    }
+
+    private func growFields() {
+        func grow<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+            let new = UnsafeMutablePointer<T>.allocate(capacity: fieldCapacity * 2)
+            new.update(from: old, count: fieldCapacity)
+            old.deallocate()
+            return new
         }
+        starts = grow(starts)
+        ends = grow(ends)
+        escaped = grow(escaped)
+        fieldCapacity *= 2
     }
 
     private func scan() throws(CSVError) -> Scan {

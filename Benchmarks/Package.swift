@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+// The benchmarks are a package of their own, so that `swift build` and `swift test` in
+// the main package never compile the harness. Run them with `swift package benchmark`
+// from this directory.
+import PackageDescription
+
+let package = Package(
+    name: "discreet-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "discreet", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Ingest",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetIO", package: "discreet"),
+                .product(name: "DiscreetCore", package: "discreet"),
+            ],
+            path: "Benchmarks/Ingest",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Protection",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetCore", package: "discreet"),
+            ],
+            path: "Benchmarks/Protection",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
