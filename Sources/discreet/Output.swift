@@ -32,6 +32,11 @@ func grouped(_ n: Int) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
+func percent(_ share: Double) -> String {
+    let tenths = Int((share * 1000).rounded())
+    return "\(tenths / 10).\(tenths % 10)%"
+}
+
 func plural(_ n: Int, _ word: String, _ words: String? = nil) -> String {
     "\(grouped(n)) \(n == 1 ? word : (words ?? word + "s"))"
 }
@@ -85,6 +90,13 @@ func summary(_ release: ProtectedRelease) -> [String] {
     }
     lines.append("\(plural(release.tables.count, "table")) (\(grouped(declared.count)) declared, the rest behind indicators): \(plural(cells, "cell"))")
     lines.append("withheld \(plural(primary + secondary, "cell")): \(grouped(primary)) primary, \(grouped(secondary)) secondary")
+    for t in declared {
+        let table = release.tables[t]
+        let counts = table.dispositionCounts
+        let loss = table.informationLoss
+        lines.append("  \(release.plan.tables[t].name): \(plural(table.shape.cellCount, "cell")), withheld \(grouped(counts[.primary] ?? 0)) primary + \(grouped(counts[.secondary] ?? 0)) secondary"
+            + " (\(percent(loss.cells)) of cells, \(percent(loss.total)) of the total)")
+    }
     if !release.indicators.isEmpty {
         var published = 0, withheld = 0, total = 0
         for figures in release.indicators {

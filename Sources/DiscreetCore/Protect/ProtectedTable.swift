@@ -38,6 +38,16 @@ public struct ProtectedTable: Sendable {
         return counts
     }
 
+    /// Information lost: the share of the table's cells withheld, and the share of its
+    /// grand total that sits in withheld inner cells (what a reader can no longer place).
+    public var informationLoss: (cells: Double, total: Double) {
+        let withheld = statuses.reduce(0) { $0 + ($1.disposition.isWithheld ? 1 : 0) }
+        let grand = data.values[shape.cellCount - 1]
+        var hidden: Int64 = 0
+        for cell in shape.innerToFull() where statuses[cell].disposition.isWithheld { hidden += data.values[cell] }
+        return (Double(withheld) / Double(shape.cellCount), grand > 0 ? Double(hidden) / Double(grand) : 0)
+    }
+
     /// How many cells failed each primary rule.
     public var ruleCounts: [(name: String, cells: Int)] {
         PrimaryRuleSet.named.map { rule in (rule.name, statuses.reduce(0) { $0 + ($1.failed.contains(rule.rule) ? 1 : 0) }) }

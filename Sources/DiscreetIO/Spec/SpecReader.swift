@@ -59,6 +59,9 @@ private struct Reader {
     /// references to them are not reported again.
     var brokenColumns = Set<String>()
     var brokenDimensions = Set<String>()
+    /// Every table and indicator filter read, checked against the columns at the end even
+    /// when its table has other problems: (what, expression, where).
+    var filtersToCheck: [(String, FilterExpression, TextLocation)] = []
 
     init(file: String, directory: String) {
         self.file = file
@@ -699,6 +702,7 @@ private struct Reader {
                     filterText = t
                     filterExpression = e
                     filterLocation = l
+                    filtersToCheck.append(("\(what): cohort", e, l))
                 } else {
                     ok = false
                 }
@@ -741,10 +745,10 @@ private struct Reader {
             case "group": group = string(p.value, "\(what): group")
             case "numerator":
                 numerator = filter(p.value, "\(what): numerator")
-                if numerator == nil { ok = false }
+                if let (_, e, l) = numerator { filtersToCheck.append(("\(what): numerator", e, l)) } else { ok = false }
             case "denominator":
                 denominator = filter(p.value, "\(what): denominator")
-                if denominator == nil { ok = false }
+                if let (_, e, l) = denominator { filtersToCheck.append(("\(what): denominator", e, l)) } else { ok = false }
             case "decimals": decimals = integer(p.value, "\(what): decimals", range: 0...6)
             default:
                 if let d = dimensionsList(p.value, what, dimensionNames) { by = d } else { ok = false }
@@ -914,20 +918,9 @@ private struct Reader {
                 problems.append(SpecProblem(cohort.textLocation.at(e.position), "cohort '\(cohort.name)': \(e.message)"))
             }
         }
-        for table in spec.tables {
-            guard let filter = table.filter, let place = table.filterLocation else { continue }
-            for e in checker.check(filter, cohorts: valid, broken: broken) {
-                problems.append(SpecProblem(place.at(e.position), "table '\(table.name)': cohort: \(e.message)"))
-            }
-        }
-        for indicator in spec.indicators {
-            for (part, expression, place) in [
-                ("numerator", indicator.numerator, indicator.numeratorLocation),
-                ("denominator", indicator.denominator, indicator.denominatorLocation),
-            ] {
-                for e in checker.check(expression, cohorts: valid, broken: broken) {
-                    problems.append(SpecProblem(place.at(e.position), "indicator '\(indicator.name)': \(part): \(e.message)"))
-                }
+        for (what, expression, place) in filtersToCheck {
+            for e in checker.check(expression, cohorts: valid, broken: broken) {
+                problems.append(SpecProblem(place.at(e.position), "\(what): \(e.message)"))
             }
         }
         spec.cohorts = spec.cohorts.filter { !broken.contains($0.name) }

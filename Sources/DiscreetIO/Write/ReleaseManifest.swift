@@ -62,6 +62,11 @@ public enum ReleaseManifest {
             json.object("withheld")
             for d in CellDisposition.allCases where d.isWithheld { json.value(d.description, counts[d] ?? 0) }
             json.endObject()
+            let loss = table.informationLoss
+            json.object("information_loss")
+            json.number("share_of_cells_withheld", String(format: "%.4f", loss.cells))
+            json.number("share_of_total_withheld", String(format: "%.4f", loss.total))
+            json.endObject()
             json.object("cells_failing_rule")
             for (name, cells) in table.ruleCounts { json.value(name, cells) }
             json.endObject()

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+/// The built `discreet` executable, beside the test bundle.
+let executable: URL = {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while dir.path != "/" {
+        let candidate = dir.appendingPathComponent("discreet")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir.deleteLastPathComponent()
+    }
+    fatalError("cannot find the discreet executable near \(CommandLine.arguments[0])")
+}()
+
+let root: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+    }
+    fatalError("no Package.swift above \(#filePath)")
+}()
+
+struct Run {
+    var status: Int32
+    var out: String
+    var err: String
+}
+
+func discreet(_ arguments: String...) throws -> Run {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+}
+
+func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "discreet-cli-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    let spec = root + "/fixtures/transitions/spec.yaml"
+
+    @Test func quickStartWritesTheFixtureRelease() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/release"
+        let run = try discreet("protect", "--spec", spec, "--out", out, "--overwrite")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("read 5 inputs: 4,548 rows, 1,046 people"))
+        #expect(run.out.contains("audit passed; release written to \(out)"))
+        #expect(run.out.contains("transition_by_area_ethnicity: 147 cells, withheld"))
+        for file in ["manifest.json", "release.json", "indicators.csv", "tables/transition_by_area_age.csv",
+                     "tables/transition_by_area_sex.csv", "tables/transition_by_area_ethnicity.csv", "tables/care_cost_by_area_age.csv"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        // Running again needs --overwrite.
+        let again = try discreet("protect", "--spec", spec, "--out", out)
+        #expect(again.status == 1)
+        #expect(again.err.contains("already exists"))
+        // Same inputs, same spec, same version: the same release id and the same tables.
+        let second = dir + "/second"
+        #expect(try discreet("protect", "--spec", spec, "--out", second, "--quiet").status == 0)
+        for file in ["tables/transition_by_area_ethnicity.csv", "indicators.csv"] {
+            #expect(try String(contentsOfFile: out + "/" + file, encoding: .utf8) == String(contentsOfFile: second + "/" + file, encoding: .utf8))
+        }
+    }
+
+    @Test func validateReportsSpecProblemsWithLinesAndExitsTwo() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var text = try String(contentsOfFile: spec, encoding: .utf8)
+        text = text.replacingOccurrences(of: "    cohort: transition\n    by: [area, age_band]", with: "    cohort: transition and agee > 3\n    by: [area, age_bnd]")
+        text = text.replacingOccurrences(of: "hierarchy: wards.csv", with: "hierarchy: " + root + "/fixtures/transitions/wards.csv")
+        try text.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let run = try discreet("validate", dir + "/spec.yaml", "--no-data")
+        #expect(run.status == 2)
+        #expect(run.err.contains("spec.yaml:85:28: table 'transition_by_area_age': cohort: unknown column 'agee'"))
+        #expect(run.err.contains("spec.yaml:86:16: table 'transition_by_area_age': 'age_bnd' is not a declared dimension; did you mean 'age_band'?"))
+        #expect(run.err.contains("the spec has 2 problems"))
+    }
+
+    @Test func badInputNamesLineAndColumnNotTheValueAndExitsThree() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rows = try String(contentsOfFile: root + "/fixtures/transitions/extracts/council.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        var fields = rows[5].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[3] = "SECRET17"
+        rows[5] = fields.joined(separator: ",")
+        let input = dir + "/council.csv"
+        try (rows.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let run = try discreet("protect", "--spec", spec, "--input", input, "--out", dir + "/out")
+        #expect(run.status == 3)
+        #expect(run.err.contains("\(input):6:4: column 'age': expected a whole number"))
+        #expect(!run.err.contains("SECRET17") && !run.out.contains("SECRET17"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        // Quarantined instead, the release is written and the manifest counts the row.
+        let quarantined = try discreet("protect", "--spec", spec, "--input", input, "--out", dir + "/out", "--on-error", "quarantine")
+        #expect(quarantined.status == 0, "\(quarantined.err)")
+        #expect(quarantined.out.contains("quarantined 1 row: column 'age': expected a whole number (first at \(input):6:4)"))
+        let manifest = try String(contentsOfFile: dir + "/out/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"reason\": \"not-a-whole-number\""))
+        #expect(!manifest.contains("SECRET17"))
+        // validate reports it too, and exits 3.
+        let validate = try discreet("validate", spec, "--input", input)
+        #expect(validate.status == 3)
+        #expect(validate.out.contains("bad rows: 1 row: column 'age': expected a whole number (at \(input):6:4)"))
+    }
+
+    @Test func refusedReleasesExitFour() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            id,sex,outcome
+            a,F,EET
+            b,F,EET
+            c,M,EET
+
+            """.write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        try """
+            inputs: [data.csv]
+            columns: {id: identifier, sex: category, outcome: category}
+            privacy_unit: id
+            dimensions:
+              sex: {column: sex, categories: [F, M]}
+            indicators:
+              neet: {numerator: outcome == "NEET", denominator: outcome is not missing, by: sex}
+            protection:
+              primary:
+                frequency: {threshold: 3, comparator: "<"}
+                zeros: withhold
+
+            """.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let run = try discreet("protect", "--spec", dir + "/spec.yaml", "--out", dir + "/out")
+        #expect(run.status == 4)
+        #expect(run.err.contains("no pattern of suppressions can protect it"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+    }
+
+    @Test func usageErrorsExitSixtyFour() throws {
+        #expect(try discreet("protect", "--spec", spec).status == 64)
+        #expect(try discreet("protect", "--spec", spec, "--out", "/tmp/x", "--on-error", "maybe").status == 64)
+    }
+
+    @Test func generateIsDeterministic() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["a", "b"] {
+            let run = try discreet("generate", "--spec", spec, "--rows", "2000", "--seed", "42", "--out", dir + "/\(name).csv")
+            #expect(run.status == 0)
+            #expect(run.out.contains("wrote 2,000 rows"))
+        }
+        #expect(FileManager.default.contentsEqual(atPath: dir + "/a.csv", andPath: dir + "/b.csv"))
+        // The bundled extracts are what the generator makes.
+        let council = dir + "/council.csv"
+        #expect(try discreet("generate", "--spec", spec, "--people", "1500", "--seed", "20261123", "--partner", "council", "--out", council).status == 0)
+        #expect(FileManager.default.contentsEqual(atPath: council, andPath: root + "/fixtures/transitions/extracts/council.csv"))
+    }
+}
