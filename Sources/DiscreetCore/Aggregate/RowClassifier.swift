@@ -243,58 +243,10 @@ public struct RowClassifier: Sendable {
             bandUpper.deallocate()
         }
 
-        /// Program `p` on a row: the same semantics as ``FilterProgram/evaluate(_:)``.
+        /// Program `p` on a row.
         @inline(__always)
         func evaluate(_ p: Int, _ slots: UnsafePointer<Int64>) -> Bool {
-            let from = codeStart[p]
-            let to = codeStart[p + 1]
-            if from == to { return true }
-            var stack: UInt64 = 0
-            for k in from..<to {
-                let ins = code[k]
-                switch ins.kind {
-                case .compare:
-                    let v = slots[ins.slot]
-                    let r: Bool
-                    if v == RowSlot.missing {
-                        r = ins.op == .notEqual
-                    } else {
-                        switch ins.op {
-                        case .equal: r = v == ins.value
-                        case .notEqual: r = v != ins.value
-                        case .less: r = v < ins.value
-                        case .lessOrEqual: r = v <= ins.value
-                        case .greater: r = v > ins.value
-                        case .greaterOrEqual: r = v >= ins.value
-                        }
-                    }
-                    stack = stack << 1 | (r ? 1 : 0)
-                case .member:
-                    let v = slots[ins.slot]
-                    var found = false
-                    if v != RowSlot.missing {
-                        for i in ins.start..<(ins.start + ins.count) where sets[i] == v {
-                            found = true
-                            break
-                        }
-                    }
-                    stack = stack << 1 | (found != ins.negated ? 1 : 0)
-                case .missing:
-                    let r = (slots[ins.slot] == RowSlot.missing) != ins.negated
-                    stack = stack << 1 | (r ? 1 : 0)
-                case .and:
-                    let top = stack & 1
-                    stack >>= 1
-                    stack &= ~1 | top
-                case .or:
-                    let top = stack & 1
-                    stack >>= 1
-                    stack |= top
-                case .not:
-                    stack ^= 1
-                }
-            }
-            return stack & 1 == 1
+            FilterProgram.run(UnsafeBufferPointer(code), codeStart[p]..<codeStart[p + 1], UnsafeBufferPointer(sets), slots)
         }
     }
 }

@@ -63,9 +63,21 @@ public struct FilterProgram: Sendable, Equatable {
     /// Whether the row with these slots passes the filter.
     @inlinable
     public func evaluate(_ slots: UnsafePointer<Int64>) -> Bool {
-        if code.isEmpty { return true }
+        code.withUnsafeBufferPointer { code in
+            sets.withUnsafeBufferPointer { sets in Self.run(code, 0..<code.count, sets, slots) }
+        }
+    }
+
+    /// Runs the instructions `range` of `code` on a row: the interpreter behind every filter
+    /// (the row classifier runs all its programs from one flat buffer).
+    @inlinable @inline(__always)
+    static func run(
+        _ code: UnsafeBufferPointer<Instruction>, _ range: Range<Int>, _ sets: UnsafeBufferPointer<Int64>, _ slots: UnsafePointer<Int64>
+    ) -> Bool {
+        if range.isEmpty { return true }
         var stack: UInt64 = 0
-        for ins in code {
+        for k in range {
+            let ins = code[k]
             switch ins.kind {
             case .compare:
                 let v = slots[ins.slot]
