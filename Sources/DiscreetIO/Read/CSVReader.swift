@@ -40,8 +40,6 @@ public final class CSVReader {
     public private(set) var bytesRead = 0
     /// The file's size in bytes, when known.
     public let fileSize: Int?
-    /// Receives every byte read, in order (for checksums).
-    public var onRead: ((UnsafeRawBufferPointer) -> Void)?
 
     /// The longest record accepted, in bytes.
     public static let maximumRecordLength = 1 << 28
@@ -69,9 +67,8 @@ public final class CSVReader {
     public var fieldCount: Int { count }
 
     /// Opens a file and reads its header row.
-    public init(path: String, bufferSize: Int = 1 << 20, onRead: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(CSVError) {
+    public init(path: String, bufferSize: Int = 1 << 20) throws(CSVError) {
         self.path = path
-        self.onRead = onRead
         fd = open(path, O_RDONLY)
         if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         var info = stat()
@@ -298,7 +295,6 @@ public final class CSVReader {
             if got == 0 {
                 eof = true
             } else {
-                onRead?(UnsafeRawBufferPointer(start: buffer + end, count: got))
                 end += got
                 bytesRead += got
             }

@@ -10,7 +10,7 @@ enum ReleaseFiles {
         let plan = release.plan
         if plan.spec.outputs.csv {
             for (t, planned) in plan.tables.enumerated() where planned.declared {
-                files.append(("tables/\(planned.name).csv", tableCSV(release.tables[t], planned, plan.spec)))
+                files.append(("tables/\(planned.name).csv", tableCSV(release.tables[t])))
             }
             if !plan.indicators.isEmpty { files.append(("indicators.csv", indicatorsCSV(release))) }
         }
@@ -27,7 +27,7 @@ enum ReleaseFiles {
         zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
     }
 
-    static func tableCSV(_ table: ProtectedTable, _ planned: PlannedTable, _ spec: ReleaseSpec) -> [UInt8] {
+    static func tableCSV(_ table: ProtectedTable) -> [UInt8] {
         let magnitude = table.data.measure.isMagnitude
         var csv = CSVText(reserving: table.shape.cellCount * 32)
         csv.row(table.shape.dimensions.map(\.name) + ["value", "status"] + (magnitude ? ["contributors"] : []))
