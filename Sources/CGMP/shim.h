@@ -34,7 +34,6 @@ static inline int dq_floor_long(mpq_srcptr a, long *out) {
     mpz_clear(q);
     return ok;
 }
-static inline double dq_get_d(mpq_srcptr a) { return mpq_get_d(a); }
 /// The decimal text of a, written into a buffer the caller frees with dq_free_str.
 static inline char *dq_get_str(mpq_srcptr a) { return mpq_get_str(NULL, 10, a); }
 static inline void dq_free_str(char *s) {

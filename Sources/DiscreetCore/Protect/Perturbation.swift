@@ -37,9 +37,6 @@ public struct Perturbation: Sendable, Hashable {
         }
         return result
     }
-
-    /// The number of changed cells.
-    public var size: Int { moves.reduce(1) { $0 * $1.nodes.count } }
 }
 
 /// The proof that one sensitive cell is protected: a perturbation that changes only

@@ -130,9 +130,6 @@ public struct SecondarySuppressor {
         prune()
     }
 
-    /// The number of withheld published cells.
-    var withheldCount: Int { (0..<shape.cellCount).reduce(0) { $0 + (withheld[$1] && problem.published[$1] ? 1 : 0) } }
-
     /// Takes each cell's certificates away and certifies it again, now knowing what every
     /// other cell relies on, keeping the new choice only when it withholds fewer cells.
     /// Returns the number of cells published again.

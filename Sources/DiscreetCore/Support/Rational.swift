@@ -147,9 +147,6 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible,
     /// The smallest integer not below the value, when it fits in 64 bits.
     public var ceiling: Int64? { (-self).floor.map { -$0 } }
 
-    /// A close floating-point value (for display and tolerance-free comparisons only).
-    public var doubleValue: Double { big == nil ? Double(num) / Double(den) : big!.doubleValue }
-
     public var description: String {
         if big == nil { return den == 1 ? String(num) : "\(num)/\(den)" }
         return big!.description
@@ -196,8 +193,6 @@ final class BigRational: @unchecked Sendable {
         var out = 0
         return dq_floor_long(q, &out) != 0 ? Int64(out) : nil
     }
-
-    var doubleValue: Double { dq_get_d(q) }
 
     var description: String {
         guard let chars = dq_get_str(q) else { return "?" }

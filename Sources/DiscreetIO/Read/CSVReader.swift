@@ -38,8 +38,6 @@ public final class CSVReader {
     public private(set) var issue: RowIssue?
     /// Bytes read from the file so far.
     public private(set) var bytesRead = 0
-    /// The file's size in bytes, when known.
-    public let fileSize: Int?
 
     /// The longest record accepted, in bytes.
     public static let maximumRecordLength = 1 << 28
@@ -71,8 +69,6 @@ public final class CSVReader {
         self.path = path
         fd = open(path, O_RDONLY)
         if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        var info = stat()
-        fileSize = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
         capacity = max(bufferSize, 1)
         buffer = .allocate(capacity: capacity)
         starts = .allocate(capacity: fieldCapacity)

@@ -33,7 +33,7 @@ public final class SQLiteReader {
         self.path = path
         fileSize = POSIX.fileSize(path)
         var handle: OpaquePointer?
-        guard POSIX.fileSize(path) != nil,
+        guard fileSize != nil,
             sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let handle
         else {
             let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no such file"
