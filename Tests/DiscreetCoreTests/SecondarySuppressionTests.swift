@@ -101,6 +101,33 @@ func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published:
         #expect(loose.filter { $0.disposition == .secondary }.isEmpty)
     }
 
+    /// Six sensitive cells on a cycle (a/x, a/y, b/y, b/z, c/z, c/x) protect each other:
+    /// moving them alternately by one keeps every margin. No rectangle of sensitive cells
+    /// exists, so a search of products alone must withhold more; the plane search finds
+    /// the cycle and withholds nothing else.
+    @Test func sensitiveCellsOnACycleProtectEachOther() throws {
+        let rows = dimension("row", ["a", "b", "c"])
+        let cols = dimension("col", ["x", "y", "z"])
+        let shape = TableShape(dimensions: [rows, cols])!
+        let small: Set<[String]> = [["a", "x"], ["a", "y"], ["b", "y"], ["b", "z"], ["c", "z"], ["c", "x"]]
+        let inner = shape.innerToFull().map { cell -> Int64 in
+            let n = shape.nodes(of: cell)
+            return small.contains([rows.codes[n[0]], cols.codes[n[1]]]) ? 2 : 10
+        }
+        let table = countTable(shape, inner: inner)
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 3, comparator: .less))
+        let policy = SecondaryPolicy(frequency: .fixed(upper: 1, lower: 0), singletons: false)
+        let (statuses, suppressor, problem) = try protect(table, primary, policy)
+        #expect(statuses.filter { $0.disposition == .primary }.count == 6)
+        #expect(statuses.filter { $0.disposition == .secondary }.isEmpty)
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: false).isEmpty)
+        // The attacker's view agrees: each sensitive cell lies in [0, 4] (the cycle moves by
+        // up to 2 either way), never exactly known.
+        let sensitive = (0..<shape.cellCount).filter { statuses[$0].disposition == .primary }
+        let intervals = IntervalAudit.intervals(shape: shape, values: attackerView(table, statuses), cells: sensitive)
+        for cell in sensitive { #expect(intervals[cell] == FeasibilityInterval(lower: .zero, upper: Rational(4))) }
+    }
+
     @Test func magnitudeCellsGetTheirClassicalLevels() throws {
         // X = 330 = 300 + 20 + 10 under (1, 85): upper level (100/85)·300 − 330 = 22.94, so 23.
         let d = dimension("x", ["a", "b", "c"])
@@ -137,8 +164,16 @@ func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published:
         var forged = good[0]
         forged.perturbation = Perturbation(moves: [
             DimensionMove(nodes: [m.region.node("A")!], signs: [1]), DimensionMove(nodes: [m.gender.node("female")!], signs: [1]),
-        ])
+        ], in: m.counts.shape)
         #expect(!CertificateAudit.verify(problem: problem, statuses: statuses, certificates: [af: [forged]], singletons: true).isEmpty)
+        // A cell listed twice (its changes would add up) is refused, as is a sign other than ±1.
+        var doubled = good[0]
+        doubled.perturbation.cells.append(doubled.perturbation.cells[1])
+        doubled.perturbation.signs.append(-doubled.perturbation.signs[1])
+        #expect(!CertificateAudit.verify(problem: problem, statuses: statuses, certificates: [af: [doubled]], singletons: true).isEmpty)
+        var scaled = good[0]
+        scaled.perturbation.signs = scaled.perturbation.signs.map { $0 * 2 }
+        #expect(!CertificateAudit.verify(problem: problem, statuses: statuses, certificates: [af: [scaled]], singletons: true).isEmpty)
         // Moving by more than the − corners hold is refused.
         var tooFar = problem
         tooFar.requirements[af]!.countUp = 11

@@ -42,7 +42,7 @@ public enum CertificateAudit {
                 }
                 var lone = Set<Int>()
                 if singletons {
-                    for (c, _) in certificate.perturbation.cells(in: shape)
+                    for c in certificate.perturbation.cells
                     where c != cell && problem.published[c] && table.contributors(c) == 1 && !table.sameLoneContributor(c, cell) {
                         lone.insert(c)
                     }
@@ -68,13 +68,12 @@ public enum CertificateAudit {
         _ certificate: ProtectionCertificate, _ r: ProtectionRequirement, table: AggregatedTable, shape: TableShape,
         statuses: [CellStatus], published: [Bool]
     ) -> String? {
-        guard certificate.perturbation.moves.count == shape.dimensions.count else { return "the perturbation has the wrong number of dimensions" }
-        for (d, move) in certificate.perturbation.moves.enumerated() {
-            guard move.nodes.allSatisfy({ $0 >= 0 && $0 < shape.dimensions[d].nodeCount }) else { return "a node is out of range" }
-            guard Set(move.nodes).count == move.nodes.count else { return "a node appears twice in one dimension" }
-        }
         var change: [Int: Int64] = [:]
-        for (c, sign) in certificate.perturbation.cells(in: shape) { change[c, default: 0] += Int64(sign) }
+        for (c, sign) in certificate.perturbation.changes {
+            guard c >= 0 && c < shape.cellCount else { return "a cell is out of range" }
+            guard sign == 1 || sign == -1 else { return "a sign is not +1 or -1" }
+            guard change.updateValue(Int64(sign), forKey: c) == nil else { return "a cell appears twice" }
+        }
         guard change[certificate.cell] == 1 else { return "the sensitive cell does not move by exactly its protection" }
         for (c, delta) in change where delta != 0 {
             if c == certificate.cell { continue }

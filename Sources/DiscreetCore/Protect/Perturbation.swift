@@ -1,5 +1,5 @@
-/// One dimension's part of a perturbation: nodes with a sign each, chosen so that every
-/// group of the dimension still equals the sum of its children.
+/// One dimension's part of a product perturbation: nodes with a sign each, chosen so that
+/// every group of the dimension still equals the sum of its children.
 ///
 /// Three kinds keep that balance: a node and a sibling with opposite signs (their parent
 /// is unchanged); a node and all its ancestors with the same sign; a path from the total
@@ -15,28 +15,51 @@ public struct DimensionMove: Sendable, Hashable {
     }
 }
 
-/// A change to a table that keeps every one of its relations: the product of one move per
-/// dimension. A cell changes by the product of its nodes' signs; cells outside the product
-/// do not change. Added to the true table, scaled by an amount, it gives another table
-/// consistent with every relation: the witness that a withheld cell could take that value.
+/// A change to a table that keeps every one of its relations: cells with a sign each (+1
+/// or -1); cells not listed do not change. Added to the true table, scaled by an amount, it
+/// gives another table consistent with every relation: the witness that a withheld cell
+/// could take that value.
+///
+/// The suppressor builds them as products of one move per dimension, or as a cycle in the
+/// plane of two dimensions times one move in each other; the audit checks the cells and
+/// signs against the table's relations, whatever built them.
 public struct Perturbation: Sendable, Hashable {
-    public var moves: [DimensionMove]
+    /// The changed cells, each once.
+    public var cells: [Int]
+    /// The sign of each changed cell's change.
+    public var signs: [Int8]
 
-    public init(moves: [DimensionMove]) { self.moves = moves }
+    public init(cells: [Int], signs: [Int8]) {
+        precondition(cells.count == signs.count)
+        self.cells = cells
+        self.signs = signs
+    }
+
+    /// The product of one move per dimension: a cell changes by the product of its nodes'
+    /// signs.
+    public init(moves: [DimensionMove], in shape: TableShape) {
+        precondition(moves.count == shape.dimensions.count)
+        var cells = [0]
+        var signs: [Int8] = [1]
+        for (d, move) in moves.enumerated() {
+            var nextCells: [Int] = []
+            var nextSigns: [Int8] = []
+            nextCells.reserveCapacity(cells.count * move.nodes.count)
+            nextSigns.reserveCapacity(cells.count * move.nodes.count)
+            for (base, sign) in zip(cells, signs) {
+                for (node, s) in zip(move.nodes, move.signs) {
+                    nextCells.append(base + node * shape.strides[d])
+                    nextSigns.append(sign * s)
+                }
+            }
+            cells = nextCells
+            signs = nextSigns
+        }
+        self.init(cells: cells, signs: signs)
+    }
 
     /// Every changed cell with its sign.
-    public func cells(in shape: TableShape) -> [(cell: Int, sign: Int8)] {
-        var result: [(cell: Int, sign: Int8)] = [(0, 1)]
-        for (d, move) in moves.enumerated() {
-            var next: [(cell: Int, sign: Int8)] = []
-            next.reserveCapacity(result.count * move.nodes.count)
-            for (base, sign) in result {
-                for (node, s) in zip(move.nodes, move.signs) { next.append((base + node * shape.strides[d], sign * s)) }
-            }
-            result = next
-        }
-        return result
-    }
+    public var changes: Zip2Sequence<[Int], [Int8]> { zip(cells, signs) }
 }
 
 /// The proof that one sensitive cell is protected: a perturbation that changes only

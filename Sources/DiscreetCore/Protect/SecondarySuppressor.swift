@@ -65,7 +65,9 @@ public struct SuppressionProblem: Sendable {
 ///
 /// For each sensitive cell it searches perturbations built from one move per dimension
 /// (a sibling with the opposite sign, the chain of ancestors, or a path down from a
-/// total) for the cheapest, reusing cells already withheld at no cost. A second pass then
+/// total), and cycles in the plane of two dimensions times one move in each other (the
+/// cheapest cycle by Dijkstra's algorithm), for the cheapest, reusing cells already
+/// withheld at no cost. Rounds of re-certification follow, then a second pass
 /// tries to publish each secondary cell again, keeping it only if some sensitive cell has
 /// no other certificate without it. Cells that nobody contributes to are never used (a
 /// structural zero is known to be zero). When singletons are protected, a published
@@ -87,7 +89,7 @@ public struct SecondarySuppressor {
     /// For each cell used by a certificate, the sensitive cells whose certificates use it.
     var users: [Int: Set<Int>] = [:]
     /// The most perturbations tried per sensitive cell.
-    static let searchLimit = 4096
+    static let searchLimit = 1024
 
     public init(problem: SuppressionProblem, policy: SecondaryPolicy) {
         self.problem = problem
@@ -107,7 +109,40 @@ public struct SecondarySuppressor {
             case .value: return Double(v[cell]) + 1 / scale
             }
         }
+        // Where a node's moves and plane axis do not depend on the cell (its siblings are
+        // leaves, so no path down has to be chosen), build them once.
+        let shape = problem.table.shape
+        let counts = self.counts
+        var fixedMoves: [[[ScoredMove]?]] = []
+        var fixedAxes: [[PlaneAxis?]] = []
+        for (d, dim) in shape.dimensions.enumerated() {
+            var moves = [[ScoredMove]?](repeating: nil, count: dim.nodeCount)
+            var axes = [PlaneAxis?](repeating: nil, count: dim.nodeCount)
+            for n in 0..<dim.nodeCount {
+                let hub = dim.parents[n] >= 0 ? dim.parents[n] : n
+                guard dim.children[hub].count <= Self.fixedSiblingLimit, dim.children[hub].allSatisfy(dim.isLeaf) else { continue }
+                var nodes = [Int](repeating: 0, count: shape.dimensions.count)
+                nodes[d] = n
+                let cell = shape.cell(nodes)
+                if dim.isLeaf(n) {
+                    moves[n] = Self.moves(shape: shape, counts: counts, cell, nodes, d).map { move in
+                        ScoredMove(move: move, offsets: move.nodes.map { ($0 - n) * shape.strides[d] }, score: 0)
+                    }
+                }
+                axes[n] = Self.planeAxis(shape: shape, counts: counts, cell, nodes, d)
+            }
+            fixedMoves.append(moves)
+            fixedAxes.append(axes)
+        }
+        self.fixedMoves = fixedMoves
+        self.fixedAxes = fixedAxes
     }
+
+    /// Moves and plane axes built once per node (nil where they depend on the cell).
+    let fixedMoves: [[[ScoredMove]?]]
+    let fixedAxes: [[PlaneAxis?]]
+    /// Nodes with more siblings than this build their moves when needed, to bound memory.
+    static let fixedSiblingLimit = 512
 
     /// The statuses after secondary suppression.
     public var statuses: [CellStatus] {
@@ -139,7 +174,7 @@ public struct SecondarySuppressor {
             let old = certificates[cell] ?? []
             var freed: [Int] = []
             for certificate in old {
-                for (c, _) in certificate.perturbation.cells(in: shape) {
+                for c in certificate.perturbation.cells {
                     users[c]?.remove(cell)
                     if users[c]?.isEmpty ?? true, withheld[c], problem.published[c], !problem.statuses[c].disposition.isWithheld {
                         withheld[c] = false
@@ -149,7 +184,7 @@ public struct SecondarySuppressor {
             }
             certificates[cell] = nil
             let replacement = certify(cell, problem.requirements[cell]!, newCells: true)
-            let added = replacement.map { Set($0.flatMap { $0.perturbation.cells(in: shape).map(\.cell) }).filter { !withheld[$0] && problem.published[$0] }.count }
+            let added = replacement.map { Set($0.flatMap { $0.perturbation.cells }).filter { !withheld[$0] && problem.published[$0] }.count }
             if let replacement, let added, added < freed.count {
                 for c in replacement { add(c) }
                 saved += freed.count - added
@@ -188,7 +223,7 @@ public struct SecondarySuppressor {
         }
         guard policy.singletons, let first = search(cell, r, up: up, down: down, newCells: newCells, avoiding: []) else { return nil }
         var result = [ProtectionCertificate(cell: cell, perturbation: first, up: up, down: down, avoiding: [])]
-        for (c, _) in first.cells(in: shape) where c != cell && counts[c] == 1 && problem.published[c] && !problem.table.sameLoneContributor(c, cell) {
+        for c in first.cells where c != cell && counts[c] == 1 && problem.published[c] && !problem.table.sameLoneContributor(c, cell) {
             guard let other = search(cell, r, up: up, down: down, newCells: newCells, avoiding: [c]) else { return nil }
             result.append(ProtectionCertificate(cell: cell, perturbation: other, up: up, down: down, avoiding: [c]))
         }
@@ -196,77 +231,117 @@ public struct SecondarySuppressor {
     }
 
     mutating func add(_ certificate: ProtectionCertificate) {
-        for (c, _) in certificate.perturbation.cells(in: shape) {
+        for c in certificate.perturbation.cells {
             if !withheld[c] && problem.published[c] { withheld[c] = true }
             users[c, default: []].insert(certificate.cell)
         }
         certificates[certificate.cell, default: []].append(certificate)
     }
 
-    /// Whether a cell may change in a certificate for `sensitive`, ignoring signs.
-    /// `avoiding` lists the lone-contributor cells to leave alone (nil: all of them).
-    @inline(__always)
-    func usable(_ c: Int, for sensitive: Int, avoiding: Set<Int>?) -> Bool {
-        if c == sensitive { return true }
-        if counts[c] == 0 { return false }
-        if policy.singletons && counts[c] == 1 && problem.published[c] {
-            if let avoiding { return !avoiding.contains(c) }
-            return problem.table.sameLoneContributor(c, sensitive)
-        }
-        return true
-    }
+    /// What changing one cell costs in the search for one sensitive cell's certificate.
+    struct CellPricer {
+        let cell: Int
+        let requirement: ProtectionRequirement
+        let up: Bool
+        let down: Bool
+        /// Whether cells not yet withheld may be chosen.
+        let newCells: Bool
+        /// The lone-contributor cells to leave alone (nil: all of them but the cell's own).
+        let avoiding: Set<Int>?
+        let singletons: Bool
+        let table: AggregatedTable
+        let counts: [Int64]
+        let values: [Int64]
+        let withheld: [Bool]
+        let published: [Bool]
+        let cost: [Double]
 
-    /// Whether a signed cell can move by the required amounts.
-    @inline(__always)
-    func feasible(_ c: Int, _ sign: Int8, _ r: ProtectionRequirement, up: Bool, down: Bool) -> Bool {
-        if sign < 0 && up {
-            if counts[c] < r.countUp { return false }
-            if magnitude && values[c] < r.valueUp { return false }
+        /// The cost of changing cell `c` with `sign`, or nil when it may not change that way:
+        /// an empty cell, a lone contributor's cell the search must avoid, a cell too small
+        /// to move down by the protection, or a published cell when no new cells may be used.
+        @inline(__always)
+        func callAsFunction(_ c: Int, _ sign: Int8) -> Double? {
+            if c != cell {
+                let n = counts[c]
+                if n == 0 { return nil }
+                if singletons && n == 1 && published[c] {
+                    if let avoiding {
+                        if avoiding.contains(c) { return nil }
+                    } else if !table.sameLoneContributor(c, cell) {
+                        return nil
+                    }
+                }
+            }
+            let r = requirement
+            if sign < 0 && up && (counts[c] < r.countUp || !values.isEmpty && values[c] < r.valueUp) { return nil }
+            if sign > 0 && down && (counts[c] < r.countDown || !values.isEmpty && values[c] < r.valueDown) { return nil }
+            if withheld[c] || !published[c] { return 0 }
+            return newCells ? cost[c] : nil
         }
-        if sign > 0 && down {
-            if counts[c] < r.countDown { return false }
-            if magnitude && values[c] < r.valueDown { return false }
-        }
-        return true
     }
 
     /// The cheapest perturbation protecting `cell` in the asked directions; with `newCells`
     /// false, only withheld or unpublished cells may change.
+    ///
+    /// It searches products of one move per dimension first, then cycles in the plane of
+    /// each pair of dimensions times one move in each other dimension; a cycle can thread
+    /// through cells already withheld where a product cannot.
     func search(_ cell: Int, _ r: ProtectionRequirement, up: Bool, down: Bool, newCells: Bool, avoiding: Set<Int>?) -> Perturbation? {
         let nodes = shape.nodes(of: cell)
         let k = shape.dimensions.count
         // The cost of changing one cell, or nil when it cannot change this way.
-        @inline(__always) func price(_ c: Int, _ sign: Int8) -> Double? {
-            if !usable(c, for: cell, avoiding: avoiding) || !feasible(c, sign, r, up: up, down: down) { return nil }
-            if withheld[c] || !problem.published[c] { return 0 }
-            return newCells ? cost[c] : nil
-        }
+        let price = CellPricer(
+            cell: cell, requirement: r, up: up, down: down, newCells: newCells, avoiding: avoiding, singletons: policy.singletons,
+            table: problem.table, counts: counts, values: values, withheld: withheld, published: problem.published, cost: cost)
         // Per dimension, the usable moves as offsets from the cell, ranked by their cost on
         // the line through the cell (always part of the product).
-        var options: [[(move: DimensionMove, offsets: [Int], score: Double)]] = []
+        var options: [[ScoredMove]] = []
         for d in 0..<k {
-            var scored: [(move: DimensionMove, offsets: [Int], score: Double)] = []
-            for move in moves(cell, nodes, d) {
-                let offsets = move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }
+            var scored: [ScoredMove] = []
+            let templates = fixedMoves[d][nodes[d]] ?? Self.moves(shape: shape, counts: counts, cell, nodes, d).map { move in
+                ScoredMove(move: move, offsets: move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }, score: 0)
+            }
+            for var template in templates {
                 var total = 0.0
                 var ok = true
-                for (offset, sign) in zip(offsets, move.signs) {
+                for (offset, sign) in zip(template.offsets, template.move.signs) {
                     guard let p = price(cell + offset, sign) else {
                         ok = false
                         break
                     }
                     total += p
                 }
-                if ok { scored.append((move, offsets, total)) }
+                if ok {
+                    template.score = total
+                    scored.append(template)
+                }
             }
-            if scored.isEmpty { return nil }
             scored.sort { $0.score < $1.score }
             options.append(scored)
         }
+        var best = productSearch(cell, options: options, price: price)
+        if k >= 2, best?.cost ?? .infinity > 0, let cycle = planeSearch(cell, nodes, options: options, bound: best?.cost ?? .infinity, price: price) {
+            best = cycle
+        }
+        return best?.perturbation
+    }
+
+    /// A move of one dimension with its cells' offsets from the sensitive cell and its cost
+    /// on the line through that cell.
+    struct ScoredMove {
+        var move: DimensionMove
+        var offsets: [Int]
+        var score: Double
+    }
+
+    /// The cheapest product of one move per dimension.
+    func productSearch(_ cell: Int, options allOptions: [[ScoredMove]], price: CellPricer) -> (perturbation: Perturbation, cost: Double)? {
+        let k = allOptions.count
+        if allOptions.contains(where: \.isEmpty) { return nil }
         // Keep the best few per dimension so that the product stays small.
-        var limit = options.map(\.count).max() ?? 1
-        while limit > 1 && options.reduce(1, { $0 * min($1.count, limit) }) > Self.searchLimit { limit -= 1 }
-        options = options.map { Array($0.prefix(limit)) }
+        var limit = allOptions.map(\.count).max() ?? 1
+        while limit > 1 && allOptions.reduce(1, { $0 * min($1.count, limit) }) > Self.searchLimit { limit -= 1 }
+        let options = allOptions.map { Array($0.prefix(limit)) }
 
         // The kept moves, flat: option o of dimension d has its offsets and signs at
         // first[optionBase[d] + o] ..< first[optionBase[d] + o + 1].
@@ -293,39 +368,49 @@ public struct SecondarySuppressor {
         var signs = [Int8](repeating: 1, count: k + 1)
         base[0] = cell
         outer: while true {
-            var total = 0.0
-            var ok = true
-            for d in 0..<k { position[d] = first[optionBase[d] + choice[d]] }
-            var level = 0
-            walk: while true {
-                while level < k {
-                    base[level + 1] = base[level] + flatOffsets[position[level]]
-                    signs[level + 1] = signs[level] * flatSigns[position[level]]
-                    level += 1
+            // The lines through the cell in each dimension are disjoint parts of the product
+            // (but for the cell itself, which costs nothing), so their scores add up to a
+            // lower bound; options are sorted, so the rest of the last dimension's are no
+            // better.
+            var bound = 0.0
+            for d in 0..<k { bound += options[d][choice[d]].score }
+            if bound >= bestCost {
+                choice[k - 1] = options[k - 1].count - 1
+            } else {
+                var total = 0.0
+                var ok = true
+                for d in 0..<k { position[d] = first[optionBase[d] + choice[d]] }
+                var level = 0
+                walk: while true {
+                    while level < k {
+                        base[level + 1] = base[level] + flatOffsets[position[level]]
+                        signs[level + 1] = signs[level] * flatSigns[position[level]]
+                        level += 1
+                    }
+                    guard let p = price(base[k], signs[k]) else {
+                        ok = false
+                        break walk
+                    }
+                    total += p
+                    if total >= bestCost {
+                        ok = false
+                        break walk
+                    }
+                    var d = k - 1
+                    while d >= 0 {
+                        position[d] += 1
+                        if position[d] < first[optionBase[d] + choice[d] + 1] { break }
+                        position[d] = first[optionBase[d] + choice[d]]
+                        d -= 1
+                    }
+                    if d < 0 { break walk }
+                    level = d
                 }
-                guard let p = price(base[k], signs[k]) else {
-                    ok = false
-                    break walk
+                if ok {
+                    best = choice
+                    bestCost = total
+                    if total == 0 { break outer }
                 }
-                total += p
-                if total >= bestCost {
-                    ok = false
-                    break walk
-                }
-                var d = k - 1
-                while d >= 0 {
-                    position[d] += 1
-                    if position[d] < first[optionBase[d] + choice[d] + 1] { break }
-                    position[d] = first[optionBase[d] + choice[d]]
-                    d -= 1
-                }
-                if d < 0 { break walk }
-                level = d
-            }
-            if ok {
-                best = choice
-                bestCost = total
-                if total == 0 { break outer }
             }
             var d = k - 1
             while d >= 0 {
@@ -336,14 +421,197 @@ public struct SecondarySuppressor {
             }
             break
         }
-        return best.map { choice in Perturbation(moves: (0..<k).map { options[$0][choice[$0]].move }) }
+        guard let best else { return nil }
+        return (Perturbation(moves: (0..<k).map { options[$0][best[$0]].move }, in: shape), bestCost)
+    }
+
+    /// The cells of one dimension a plane cycle may visit: a hub (the parent of the cell's
+    /// node, or the node itself when it is the total) and the hub's children. Each carries
+    /// a stem of nodes that change with it by the same amount: a child brings a path down
+    /// to a leaf, the hub its ancestors, so that every group of the dimension stays the sum
+    /// of its children.
+    struct PlaneAxis {
+        /// Per position (the hub first), the stem's offsets from the sensitive cell.
+        var stems: [[Int]]
+        /// The position of the sensitive cell's node.
+        var home: Int
+        var count: Int { stems.count }
+    }
+
+    static func planeAxis(shape: TableShape, counts: [Int64], _ cell: Int, _ nodes: [Int], _ d: Int) -> PlaneAxis? {
+        let dim = shape.dimensions[d]
+        let n = nodes[d]
+        let stride = shape.strides[d]
+        let hub = dim.parents[n] >= 0 ? dim.parents[n] : n
+        let members = dim.children[hub]
+        if members.isEmpty { return nil }
+        // A path down to the leaf holding most on the line through the cell.
+        func stem(_ from: Int) -> [Int] {
+            var path = [from]
+            var node = from
+            while !dim.isLeaf(node) {
+                node = dim.children[node].max { counts[cell + ($0 - n) * stride] < counts[cell + ($1 - n) * stride] }!
+                path.append(node)
+            }
+            return path
+        }
+        var hubStem = [hub]
+        var a = dim.parents[hub]
+        while a >= 0 {
+            hubStem.append(a)
+            a = dim.parents[a]
+        }
+        let stems = [hubStem] + members.map(stem)
+        return PlaneAxis(stems: stems.map { $0.map { ($0 - n) * stride } }, home: hub == n ? 0 : 1 + members.firstIndex(of: n)!)
+    }
+
+    /// The most combinations of the other dimensions' moves a plane search tries.
+    static let planeCombinations = 4
+
+    /// The cheapest perturbation, cheaper than `bound`, that is a cycle in the plane of two
+    /// dimensions times one move in each other dimension.
+    ///
+    /// In the plane of two axes, a change that keeps every relation is a circulation on the
+    /// bipartite graph of the axes' positions (an edge per cell, the hubs' cells counted
+    /// with the opposite sign): a cycle alternating between the two axes. The cheapest one
+    /// through the sensitive cell is a shortest path back to it, found by Dijkstra's
+    /// algorithm with each edge costing the cells it changes.
+    func planeSearch(_ cell: Int, _ nodes: [Int], options: [[ScoredMove]], bound: Double, price: CellPricer) -> (perturbation: Perturbation, cost: Double)? {
+        let k = shape.dimensions.count
+        let axes = (0..<k).map { fixedAxes[$0][nodes[$0]] ?? Self.planeAxis(shape: shape, counts: counts, cell, nodes, $0) }
+        var best: (perturbation: Perturbation, cost: Double)?
+        var bestCost = bound
+        for d1 in 0..<k {
+            for d2 in (d1 + 1)..<k {
+                guard let rows = axes[d1], let columns = axes[d2] else { continue }
+                let others = (0..<k).filter { $0 != d1 && $0 != d2 }
+                if others.contains(where: { options[$0].isEmpty }) { continue }
+                for other in combinations(others, options) {
+                    if let found = cycle(cell, rows, columns, other, bound: bestCost, price: price) {
+                        best = found
+                        bestCost = found.cost
+                        if bestCost == 0 { return best }
+                    }
+                }
+            }
+        }
+        return best
+    }
+
+    /// Up to `planeCombinations` products of one move in each of `dimensions`, best first,
+    /// as offsets and signs.
+    func combinations(_ dimensions: [Int], _ options: [[ScoredMove]]) -> [[(offset: Int, sign: Int8)]] {
+        var result: [(parts: [(offset: Int, sign: Int8)], score: Double)] = [([(0, 1)], 0)]
+        for d in dimensions {
+            var next: [(parts: [(offset: Int, sign: Int8)], score: Double)] = []
+            for partial in result {
+                for option in options[d].prefix(Self.planeCombinations) {
+                    var parts: [(offset: Int, sign: Int8)] = []
+                    for (base, sign) in partial.parts {
+                        for (offset, s) in zip(option.offsets, option.move.signs) { parts.append((base + offset, sign * s)) }
+                    }
+                    next.append((parts, partial.score + option.score))
+                }
+            }
+            next.sort { $0.score < $1.score }
+            result = Array(next.prefix(Self.planeCombinations))
+        }
+        return result.map(\.parts)
+    }
+
+    /// The cheapest cycle through the sensitive cell in one plane, for one fixed product of
+    /// moves in the other dimensions.
+    func cycle(
+        _ cell: Int, _ rows: PlaneAxis, _ columns: PlaneAxis, _ other: [(offset: Int, sign: Int8)], bound: Double,
+        price: CellPricer
+    ) -> (perturbation: Perturbation, cost: Double)? {
+        let rCount = rows.count
+        let cCount = columns.count
+        // The hubs' cells enter the circulation with the opposite sign.
+        @inline(__always) func flip(_ i: Int, _ j: Int) -> Int8 { (i == 0) == (j == 0) ? 1 : -1 }
+        // The cost of the cells an edge changes when its flow is `z`, or nil.
+        func edgeCost(_ i: Int, _ j: Int, _ z: Int8) -> Double? {
+            let sign = flip(i, j) * z
+            var total = 0.0
+            for a in rows.stems[i] {
+                for b in columns.stems[j] {
+                    for (o, s) in other {
+                        guard let p = price(cell + a + b + o, sign * s) else { return nil }
+                        total += p
+                    }
+                }
+            }
+            return total
+        }
+        let i0 = rows.home
+        let j0 = columns.home
+        // The sensitive cell's edge carries the flow that raises it by one.
+        let z0 = flip(i0, j0)
+        guard let c0 = edgeCost(i0, j0, z0), c0 < bound else { return nil }
+        // Nodes: rows 0..<rCount, columns rCount..<rCount + cCount. Flow +1 runs from a row to
+        // a column, -1 from a column to a row; the cycle leaves the sensitive edge at `start`
+        // and comes back to it at `target`.
+        let nodeCount = rCount + cCount
+        let start = z0 > 0 ? rCount + j0 : i0
+        let target = z0 > 0 ? i0 : rCount + j0
+        var distance = [Double](repeating: .infinity, count: nodeCount)
+        var previous = [Int](repeating: -1, count: nodeCount)
+        var done = [Bool](repeating: false, count: nodeCount)
+        distance[start] = 0
+        while true {
+            var u = -1
+            var du = Double.infinity
+            for v in 0..<nodeCount where !done[v] && distance[v] < du {
+                u = v
+                du = distance[v]
+            }
+            if u < 0 || c0 + du >= bound { return nil }
+            if u == target { break }
+            done[u] = true
+            if u < rCount {
+                for j in 0..<cCount where !done[rCount + j] && !(u == i0 && j == j0) {
+                    guard let w = edgeCost(u, j, 1), du + w < distance[rCount + j] else { continue }
+                    distance[rCount + j] = du + w
+                    previous[rCount + j] = u
+                }
+            } else {
+                let j = u - rCount
+                for i in 0..<rCount where !done[i] && !(i == i0 && j == j0) {
+                    guard let w = edgeCost(i, j, -1), du + w < distance[i] else { continue }
+                    distance[i] = du + w
+                    previous[i] = u
+                }
+            }
+        }
+        // The cells of the cycle: the sensitive edge, then each edge of the path.
+        var cells: [Int] = []
+        var signs: [Int8] = []
+        func append(_ i: Int, _ j: Int, _ z: Int8) {
+            let sign = flip(i, j) * z
+            for a in rows.stems[i] {
+                for b in columns.stems[j] {
+                    for (o, s) in other {
+                        cells.append(cell + a + b + o)
+                        signs.append(sign * s)
+                    }
+                }
+            }
+        }
+        append(i0, j0, z0)
+        var v = target
+        while v != start {
+            let u = previous[v]
+            if u < rCount { append(u, v - rCount, 1) } else { append(v, u - rCount, -1) }
+            v = u
+        }
+        return (Perturbation(cells: cells, signs: signs), c0 + distance[target])
     }
 
     /// How many paths down from one node the moves consider (the fullest first).
     static let pathLimit = 6
 
     /// The moves of one dimension through a cell's node.
-    func moves(_ cell: Int, _ nodes: [Int], _ d: Int) -> [DimensionMove] {
+    static func moves(shape: TableShape, counts: [Int64], _ cell: Int, _ nodes: [Int], _ d: Int) -> [DimensionMove] {
         let dim = shape.dimensions[d]
         let n = nodes[d]
         let stride = shape.strides[d]
@@ -401,11 +669,11 @@ public struct SecondarySuppressor {
             guard !withheld[c] else { continue }
             for (sensitive, found) in replacements {
                 for old in certificates[sensitive] ?? [] {
-                    for (cell, _) in old.perturbation.cells(in: shape) { users[cell]?.remove(sensitive) }
+                    for cell in old.perturbation.cells { users[cell]?.remove(sensitive) }
                 }
                 certificates[sensitive] = found
                 for certificate in found {
-                    for (cell, _) in certificate.perturbation.cells(in: shape) { users[cell, default: []].insert(sensitive) }
+                    for cell in certificate.perturbation.cells { users[cell, default: []].insert(sensitive) }
                 }
             }
         }
