@@ -10,10 +10,11 @@ struct Discreet: ParsableCommand {
             it aggregates, applies the primary rules, audits, and writes a release.
 
             Exit codes: 0 done; 1 unexpected failure (a release could not be written);
-            2 the spec has problems; 3 an input has problems; 4 the release was refused
-            by the audit; 64 the command line is wrong.
+            2 the spec has problems; 3 an input (or a release to audit) has problems; 4 the
+            release was refused by the audit, or an audited release failed; 64 the command
+            line is wrong.
             """,
         version: DiscreetVersionText.current,
-        subcommands: [Protect.self, Validate.self, Generate.self]
+        subcommands: [Protect.self, Validate.self, Audit.self, Generate.self]
     )
 }

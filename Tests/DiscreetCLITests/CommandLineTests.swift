@@ -64,6 +64,15 @@ func temporaryDirectory() -> String {
                      "tables/transition_by_area_sex.csv", "tables/transition_by_area_ethnicity.csv", "tables/care_cost_by_area_age.csv"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
         }
+        // The audit of the written release passes from the outside and against the data.
+        let audit = try discreet("audit", out)
+        #expect(audit.status == 0, "\(audit.err)")
+        #expect(audit.out.contains("audit passed: no withheld figure can be recovered exactly"))
+        #expect(audit.out.contains("cohort-1 (indicator 'annual_health_check' (denominator)"))
+        let inside = try discreet("audit", out, "--spec", spec, "--intervals")
+        #expect(inside.status == 0, "\(inside.err)")
+        #expect(inside.out.contains("every sensitive cell keeps its protection levels"))
+        #expect(inside.out.contains("  (E05900001, "))
         // Running again needs --overwrite.
         let again = try discreet("protect", "--spec", spec, "--out", out)
         #expect(again.status == 1)
@@ -74,6 +83,14 @@ func temporaryDirectory() -> String {
         for file in ["tables/transition_by_area_ethnicity.csv", "indicators.csv"] {
             #expect(try String(contentsOfFile: out + "/" + file, encoding: .utf8) == String(contentsOfFile: second + "/" + file, encoding: .utf8))
         }
+        // A changed file fails the audit (exit 4); a directory that is not a release is bad input (exit 3).
+        try "changed".write(toFile: second + "/indicators.csv", atomically: true, encoding: .utf8)
+        let tampered = try discreet("audit", second)
+        #expect(tampered.status == 4)
+        #expect(tampered.err.contains("finding: indicators.csv: changed since the release was written"))
+        let missing = try discreet("audit", dir + "/nowhere")
+        #expect(missing.status == 3)
+        #expect(missing.err.contains("release.json: cannot be read"))
     }
 
     @Test func validateReportsSpecProblemsWithLinesAndExitsTwo() throws {

@@ -89,6 +89,9 @@ func randomCounts(_ n: Int, _ rng: inout TestRandom) -> [Int64] {
                 check(cell, intervals[cell]!, "an outsider")
                 checkedCells += 1
             }
+            // The second attack, independent of the simplex: Gaussian elimination.
+            let determined = LinearDisclosure.determined(shape: shape, unknown: view.map { $0 == nil })
+            #expect(determined.isDisjoint(with: sensitive), "seed \(seed): linear algebra recovers a sensitive cell")
             // Lone contributors of withheld cells know their own cell.
             guard secondary.singletons else { continue }
             let lone = (0..<shape.cellCount).filter { published[$0] && statuses[$0].disposition.isWithheld && table.values[$0] == 1 }
@@ -120,5 +123,35 @@ func randomCounts(_ n: Int, _ rng: inout TestRandom) -> [Int64] {
             }
         }
         #expect(exposed > 20)
+    }
+
+    /// The two attacks agree: every cell Gaussian elimination determines has an exact
+    /// interval in the LP, and on primary-only patterns elimination finds disclosures.
+    @Test func gaussianEliminationAndTheSimplexAgree() {
+        var determinedCount = 0
+        var exactCount = 0
+        for seed in UInt64(100)..<160 {
+            var rng = TestRandom(seed)
+            let dims = (0..<(2 + rng.below(2))).map { randomDimension("d\($0)", &rng, maxTop: 3) }
+            let shape = TableShape(dimensions: dims)!
+            let table = countTable(shape, inner: randomCounts(shape.innerCellCount, &rng))
+            // Withhold a random fifth of the cells.
+            let unknown = (0..<shape.cellCount).map { _ in rng.chance(0.2) }
+            let view = (0..<shape.cellCount).map { unknown[$0] ? nil : table.values[$0] as Int64? }
+            let withheld = (0..<shape.cellCount).filter { unknown[$0] }
+            let determined = LinearDisclosure.determined(shape: shape, unknown: unknown)
+            let intervals = IntervalAudit.intervals(shape: shape, values: view, cells: withheld)
+            for cell in withheld {
+                if determined.contains(cell) {
+                    #expect(intervals[cell]!.isExact, "seed \(seed)")
+                    #expect(intervals[cell]!.lower == Rational(table.values[cell]), "seed \(seed)")
+                    determinedCount += 1
+                }
+                if intervals[cell]!.isExact { exactCount += 1 }
+            }
+        }
+        #expect(determinedCount > 30)
+        // The simplex sees at least as much (non-negativity can pin cells too).
+        #expect(exactCount >= determinedCount)
     }
 }

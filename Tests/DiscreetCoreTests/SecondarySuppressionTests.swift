@@ -128,6 +128,29 @@ func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published:
         for cell in sensitive { #expect(intervals[cell] == FeasibilityInterval(lower: .zero, upper: Rational(4))) }
     }
 
+    /// Gaussian elimination on hand-checked patterns: V3's four withheld cells are not
+    /// determined; a margin's lone withheld cell is; V2's primary-only pattern gives A/female
+    /// away, and sdcTable's pattern does not.
+    @Test func linearDisclosureOnKnownPatterns() throws {
+        let rows = dimension("row", ["1", "2", "3"])
+        let cols = dimension("col", ["1", "2"])
+        let shape = TableShape(dimensions: [rows, cols])!
+        func cell(_ r: String, _ c: String) -> Int { shape.cell([rows.node(r)!, cols.node(c)!]) }
+        var unknown = [Bool](repeating: false, count: shape.cellCount)
+        for (r, c) in [("1", "1"), ("1", "2"), ("2", "1"), ("2", "2")] { unknown[cell(r, c)] = true }
+        #expect(LinearDisclosure.determined(shape: shape, unknown: unknown).isEmpty)
+        unknown[cell("3", "Total")] = true
+        unknown[cell("2", "2")] = false
+        #expect(LinearDisclosure.determined(shape: shape, unknown: unknown) == [cell("3", "Total"), cell("2", "1"), cell("1", "1"), cell("1", "2")])
+
+        let m = try Microdata1()
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 2, comparator: .lessOrEqual))
+        let problem = SuppressionProblem(table: m.counts, published: [Bool](repeating: true, count: m.shape.cellCount), primary: primary, secondary: SecondaryPolicy())
+        #expect(LinearDisclosure.determined(shape: m.shape, unknown: problem.statuses.map { $0.disposition.isWithheld }) == [m.cell("A", "female")])
+        let (statuses, _, _) = try protect(m.counts, primary)
+        #expect(LinearDisclosure.determined(shape: m.shape, unknown: statuses.map { $0.disposition.isWithheld }).isEmpty)
+    }
+
     @Test func magnitudeCellsGetTheirClassicalLevels() throws {
         // X = 330 = 300 + 20 + 10 under (1, 85): upper level (100/85)·300 − 330 = 22.94, so 23.
         let d = dimension("x", ["a", "b", "c"])

@@ -111,6 +111,22 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
         #expect(plan.tables[0].shape.cellCount == 6 * 3)
     }
 
+    @Test func readsSecondarySuppressionSettings() throws {
+        #expect(try parseSpec(minimalSpec).protection.secondary == SecondaryPolicy())
+        let text = minimalSpec.replacingOccurrences(of: "  percentages: {decimals: 1}", with: """
+              secondary:
+                method: products
+                frequency_protection: {upper: 2, lower: 1}
+                singletons: ignore
+                cost: value
+              percentages: {decimals: 1}
+            """)
+        let secondary = try parseSpec(text).protection.secondary
+        #expect(secondary == SecondaryPolicy(method: .products, frequency: .fixed(upper: 2, lower: 1), singletons: false, cost: .value))
+        let bad = problems(text.replacingOccurrences(of: "method: products", with: "method: gauss"))
+        #expect(bad == ["spec.yaml:54:13: method must be one of 'cycles', 'products'"])
+    }
+
     @Test func reportsEveryProblemWithItsLine() {
         let text = """
             discreet: 1

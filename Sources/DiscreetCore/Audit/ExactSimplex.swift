@@ -42,19 +42,20 @@ public struct ExactSimplex: Sendable {
         let m = system.rows.count
         let n = system.columnCount
         columns = n
-        // Rows with a non-negative right-hand side, plus one artificial variable each.
-        var t = [[Rational]](repeating: [Rational](repeating: .zero, count: n + m + 1), count: m)
+        // Rows with a non-negative right-hand side, each with an artificial variable that
+        // starts in the basis. Artificial columns are not stored: once one leaves the basis
+        // it never comes back, so nothing needs its column.
+        var t = [[Rational]](repeating: [Rational](repeating: .zero, count: n + 1), count: m)
         for i in 0..<m {
             let flip = system.rhs[i] < .zero
             for (j, v) in system.rows[i] { t[i][j] += flip ? -v : v }
-            t[i][n + m] = flip ? -system.rhs[i] : system.rhs[i]
-            t[i][n + i] = .one
+            t[i][n] = flip ? -system.rhs[i] : system.rhs[i]
         }
         var basis = Array(n..<(n + m))
         // Phase one: maximise minus the sum of the artificial variables.
         var cost = [Rational](repeating: .zero, count: n + m)
         for i in 0..<m { cost[n + i] = -.one }
-        let phaseOne = Self.optimise(&t, &basis, cost: cost, eligible: n + m)
+        let phaseOne = Self.optimise(&t, &basis, cost: cost, eligible: n)
         guard case .optimal(let value) = phaseOne, value.isZero else {
             tableau = []
             self.basis = []
@@ -73,7 +74,7 @@ public struct ExactSimplex: Sendable {
             }
             keep.append(i)
         }
-        tableau = keep.map { i in Array(t[i][0..<n]) + [t[i][n + m]] }
+        tableau = keep.map { t[$0] }
         self.basis = keep.map { basis[$0] }
         feasible = true
     }

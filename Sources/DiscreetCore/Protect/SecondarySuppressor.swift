@@ -6,15 +6,27 @@ public enum SuppressionCost: String, Sendable, Hashable, CaseIterable {
     case value
 }
 
+/// How secondary suppression searches for certificates.
+public enum SuppressionMethod: String, Sendable, Hashable, CaseIterable {
+    /// Products of one move per dimension, then cycles in the plane of each pair of
+    /// dimensions (the default: fewer cells withheld).
+    case cycles
+    /// Products of one move per dimension only, like a hypercube method (faster on very
+    /// large tables, withholds more).
+    case products
+}
+
 /// The secondary-suppression settings of a release.
 public struct SecondaryPolicy: Sendable, Hashable {
+    public var method: SuppressionMethod
     public var frequency: FrequencyProtection
     /// Whether a cell's only contributor is assumed to know its value (and so may not be
     /// relied on to protect another cell).
     public var singletons: Bool
     public var cost: SuppressionCost
 
-    public init(frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .cells) {
+    public init(method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .cells) {
+        self.method = method
         self.frequency = frequency
         self.singletons = singletons
         self.cost = cost
@@ -320,7 +332,7 @@ public struct SecondarySuppressor {
             options.append(scored)
         }
         var best = productSearch(cell, options: options, price: price)
-        if k >= 2, best?.cost ?? .infinity > 0, let cycle = planeSearch(cell, nodes, options: options, bound: best?.cost ?? .infinity, price: price) {
+        if k >= 2, policy.method == .cycles, best?.cost ?? .infinity > 0, let cycle = planeSearch(cell, nodes, options: options, bound: best?.cost ?? .infinity, price: price) {
             best = cycle
         }
         return best?.perturbation

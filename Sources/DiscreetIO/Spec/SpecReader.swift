@@ -853,7 +853,7 @@ private struct Reader {
 
     mutating func readSecondary(_ node: Node) -> SecondaryPolicy {
         var policy = SecondaryPolicy()
-        guard let pairs = mapping(node, "secondary suppression", allowed: ["frequency_protection", "singletons", "cost"]) else { return policy }
+        guard let pairs = mapping(node, "secondary suppression", allowed: ["method", "frequency_protection", "singletons", "cost"]) else { return policy }
         for p in pairs {
             switch p.key {
             case "frequency_protection":
@@ -869,6 +869,8 @@ private struct Reader {
                 if let upper { policy.frequency = .fixed(upper: Int64(upper), lower: Int64(lower)) } else if !parts.contains(where: { $0.key == "upper" }) {
                     problem(p.value, "frequency_protection needs 'upper': how far above the true count the attacker's interval must reach")
                 }
+            case "method":
+                policy.method = choice(p.value, "method", SuppressionMethod.self) ?? policy.method
             case "singletons":
                 switch string(p.value, "singletons") {
                 case "protect": policy.singletons = true

@@ -15,9 +15,12 @@ enum ReleaseFiles {
             if !plan.indicators.isEmpty { files.append(("indicators.csv", indicatorsCSV(release))) }
         }
         if plan.spec.outputs.json { files.append(("release.json", releaseJSON(release))) }
-        files.append(("manifest.json", ReleaseManifest.render(release, created: created)))
+        files.append(("manifest.json", ReleaseManifest.render(release, created: created, files: files)))
         return files
     }
+
+    /// A cohort's identifier in release.json.
+    static func cohortID(_ c: Int) -> String { "cohort-\(c + 1)" }
 
     static func value(_ table: ProtectedTable, _ cell: Int) -> String? {
         table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) }
@@ -88,6 +91,18 @@ enum ReleaseFiles {
         json.value("primary", "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)")
         json.value("secondary", "withheld to protect another withheld cell")
         json.endObject()
+        // Tables of one cohort are projections of one table: an auditor links them by this.
+        json.array("cohorts")
+        for (c, cohort) in plan.cohorts.enumerated() {
+            json.object()
+            json.value("id", cohortID(c))
+            json.value("measure", cohort.measure.isMagnitude ? "sum" : "count")
+            if let column = cohort.sumColumn { json.value("column", spec.columns[column].name) }
+            json.value("decimals", cohort.measure.places)
+            json.strings("dimensions", cohort.dimensions.map { spec.dimensions[$0].name })
+            json.endObject()
+        }
+        json.endArray()
         json.array("dimensions")
         for d in spec.dimensions {
             let dim = d.dimension
@@ -115,6 +130,7 @@ enum ReleaseFiles {
             json.object()
             json.value("name", planned.name)
             json.value("title", planned.title)
+            json.value("cohort", cohortID(planned.cohort))
             json.value("measure", table.data.measure.isMagnitude ? "sum" : "count")
             if let c = plan.cohorts[planned.cohort].sumColumn { json.value("column", spec.columns[c].name) }
             json.strings("dimensions", table.shape.dimensions.map(\.name))
@@ -141,6 +157,8 @@ enum ReleaseFiles {
             json.value("title", indicator.spec.title)
             json.value("group", indicator.spec.group)
             json.value("decimals", figures.decimals)
+            json.value("numerator_cohort", cohortID(plan.tables[figures.numerator].cohort))
+            json.value("denominator_cohort", cohortID(plan.tables[figures.denominator].cohort))
             json.strings("dimensions", n.shape.dimensions.map(\.name))
             json.array("cells")
             for cell in n.shape.displayOrder() {

@@ -4,7 +4,7 @@ import Foundation
 /// The manifest: what a release was made from, with which rules, and what they withheld.
 /// It holds counts and checksums only, never a cell's or a record's value.
 public enum ReleaseManifest {
-    static func render(_ release: ProtectedRelease, created: Date) -> [UInt8] {
+    static func render(_ release: ProtectedRelease, created: Date, files: [(path: String, bytes: [UInt8])]) -> [UInt8] {
         let plan = release.plan
         let spec = plan.spec
         let identity = release.identity
@@ -42,6 +42,21 @@ public enum ReleaseManifest {
         json.value("on_error", release.onError.rawValue)
         json.value("conflicts", spec.conflicts.rawValue)
         renderPrimary(spec.protection.primary, into: &json)
+        let secondary = spec.protection.secondary
+        json.object("secondary")
+        json.value("method", secondary.method.rawValue)
+        switch secondary.frequency {
+        case .reachThreshold:
+            json.value("frequency_protection", "threshold")
+        case .fixed(let upper, let lower):
+            json.object("frequency_protection")
+            json.value("upper", Int(upper))
+            json.value("lower", Int(lower))
+            json.endObject()
+        }
+        json.value("singletons", secondary.singletons ? "protect" : "ignore")
+        json.value("cost", secondary.cost.rawValue)
+        json.endObject()
         json.object("percentages")
         json.value("decimals", spec.protection.percentDecimals)
         json.value("computed_from", "published figures")
@@ -114,6 +129,17 @@ public enum ReleaseManifest {
         }
         json.endArray()
         json.endObject()
+
+        // Every other file of the release, so that a copy can be checked byte for byte.
+        json.array("files")
+        for file in files {
+            json.object()
+            json.value("path", file.path)
+            json.value("sha256", SHA256.hex(file.bytes))
+            json.value("bytes", file.bytes.count)
+            json.endObject()
+        }
+        json.endArray()
 
         json.object("audit")
         json.value("passed", release.findings.isEmpty)

@@ -1,0 +1,96 @@
+import DiscreetCore
+
+/// The audit of a written release: what anyone holding the directory can learn about its
+/// withheld cells and, given the spec and the data it was made from, whether each sensitive
+/// cell keeps its protection levels.
+public struct PublishedAudit: Sendable {
+    public let release: PublishedRelease
+    /// Per cohort, per quantity, what an attacker learns.
+    public let reports: [[DisclosureReport]]
+    /// Everything wrong, one message each; empty when the release passes. Messages name
+    /// cells by their codes and never state a withheld cell's true value.
+    public let findings: [String]
+    /// Sensitive cells checked against their protection levels (0 without the truth).
+    public let sensitiveChecked: Int
+
+    /// What the true tables say, for checking protection levels.
+    public struct Truth: Sendable {
+        public var plan: ReleasePlan
+        public var ingest: IngestResult
+
+        public init(plan: ReleasePlan, ingest: IngestResult) {
+            self.plan = plan
+            self.ingest = ingest
+        }
+    }
+
+    /// Audits the release in `directory`; with `truth`, also each sensitive cell's interval
+    /// against its protection levels. Throws when the release cannot be read, or was not
+    /// made from the truth's spec and inputs.
+    public static func run(directory: String, truth: Truth? = nil) throws(ReleaseReadError) -> PublishedAudit {
+        let release = try ReleaseReader.read(directory: directory)
+        var findings = release.problems
+        var reports: [[DisclosureReport]] = []
+        for cohort in release.cohorts {
+            var perQuantity: [DisclosureReport] = []
+            for (name, _, quantity) in cohort.quantities {
+                let report = DisclosureAudit.run(quantity)
+                let at = "\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name)"
+                for cell in report.inconsistent {
+                    findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): published figures do not add up to this total")
+                }
+                for cell in report.exposed {
+                    let how = report.linear.contains(cell) ? "computable from published figures" : "pinned down by published figures and non-negativity"
+                    findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): withheld, but \(how)")
+                }
+                perQuantity.append(report)
+            }
+            reports.append(perQuantity)
+        }
+        var checked = 0
+        if let truth {
+            let identity = ReleaseIdentity(spec: truth.plan.spec, inputs: truth.ingest.inputs)
+            guard identity.id == release.id, truth.plan.cohorts.count == release.cohorts.count else {
+                throw ReleaseReadError(description: "\(directory): this release was not made from this spec and these inputs (its release id differs)")
+            }
+            let protection = truth.plan.spec.protection
+            for (c, planned) in truth.plan.cohorts.enumerated() {
+                let published = release.cohorts[c]
+                let problem = SuppressionProblem(
+                    table: truth.ingest.cohorts[c], published: planned.published, primary: protection.primary, secondary: protection.secondary)
+                for (cell, r) in problem.requirements.sorted(by: { $0.key < $1.key }) where !r.isEmpty {
+                    let names = codes(planned.shape, cell)
+                    let nodes = zip(published.shape.dimensions, names).map { $0.node($1) }
+                    guard !nodes.contains(nil) else { continue }
+                    let at = published.shape.cell(nodes.map { $0! })
+                    let where_ = "\(published.id), cell (\(names.joined(separator: ", ")))"
+                    checked += 1
+                    let table = truth.ingest.cohorts[c]
+                    // The count (or contributor count), then a magnitude's sum.
+                    var levels: [(quantity: Int, truth: Int64, up: Int64, down: Int64, what: String)] = []
+                    let countQuantity = table.measure.isMagnitude ? 1 : 0
+                    levels.append((countQuantity, table.contributors(cell), r.countUp, r.countDown, table.measure.isMagnitude ? "contributors" : "count"))
+                    if table.measure.isMagnitude { levels.append((0, table.values[cell], r.valueUp, r.valueDown, "sum")) }
+                    for level in levels where level.up > 0 || level.down > 0 {
+                        guard let interval = reports[c][level.quantity].intervals[at] else {
+                            findings.append("\(where_): sensitive, but its \(level.what) is published")
+                            continue
+                        }
+                        let x = Rational(level.truth)
+                        if level.up > 0, let upper = interval.upper, upper < x + Rational(level.up) {
+                            findings.append("\(where_): the attacker's interval for its \(level.what) stops short of the upper protection level")
+                        }
+                        if level.down > 0, interval.lower > x - Rational(level.down) {
+                            findings.append("\(where_): the attacker's interval for its \(level.what) stops short of the lower protection level")
+                        }
+                    }
+                }
+            }
+        }
+        return PublishedAudit(release: release, reports: reports, findings: findings, sensitiveChecked: checked)
+    }
+
+    static func codes(_ shape: TableShape, _ cell: Int) -> [String] {
+        zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
+    }
+}

@@ -1,0 +1,182 @@
+import DiscreetCore
+import Foundation
+
+/// A release directory's problem that stops it from being read.
+public struct ReleaseReadError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// One cohort table of a release, reassembled from every table and indicator that
+/// publishes a projection of it.
+public struct PublishedCohort: Sendable {
+    public var id: String
+    /// The tables and indicators it was read from, for messages.
+    public var sources: [String]
+    public var shape: TableShape
+    /// The quantities it publishes: the counts, or a magnitude's sums and its contributor
+    /// counts; each with its decimal places.
+    public var quantities: [(name: String, places: Int, quantity: PublishedQuantity)]
+}
+
+/// A release as anyone holding its directory sees it.
+public struct PublishedRelease: Sendable {
+    public var id: String
+    public var title: String?
+    public var cohorts: [PublishedCohort]
+    /// Things wrong with the directory that do not stop the audit: a file changed since the
+    /// manifest was written, two tables disagreeing on a shared cell.
+    public var problems: [String]
+}
+
+/// Reads `release.json` (and checks the files against `manifest.json`).
+public enum ReleaseReader {
+    public static func read(directory: String) throws(ReleaseReadError) -> PublishedRelease {
+        let path = (directory as NSString).appendingPathComponent("release.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReleaseReadError(description: "\(path): cannot be read (a release written with outputs.json false cannot be audited)")
+        }
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ReleaseReadError(description: "") }
+            root = object
+        } catch {
+            throw ReleaseReadError(description: "\(path): not a JSON object")
+        }
+        func fail(_ what: String) -> ReleaseReadError { ReleaseReadError(description: "\(path): \(what)") }
+        var problems = checkManifest(directory)
+
+        // Dimensions, rebuilt from their categories.
+        var dimensions: [String: TableDimension] = [:]
+        for (i, d) in (root["dimensions"] as? [[String: Any]] ?? []).enumerated() {
+            guard let name = d["name"] as? String, let total = d["total"] as? String, let categories = d["categories"] as? [[String: Any]] else {
+                throw fail("dimension \(i + 1) needs a name, a total and its categories")
+            }
+            var entries: [HierarchyEntry] = []
+            for category in categories {
+                guard let code = category["code"] as? String else { throw fail("dimension '\(name)': a category has no code") }
+                if code == total { continue }
+                let parent = category["parent"] as? String
+                entries.append(HierarchyEntry(code: code, parent: parent == total ? nil : parent))
+            }
+            do {
+                dimensions[name] = try TableDimension.build(name: name, total: total, entries: entries)
+            } catch {
+                throw fail("dimension '\(name)': \(error.problems.map(\.description).joined(separator: "; "))")
+            }
+        }
+        guard let cohortList = root["cohorts"] as? [[String: Any]] else {
+            throw fail("has no 'cohorts' (it was written by a version of discreet before 0.2, which did not record how tables link)")
+        }
+
+        // Each cohort's quantities, filled in from the tables and indicators.
+        struct Building {
+            var id: String
+            var shape: TableShape
+            var places: Int
+            var magnitude: Bool
+            var sources: [String] = []
+            var values: [Int64?]
+            var withheld: [Bool]
+            var contributors: [Int64?]
+            var contributorsWithheld: [Bool]
+        }
+        var cohorts: [Building] = []
+        var index: [String: Int] = [:]
+        for c in cohortList {
+            guard let id = c["id"] as? String, let names = c["dimensions"] as? [String] else { throw fail("a cohort needs an id and its dimensions") }
+            let dims = try names.map { (name: String) throws(ReleaseReadError) -> TableDimension in
+                guard let d = dimensions[name] else { throw fail("cohort '\(id)' uses the undefined dimension '\(name)'") }
+                return d
+            }
+            guard let shape = TableShape(dimensions: dims) else { throw fail("cohort '\(id)' has too many cells") }
+            let n = shape.cellCount
+            index[id] = cohorts.count
+            cohorts.append(Building(
+                id: id, shape: shape, places: c["decimals"] as? Int ?? 0, magnitude: c["measure"] as? String == "sum",
+                values: Array(repeating: nil, count: n), withheld: Array(repeating: false, count: n),
+                contributors: Array(repeating: nil, count: n), contributorsWithheld: Array(repeating: false, count: n)))
+        }
+        var disagreements = 0
+
+        /// Records one published or withheld figure of a cohort cell; false when another
+        /// table published a different figure for it.
+        func record(_ b: inout Building, cell: Int, value: Any?, contributors: Bool) -> Bool {
+            let scale = contributors ? 1 : pow(10.0, Double(b.places))
+            let number = (value as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
+            if let number {
+                let old = contributors ? b.contributors[cell] : b.values[cell]
+                if let old, old != number { return false }
+                if contributors { b.contributors[cell] = number } else { b.values[cell] = number }
+            } else if contributors {
+                b.contributorsWithheld[cell] = true
+            } else {
+                b.withheld[cell] = true
+            }
+            return true
+        }
+        /// The cohort cell of a table cell: its codes, and the total in the cohort's other
+        /// dimensions.
+        func cohortCell(_ b: Building, _ cell: [String: Any], _ what: String) throws(ReleaseReadError) -> Int {
+            var nodes: [Int] = []
+            for dim in b.shape.dimensions {
+                guard let code = cell[dim.name] as? String else {
+                    nodes.append(dim.total)
+                    continue
+                }
+                guard let node = dim.node(code) else { throw fail("\(what): a cell's '\(dim.name)' is not one of its categories") }
+                nodes.append(node)
+            }
+            return b.shape.cell(nodes)
+        }
+
+        for t in root["tables"] as? [[String: Any]] ?? [] {
+            let name = t["name"] as? String ?? "?"
+            guard let id = t["cohort"] as? String, let c = index[id] else { throw fail("table '\(name)' names no known cohort") }
+            cohorts[c].sources.append("table '\(name)'")
+            for cell in t["cells"] as? [[String: Any]] ?? [] {
+                let at = try cohortCell(cohorts[c], cell, "table '\(name)'")
+                if !record(&cohorts[c], cell: at, value: cell["value"], contributors: false) { disagreements += 1 }
+                if cohorts[c].magnitude && !record(&cohorts[c], cell: at, value: cell["contributors"], contributors: true) { disagreements += 1 }
+            }
+        }
+        for i in root["indicators"] as? [[String: Any]] ?? [] {
+            let name = i["name"] as? String ?? "?"
+            for part in ["numerator", "denominator"] {
+                guard let id = i["\(part)_cohort"] as? String, let c = index[id] else { throw fail("indicator '\(name)' names no known \(part) cohort") }
+                cohorts[c].sources.append("indicator '\(name)' (\(part))")
+                for cell in i["cells"] as? [[String: Any]] ?? [] {
+                    let at = try cohortCell(cohorts[c], cell, "indicator '\(name)'")
+                    if !record(&cohorts[c], cell: at, value: cell[part], contributors: false) { disagreements += 1 }
+                }
+            }
+        }
+        if disagreements > 0 { problems.append("\(disagreements) figures differ between tables that publish the same cell") }
+        let result = cohorts.map { b in
+            var quantities = [(name: b.magnitude ? "sum" : "count", places: b.places, quantity: PublishedQuantity(shape: b.shape, values: b.values, withheld: b.withheld))]
+            if b.magnitude {
+                quantities.append((name: "contributors", places: 0, quantity: PublishedQuantity(shape: b.shape, values: b.contributors, withheld: b.contributorsWithheld)))
+            }
+            return PublishedCohort(id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities)
+        }
+        return PublishedRelease(id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, problems: problems)
+    }
+
+    /// Files whose checksum differs from the manifest's, or that are missing.
+    static func checkManifest(_ directory: String) -> [String] {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path),
+            let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return ["\(path): missing or unreadable, so the files cannot be checked against it"] }
+        guard let files = manifest["files"] as? [[String: Any]] else { return ["\(path): lists no file checksums (written before discreet 0.2)"] }
+        var problems: [String] = []
+        for file in files {
+            guard let name = file["path"] as? String, let expected = file["sha256"] as? String else { continue }
+            guard let bytes = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else {
+                problems.append("\(name): listed in the manifest but missing")
+                continue
+            }
+            if SHA256.hex(bytes) != expected { problems.append("\(name): changed since the release was written (its checksum differs from the manifest's)") }
+        }
+        return problems
+    }
+}

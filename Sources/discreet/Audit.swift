@@ -1,0 +1,90 @@
+import ArgumentParser
+import DiscreetCore
+import DiscreetIO
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Audit a written release: what can an attacker learn about its withheld cells?",
+        discussion: """
+            Reads RELEASE/release.json, checks every file against the manifest's checksums,
+            links the tables and indicators that publish the same cohort, and computes, in
+            exact rational arithmetic, the interval of values each withheld cell could take
+            given every published figure, the tables' relations and non-negativity. It fails
+            when a withheld cell is known exactly, published figures do not add up, or a
+            file has changed.
+
+            With --spec (and the extracts, from the spec or --input), it also aggregates the
+            data again and checks each sensitive cell's interval against its protection
+            levels, without printing any true value.
+            """)
+
+    @Argument(help: "The release directory.")
+    var release: String
+
+    @Option(help: "The spec the release was made from, to check protection levels against the data.")
+    var spec: String?
+
+    @OptionGroup var read: ReadOptions
+
+    @Flag(help: "Print every withheld cell's interval.")
+    var intervals = false
+
+    func run() throws {
+        var truth: PublishedAudit.Truth?
+        if let spec {
+            let plan: ReleasePlan
+            do {
+                plan = try ReleasePipeline.plan(specPath: spec)
+            } catch {
+                throw fail(error)
+            }
+            do {
+                truth = PublishedAudit.Truth(plan: plan, ingest: try Ingest(plan: plan, options: read.ingestOptions(for: plan)).run(inputs: read.inputs(for: plan)))
+            } catch {
+                throw fail(.input(error))
+            }
+        }
+        let audit: PublishedAudit
+        do {
+            audit = try PublishedAudit.run(directory: release, truth: truth)
+        } catch {
+            report("error: \(error)")
+            throw Exit.badInput
+        }
+        if let title = audit.release.title { print(title) }
+        print("release \(audit.release.id.prefix(16))")
+        for (cohort, reports) in zip(audit.release.cohorts, audit.reports) {
+            for ((name, places, _), report) in zip(cohort.quantities, reports) {
+                let widths = report.intervals.values.map { i in i.upper.map { ($0 - i.lower) } }
+                let narrowest = widths.compactMap { $0 }.min()
+                var line = "\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name): \(plural(cohort.shape.cellCount, "cell")), "
+                    + "\(grouped(report.intervals.count)) withheld, \(grouped(report.exposed.count)) known exactly"
+                if let narrowest { line += "; narrowest interval \(scaled(narrowest, places)) wide" }
+                print(line)
+                guard intervals else { continue }
+                for cell in report.intervals.keys.sorted() {
+                    let i = report.intervals[cell]!
+                    let codes = zip(cohort.shape.dimensions, cohort.shape.nodes(of: cell)).map { $0.codes[$1] }
+                    print("  (\(codes.joined(separator: ", "))): [\(scaled(i.lower, places)), \(i.upper.map { scaled($0, places) } ?? "unbounded")]")
+                }
+            }
+        }
+        for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
+        if audit.findings.count > 100 { report("finding: \(audit.findings.count - 100) more") }
+        guard audit.findings.isEmpty else {
+            report("audit failed: \(plural(audit.findings.count, "finding"))")
+            throw Exit.refused
+        }
+        var passed = "audit passed: no withheld figure can be recovered exactly"
+        if truth != nil { passed += "; every sensitive cell keeps its protection levels (\(plural(audit.sensitiveChecked, "cell")) checked)" }
+        print(passed)
+    }
+
+    /// A rational in units of 10^-places, as a decimal; two more places (rounded down)
+    /// where it is not a whole number of units.
+    func scaled(_ r: Rational, _ places: Int) -> String {
+        let extra = r.floor == r.ceiling ? 0 : 2
+        guard let units = (r * Rational(extra == 0 ? 1 : 100)).floor else { return r.description }
+        return ScaledDecimal.format(units, places: places + extra)
+    }
+}
