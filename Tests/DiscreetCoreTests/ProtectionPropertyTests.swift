@@ -92,6 +92,8 @@ func randomCounts(_ n: Int, _ rng: inout TestRandom) -> [Int64] {
             // The second attack, independent of the simplex: Gaussian elimination.
             let determined = LinearDisclosure.determined(shape: shape, unknown: view.map { $0 == nil })
             #expect(determined.isDisjoint(with: sensitive), "seed \(seed): linear algebra recovers a sensitive cell")
+            // Every complementary cell is moved by some certificate, so none is known exactly either.
+            #expect(determined.allSatisfy { !published[$0] }, "seed \(seed): a withheld cell is known exactly")
             // Lone contributors of withheld cells know their own cell.
             guard secondary.singletons else { continue }
             let lone = (0..<shape.cellCount).filter { published[$0] && statuses[$0].disposition.isWithheld && table.values[$0] == 1 }

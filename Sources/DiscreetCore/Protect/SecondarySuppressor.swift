@@ -689,5 +689,8 @@ public struct SecondarySuppressor {
                 }
             }
         }
+        // A cell kept for a certificate that a later replacement no longer needs is
+        // published too: no certificate moves it.
+        for c in secondary where withheld[c] && users[c]?.isEmpty ?? true { withheld[c] = false }
     }
 }
