@@ -1,5 +1,7 @@
 import DiscreetCore
+import Dispatch
 import Foundation
+import Synchronization
 
 /// Why a release was not written. Each case maps to a documented exit code.
 public enum ReleaseError: Error, Sendable {
@@ -71,26 +73,29 @@ public enum ReleasePipeline {
         // Protect each cohort table: primary rules, then secondary suppression with a
         // certificate for every sensitive cell, then the exact audit of those certificates.
         let protection = plan.spec.protection
+        let cohorts = ingest.cohorts
+        // Cohorts are independent: protect them on every core, the largest first.
+        let order = plan.cohorts.indices.sorted { plan.cohorts[$0].shape.cellCount > plan.cohorts[$1].shape.cellCount }
+        let next = Mutex(0)
+        let results = Mutex([Int: (statuses: [CellStatus], findings: [AuditFinding])]())
+        DispatchQueue.concurrentPerform(iterations: max(1, min(options.workers, order.count))) { _ in
+            while true {
+                let i = next.withLock { n -> Int in
+                    defer { n += 1 }
+                    return n
+                }
+                guard i < order.count else { break }
+                let c = order[i]
+                let result = protectCohort(plan: plan, cohort: c, table: cohorts[c], protection: protection)
+                results.withLock { $0[c] = result }
+            }
+        }
+        let protected = results.withLock { $0 }
         var statuses: [[CellStatus]] = []
         var findings: [AuditFinding] = []
-        for (c, cohort) in plan.cohorts.enumerated() {
-            let problem = SuppressionProblem(
-                table: ingest.cohorts[c], published: cohort.published, primary: protection.primary, secondary: protection.secondary)
-            var suppressor = SecondarySuppressor(problem: problem, policy: protection.secondary)
-            do {
-                try suppressor.run()
-            } catch {
-                findings.append(AuditFinding(
-                    kind: .unprotectable, table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, error.cell)))
-                statuses.append(problem.statuses)
-                continue
-            }
-            let result = suppressor.statuses
-            for failure in CertificateAudit.verify(problem: problem, statuses: result, certificates: suppressor.certificates, singletons: protection.secondary.singletons) {
-                findings.append(AuditFinding(
-                    kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, failure.cell)))
-            }
-            statuses.append(result)
+        for c in plan.cohorts.indices {
+            statuses.append(protected[c]!.statuses)
+            findings += protected[c]!.findings
         }
         let tables = plan.tables.indices.map { t in
             ProtectedTable(name: plan.tables[t].name, data: truth[t], statuses: plan.tables[t].cohortCells.map { statuses[plan.tables[t].cohort][$0] })
@@ -109,6 +114,26 @@ public enum ReleasePipeline {
         return ProtectedRelease(
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, findings: findings)
+    }
+
+    /// Protects one cohort table: primary rules, then secondary suppression with a
+    /// certificate for every sensitive cell, then the exact audit of those certificates.
+    static func protectCohort(plan: ReleasePlan, cohort c: Int, table: AggregatedTable, protection: ProtectionSpec) -> (statuses: [CellStatus], findings: [AuditFinding]) {
+        let cohort = plan.cohorts[c]
+        let problem = SuppressionProblem(table: table, published: cohort.published, primary: protection.primary, secondary: protection.secondary)
+        var suppressor = SecondarySuppressor(problem: problem, policy: protection.secondary)
+        do {
+            try suppressor.run()
+        } catch {
+            let finding = AuditFinding(kind: .unprotectable, table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, error.cell))
+            return (problem.statuses, [finding])
+        }
+        let result = suppressor.statuses
+        let failures = CertificateAudit.verify(problem: problem, statuses: result, certificates: suppressor.certificates, singletons: protection.secondary.singletons)
+        let findings = failures.map { failure in
+            AuditFinding(kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, failure.cell))
+        }
+        return (result, findings)
     }
 
     /// Computes a release and, if the audit passes, writes it atomically to `destination`.
