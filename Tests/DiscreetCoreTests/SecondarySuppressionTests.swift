@@ -52,6 +52,19 @@ func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published:
         #expect(IntervalAudit.intervals(shape: m.shape, values: attackerView(m.counts, viaD), cells: [af])[af] == FeasibilityInterval(lower: 0, upper: 16))
     }
 
+    /// A user weight moves the pattern: with region C twenty times as costly, V2's
+    /// complement (A/male, C/male, C/female) goes through another region instead.
+    @Test func weightsSteerTheComplementaryCells() throws {
+        let m = try Microdata1()
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 2, comparator: .lessOrEqual))
+        let policy = SecondaryPolicy(weights: [m.region.name: ["C": 20]])
+        let (statuses, suppressor, problem) = try protect(m.counts, primary, policy)
+        let secondary = (0..<m.shape.cellCount).filter { statuses[$0].disposition == .secondary }
+        #expect(secondary.count == 3)
+        #expect(!secondary.contains { m.region.codes[m.shape.nodes(of: $0)[0]] == "C" })
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+    }
+
     /// V3: the handbook's feasibility interval, exactly.
     @Test func v3Interval() {
         let rows = dimension("row", ["1", "2", "3"])

@@ -119,10 +119,18 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
                 frequency_protection: {upper: 2, lower: 1}
                 singletons: ignore
                 cost: value
+                weights: {area: {CITY: 20, N: 5}}
               percentages: {decimals: 1}
             """)
         let secondary = try parseSpec(text).protection.secondary
-        #expect(secondary == SecondaryPolicy(method: .products, frequency: .fixed(upper: 2, lower: 1), singletons: false, cost: .value))
+        #expect(secondary == SecondaryPolicy(
+            method: .products, frequency: .fixed(upper: 2, lower: 1), singletons: false, cost: .value, weights: ["area": ["CITY": 20, "N": 5]]))
+        let unknown = problems(text.replacingOccurrences(of: "{area: {CITY: 20, N: 5}}", with: "{area: {TOWN: 20}, colour: {red: 2}, sex: {F: 0}}"))
+        #expect(unknown == [
+            "spec.yaml:58:22: weights: 'TOWN' is not a category of dimension 'area'",
+            "spec.yaml:58:33: weights: there is no dimension 'colour'",
+            "spec.yaml:58:60: the weight of 'F' must be between 1 and 1000000",
+        ])
         let bad = problems(text.replacingOccurrences(of: "method: products", with: "method: gauss"))
         #expect(bad == ["spec.yaml:54:13: method must be one of 'cycles', 'products'"])
     }

@@ -24,8 +24,16 @@ public struct SecondaryPolicy: Sendable, Hashable {
     /// relied on to protect another cell).
     public var singletons: Bool
     public var cost: SuppressionCost
+    /// Cost multipliers by dimension name and category code: a cell costs its cost times
+    /// the weight of each of its categories (1 where none is given), so that a weight of 10
+    /// on a total makes withholding it as costly as withholding ten other cells.
+    public var weights: [String: [String: Int]]
 
-    public init(method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .cells) {
+    public init(
+        method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .cells,
+        weights: [String: [String: Int]] = [:]
+    ) {
+        self.weights = weights
         self.method = method
         self.frequency = frequency
         self.singletons = singletons
@@ -115,12 +123,26 @@ public struct SecondarySuppressor {
         // Fewest cells, then smallest values: the value part stays below one cell's cost.
         let v = magnitude ? values : counts
         let scale = Double(v.max() ?? 0) + 1
-        cost = (0..<shape.cellCount).map { cell in
+        var cost = (0..<shape.cellCount).map { cell in
             switch policy.cost {
             case .cells: return 1 + Double(v[cell]) / scale
             case .value: return Double(v[cell]) + 1 / scale
             }
         }
+        if !policy.weights.isEmpty {
+            let factors = shape.dimensions.map { dim in
+                dim.codes.map { Double(policy.weights[dim.name]?[$0] ?? 1) }
+            }
+            for cell in 0..<shape.cellCount {
+                var c = cell
+                for d in (0..<shape.dimensions.count).reversed() {
+                    let count = shape.dimensions[d].nodeCount
+                    cost[cell] *= factors[d][c % count]
+                    c /= count
+                }
+            }
+        }
+        self.cost = cost
         // Where a node's moves and plane axis do not depend on the cell (its siblings are
         // leaves, so no path down has to be chosen), build them once.
         let shape = problem.table.shape

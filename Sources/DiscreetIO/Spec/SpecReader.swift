@@ -62,6 +62,8 @@ private struct Reader {
     /// Every table and indicator filter read, checked against the columns at the end even
     /// when its table has other problems: (what, expression, where).
     var filtersToCheck: [(String, FilterExpression, TextLocation)] = []
+    /// Secondary-suppression weights, checked against the dimensions once all are read.
+    var weightsToCheck: [(dimension: String, dimensionNode: Node, code: String, codeNode: Node)] = []
 
     init(file: String, directory: String) {
         self.file = file
@@ -340,6 +342,7 @@ private struct Reader {
             dimensions: dimensions, cohorts: cohorts, tables: tables, indicators: indicators,
             protection: protection, outputs: outputs)
         checkFilters(&spec)
+        checkWeights(spec)
         return problems.isEmpty ? spec : nil
     }
 
@@ -853,7 +856,7 @@ private struct Reader {
 
     mutating func readSecondary(_ node: Node) -> SecondaryPolicy {
         var policy = SecondaryPolicy()
-        guard let pairs = mapping(node, "secondary suppression", allowed: ["method", "frequency_protection", "singletons", "cost"]) else { return policy }
+        guard let pairs = mapping(node, "secondary suppression", allowed: ["method", "frequency_protection", "singletons", "cost", "weights"]) else { return policy }
         for p in pairs {
             switch p.key {
             case "frequency_protection":
@@ -871,6 +874,16 @@ private struct Reader {
                 }
             case "method":
                 policy.method = choice(p.value, "method", SuppressionMethod.self) ?? policy.method
+            case "weights":
+                guard let dims = mapping(p.value, "weights") else { continue }
+                for dim in dims {
+                    guard let codes = mapping(dim.value, "weights: \(dim.key)") else { continue }
+                    for code in codes {
+                        guard let weight = integer(code.value, "the weight of '\(code.key)'", range: 1...1_000_000) else { continue }
+                        policy.weights[dim.key, default: [:]][code.key] = weight
+                        weightsToCheck.append((dim.key, dim.keyNode, code.key, code.keyNode))
+                    }
+                }
             case "singletons":
                 switch string(p.value, "singletons") {
                 case "protect": policy.singletons = true
@@ -903,6 +916,17 @@ private struct Reader {
     }
 
     // MARK: Cross-checks
+
+    /// Weights must name a dimension and one of its categories.
+    mutating func checkWeights(_ spec: ReleaseSpec) {
+        for w in weightsToCheck where !brokenDimensions.contains(w.dimension) {
+            guard let d = spec.dimension(named: w.dimension) else {
+                problem(w.dimensionNode, "weights: there is no dimension '\(w.dimension)'")
+                continue
+            }
+            if d.dimension.node(w.code) == nil { problem(w.codeNode, "weights: '\(w.code)' is not a category of dimension '\(w.dimension)'") }
+        }
+    }
 
     /// Compiles every filter against the columns, checking names, types and category codes.
     mutating func checkFilters(_ spec: inout ReleaseSpec) {

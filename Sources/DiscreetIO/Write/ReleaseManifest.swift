@@ -56,6 +56,15 @@ public enum ReleaseManifest {
         }
         json.value("singletons", secondary.singletons ? "protect" : "ignore")
         json.value("cost", secondary.cost.rawValue)
+        if !secondary.weights.isEmpty {
+            json.object("weights")
+            for (dimension, codes) in secondary.weights.sorted(by: { $0.key < $1.key }) {
+                json.object(dimension)
+                for (code, weight) in codes.sorted(by: { $0.key < $1.key }) { json.value(code, weight) }
+                json.endObject()
+            }
+            json.endObject()
+        }
         json.endObject()
         json.object("percentages")
         json.value("decimals", spec.protection.percentDecimals)
