@@ -500,7 +500,7 @@ public struct SecondarySuppressor {
     }
 
     /// The most combinations of the other dimensions' moves a plane search tries.
-    static let planeCombinations = 4
+    static let planeCombinations = 9
 
     /// The cheapest perturbation, cheaper than `bound`, that is a cycle in the plane of two
     /// dimensions times one move in each other dimension.
