@@ -66,7 +66,7 @@ func randomCounts(_ n: Int, _ rng: inout TestRandom) -> [Int64] {
             }
             let threshold = Int64(3 + rng.below(3))
             let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: threshold, comparator: rng.chance(0.5) ? .less : .lessOrEqual))
-            let secondary = SecondaryPolicy(singletons: rng.chance(0.7))
+            let secondary = SecondaryPolicy(method: rng.chance(0.25) ? .products : .cycles, singletons: rng.chance(0.7))
             let problem = SuppressionProblem(table: table, published: published, primary: primary, secondary: secondary)
             var suppressor = SecondarySuppressor(problem: problem, policy: secondary)
             try suppressor.run()

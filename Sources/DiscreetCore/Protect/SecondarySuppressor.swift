@@ -499,8 +499,9 @@ public struct SecondarySuppressor {
         return PlaneAxis(stems: stems.map { $0.map { ($0 - n) * stride } }, home: hub == n ? 0 : 1 + members.firstIndex(of: n)!)
     }
 
-    /// The most combinations of the other dimensions' moves a plane search tries.
-    static let planeCombinations = 9
+    /// The most combinations of the other dimensions' moves a plane search tries: more
+    /// find cheaper cycles, fewer keep tables of a million cells within a couple of minutes.
+    static func planeCombinations(cells: Int) -> Int { cells <= 250_000 ? 9 : 4 }
 
     /// The cheapest perturbation, cheaper than `bound`, that is a cycle in the plane of two
     /// dimensions times one move in each other dimension.
@@ -535,11 +536,12 @@ public struct SecondarySuppressor {
     /// Up to `planeCombinations` products of one move in each of `dimensions`, best first,
     /// as offsets and signs.
     func combinations(_ dimensions: [Int], _ options: [[ScoredMove]]) -> [[(offset: Int, sign: Int8)]] {
+        let planeCombinations = Self.planeCombinations(cells: shape.cellCount)
         var result: [(parts: [(offset: Int, sign: Int8)], score: Double)] = [([(0, 1)], 0)]
         for d in dimensions {
             var next: [(parts: [(offset: Int, sign: Int8)], score: Double)] = []
             for partial in result {
-                for option in options[d].prefix(Self.planeCombinations) {
+                for option in options[d].prefix(planeCombinations) {
                     var parts: [(offset: Int, sign: Int8)] = []
                     for (base, sign) in partial.parts {
                         for (offset, s) in zip(option.offsets, option.move.signs) { parts.append((base + offset, sign * s)) }
@@ -548,7 +550,7 @@ public struct SecondarySuppressor {
                 }
             }
             next.sort { $0.score < $1.score }
-            result = Array(next.prefix(Self.planeCombinations))
+            result = Array(next.prefix(planeCombinations))
         }
         return result.map(\.parts)
     }
