@@ -29,6 +29,11 @@ struct Audit: ParsableCommand {
     @Flag(help: "Print every withheld cell's interval.")
     var intervals = false
 
+    @Option(help: ArgumentHelp(
+        "A CSV of bounds the attacker knows besides the release: columns table, lower, upper, and a column per dimension (codes; empty for the total).",
+        valueName: "file"))
+    var bounds: String?
+
     func run() throws {
         var truth: PublishedAudit.Truth?
         if let spec {
@@ -46,7 +51,7 @@ struct Audit: ParsableCommand {
         }
         let audit: PublishedAudit
         do {
-            audit = try PublishedAudit.run(directory: release, truth: truth)
+            audit = try PublishedAudit.run(directory: release, truth: truth, boundsFile: bounds)
         } catch {
             report("error: \(error)")
             throw Exit.badInput

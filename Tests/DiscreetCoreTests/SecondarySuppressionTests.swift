@@ -85,6 +85,16 @@ func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published:
         let intervals = IntervalAudit.intervals(shape: shape, values: values, cells: [x11, x22])
         #expect(intervals[x11] == FeasibilityInterval(lower: 3, upper: 6))
         #expect(intervals[x22] == FeasibilityInterval(lower: 0, upper: 3))
+        // A declared bound narrows it: X21 <= 1 and X11 + X21 = 6 put X11 in [5, 6]. An
+        // impossible bound (X21 >= 4, though row 2 adds up to 3) leaves no interval at all.
+        let x21 = shape.cell([rows.node("2")!, cols.node("1")!])
+        let bounded = IntervalAudit.intervals(shape: shape, values: values, cells: [x11], bounds: [x21: CellBounds(upper: 1)])
+        #expect(bounded[x11] == FeasibilityInterval(lower: 5, upper: 6))
+        let impossible = PublishedQuantity(
+            shape: shape, values: values, withheld: values.map { $0 == nil }, bounds: [x21: CellBounds(lower: 4)])
+        let report = DisclosureAudit.run(impossible)
+        #expect(report.contradicted.count == 4)
+        #expect(report.intervals.isEmpty)
     }
 
     /// V5: a lone contributor knows its own cell; suppression must withhold one more cell.

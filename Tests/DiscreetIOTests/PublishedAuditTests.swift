@@ -88,4 +88,26 @@ let transitionsSpec: String = {
         #expect(audit.findings == ["tables/transition_by_area_sex.csv: changed since the release was written (its checksum differs from the manifest's)"])
         #expect(throws: ReleaseReadError.self) { try PublishedAudit.run(directory: dir.path + "/nowhere") }
     }
+
+    /// Bounds the attacker knows narrow the intervals: declaring a withheld cell's true value
+    /// as both bounds pins it down, and the audit says so; a bad bounds file names its line
+    /// and column.
+    @Test func declaredBoundsEnterTheAudit() throws {
+        let (dir, out, release) = try fixtureRelease()
+        let t = release.plan.tables.firstIndex { $0.name == "transition_by_area_ethnicity" }!
+        let table = release.tables[t]
+        let cell = (0..<table.shape.cellCount).first { table.statuses[$0].disposition == .secondary }!
+        let codes = zip(table.shape.dimensions, table.shape.nodes(of: cell)).map { $0.codes[$1] }
+        let v = table.data.values[cell]
+        let bounds = dir.file("bounds.csv", "table,area,ethnicity,lower,upper\ntransition_by_area_ethnicity,\(codes[0]),\(codes[1]),\(v),\(v)\n")
+        let audit = try PublishedAudit.run(directory: out, boundsFile: bounds)
+        let pinned = audit.findings.filter { $0.hasSuffix("withheld, but pinned down by published figures, non-negativity and the declared bounds") }
+        #expect(pinned.contains { $0.contains("cell (\(codes[0]), ") && $0.contains(", \(codes[1])): withheld") }, "\(audit.findings)")
+        let bad = dir.file("bad.csv", "table,area,lower,upper\ntransition_by_area_age,E05900001,,3\ntransition_by_area_age,nowhere,,3\n")
+        #expect {
+            try PublishedAudit.run(directory: out, boundsFile: bad)
+        } throws: { error in
+            (error as? ReleaseReadError)?.description == "\(bad):3:2: 'area' must be one of the dimension's category codes"
+        }
+    }
 }

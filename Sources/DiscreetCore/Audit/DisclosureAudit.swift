@@ -7,12 +7,15 @@ public struct PublishedQuantity: Sendable {
     public var values: [Int64?]
     /// The cells some table shows as withheld.
     public var withheld: [Bool]
+    /// What the attacker is assumed to know besides (in the same units as `values`).
+    public var bounds: [Int: CellBounds]
 
-    public init(shape: TableShape, values: [Int64?], withheld: [Bool]) {
+    public init(shape: TableShape, values: [Int64?], withheld: [Bool], bounds: [Int: CellBounds] = [:]) {
         precondition(values.count == shape.cellCount && withheld.count == shape.cellCount)
         self.shape = shape
         self.values = values
         self.withheld = withheld
+        self.bounds = bounds
     }
 }
 
@@ -24,6 +27,8 @@ public struct DisclosureReport: Sendable {
     public var intervals: [Int: FeasibilityInterval]
     /// Withheld cells the relations determine by linear algebra alone.
     public var linear: Set<Int>
+    /// Withheld cells for which no table fits the published figures and declared bounds.
+    public var contradicted: [Int]
 
     /// Withheld cells an attacker knows exactly, in cell order.
     public var exposed: [Int] { intervals.filter { $0.value.isExact }.keys.sorted() }
@@ -54,7 +59,9 @@ public enum DisclosureAudit {
         let linear = LinearDisclosure.determined(shape: shape, unknown: quantity.values.map { $0 == nil })
         // Where published figures contradict each other there is no consistent table to
         // solve for.
-        let intervals = inconsistent.isEmpty ? IntervalAudit.intervals(shape: shape, values: quantity.values, cells: withheld) : [:]
-        return DisclosureReport(inconsistent: Array(Set(inconsistent)).sorted(), intervals: intervals, linear: linear.intersection(withheld))
+        let intervals = inconsistent.isEmpty ? IntervalAudit.intervals(shape: shape, values: quantity.values, cells: withheld, bounds: quantity.bounds) : [:]
+        let contradicted = inconsistent.isEmpty ? withheld.filter { intervals[$0] == nil } : []
+        return DisclosureReport(
+            inconsistent: Array(Set(inconsistent)).sorted(), intervals: intervals, linear: linear.intersection(withheld), contradicted: contradicted)
     }
 }

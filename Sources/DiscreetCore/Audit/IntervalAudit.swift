@@ -1,3 +1,15 @@
+/// What an attacker knows of a cell beyond non-negativity: a least and a greatest value
+/// (in the quantity's units), either possibly unknown.
+public struct CellBounds: Sendable, Hashable {
+    public var lower: Int64?
+    public var upper: Int64?
+
+    public init(lower: Int64? = nil, upper: Int64? = nil) {
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
 /// The values an attacker cannot rule out for a withheld cell.
 public struct FeasibilityInterval: Sendable, Hashable, CustomStringConvertible {
     public var lower: Rational
@@ -24,12 +36,16 @@ public struct FeasibilityInterval: Sendable, Hashable, CustomStringConvertible {
 /// Each interval comes from two linear programmes solved in exact rational arithmetic
 /// (GMP when the numbers grow), per connected group of unknown cells.
 public enum IntervalAudit {
-    /// The interval of each cell in `cells`.
+    /// The interval of each cell in `cells`; a cell has none when no table fits the
+    /// published figures and bounds of its group of cells.
     ///
     /// - Parameters:
     ///   - values: per cell, the published value, or nil when withheld or not published.
     ///   - known: cells the attacker knows although they are not published.
-    public static func intervals(shape: TableShape, values: [Int64?], cells: [Int], known: [Int: Int64] = [:]) -> [Int: FeasibilityInterval] {
+    ///   - bounds: bounds the attacker knows on some cells besides non-negativity.
+    public static func intervals(
+        shape: TableShape, values: [Int64?], cells: [Int], known: [Int: Int64] = [:], bounds: [Int: CellBounds] = [:]
+    ) -> [Int: FeasibilityInterval] {
         precondition(values.count == shape.cellCount)
         var value: [Rational?] = values.map { $0.map { Rational($0) } }
         for (c, v) in known { value[c] = Rational(v) }
@@ -103,7 +119,22 @@ public enum IntervalAudit {
                 rows.append(row)
                 rhs.append(-rest)
             }
-            let s = (ExactSimplex(LinearSystem(rows: rows, rhs: rhs, columnCount: column.count)), column)
+            // A declared bound is a row with a slack column: x + s = upper, x − s = lower.
+            var columnCount = column.count
+            for (c, b) in bounds.sorted(by: { $0.key < $1.key }) where value[c] == nil {
+                guard let j = column[c] else { continue }
+                if let upper = b.upper {
+                    rows.append([(j, .one), (columnCount, .one)])
+                    rhs.append(Rational(upper))
+                    columnCount += 1
+                }
+                if let lower = b.lower {
+                    rows.append([(j, .one), (columnCount, -.one)])
+                    rhs.append(Rational(lower))
+                    columnCount += 1
+                }
+            }
+            let s = (ExactSimplex(LinearSystem(rows: rows, rhs: rhs, columnCount: columnCount)), column)
             solvers[root] = s
             return s
         }
@@ -117,10 +148,13 @@ public enum IntervalAudit {
             let root = find(c)
             var (simplex, column) = solver(for: root)
             guard let j = column[c] else {
-                // In no relation at all: only non-negativity bounds it.
-                result[c] = FeasibilityInterval(lower: .zero, upper: nil)
+                // In no relation at all: only non-negativity and its declared bounds bound it.
+                let b = bounds[c]
+                result[c] = FeasibilityInterval(lower: Rational(max(0, b?.lower ?? 0)), upper: b?.upper.map { Rational($0) })
                 continue
             }
+            // Contradictory figures or bounds: no table fits them, and the cell gets no interval.
+            guard simplex.feasible else { continue }
             let upper: Rational?
             switch simplex.maximize([(j, .one)]) {
             case .optimal(let v): upper = v

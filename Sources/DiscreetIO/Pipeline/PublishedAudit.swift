@@ -27,20 +27,29 @@ public struct PublishedAudit: Sendable {
     /// Audits the release in `directory`; with `truth`, also each sensitive cell's interval
     /// against its protection levels. Throws when the release cannot be read, or was not
     /// made from the truth's spec and inputs.
-    public static func run(directory: String, truth: Truth? = nil) throws(ReleaseReadError) -> PublishedAudit {
+    ///
+    /// - Parameter boundsFile: a CSV of bounds the attacker is assumed to know (see
+    ///   ``AuditBounds``).
+    public static func run(directory: String, truth: Truth? = nil, boundsFile: String? = nil) throws(ReleaseReadError) -> PublishedAudit {
         let release = try ReleaseReader.read(directory: directory)
+        let bounds = try boundsFile.map { (path: String) throws(ReleaseReadError) in try AuditBounds.read(path: path, release: release) } ?? [:]
         var findings = release.problems
         var reports: [[DisclosureReport]] = []
         for cohort in release.cohorts {
             var perQuantity: [DisclosureReport] = []
-            for (name, _, quantity) in cohort.quantities {
+            for (name, _, published) in cohort.quantities {
+                var quantity = published
+                quantity.bounds = bounds[cohort.id]?[name] ?? [:]
                 let report = DisclosureAudit.run(quantity)
                 let at = "\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name)"
+                for cell in report.contradicted {
+                    findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): no table fits the published figures and the declared bounds")
+                }
                 for cell in report.inconsistent {
                     findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): published figures do not add up to this total")
                 }
                 for cell in report.exposed {
-                    let how = report.linear.contains(cell) ? "computable from published figures" : "pinned down by published figures and non-negativity"
+                    let how = report.linear.contains(cell) ? "computable from published figures" : quantity.bounds.isEmpty ? "pinned down by published figures and non-negativity" : "pinned down by published figures, non-negativity and the declared bounds"
                     findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): withheld, but \(how)")
                 }
                 perQuantity.append(report)

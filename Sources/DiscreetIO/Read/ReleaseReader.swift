@@ -18,11 +18,21 @@ public struct PublishedCohort: Sendable {
     public var quantities: [(name: String, places: Int, quantity: PublishedQuantity)]
 }
 
+/// Where a published table's figures live.
+public struct PublishedTableLink: Sendable {
+    /// The id of its cohort.
+    public var cohort: String
+    /// Its dimensions' names.
+    public var dimensions: [String]
+}
+
 /// A release as anyone holding its directory sees it.
 public struct PublishedRelease: Sendable {
     public var id: String
     public var title: String?
     public var cohorts: [PublishedCohort]
+    /// The declared tables by name.
+    public var tables: [String: PublishedTableLink]
     /// Things wrong with the directory that do not stop the audit: a file changed since the
     /// manifest was written, two tables disagreeing on a shared cell.
     public var problems: [String]
@@ -129,9 +139,11 @@ public enum ReleaseReader {
             return b.shape.cell(nodes)
         }
 
+        var links: [String: PublishedTableLink] = [:]
         for t in root["tables"] as? [[String: Any]] ?? [] {
             let name = t["name"] as? String ?? "?"
             guard let id = t["cohort"] as? String, let c = index[id] else { throw fail("table '\(name)' names no known cohort") }
+            links[name] = PublishedTableLink(cohort: id, dimensions: t["dimensions"] as? [String] ?? [])
             cohorts[c].sources.append("table '\(name)'")
             for cell in t["cells"] as? [[String: Any]] ?? [] {
                 let at = try cohortCell(cohorts[c], cell, "table '\(name)'")
@@ -158,7 +170,7 @@ public enum ReleaseReader {
             }
             return PublishedCohort(id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities)
         }
-        return PublishedRelease(id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, problems: problems)
+        return PublishedRelease(id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, tables: links, problems: problems)
     }
 
     /// Files whose checksum differs from the manifest's, or that are missing.
