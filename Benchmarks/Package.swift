@@ -31,5 +31,14 @@ let package = Package(
             path: "Benchmarks/Protection",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "Rounding",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetCore", package: "discreet"),
+            ],
+            path: "Benchmarks/Rounding",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
