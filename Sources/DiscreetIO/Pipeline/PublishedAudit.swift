@@ -72,7 +72,7 @@ public struct PublishedAudit: Sendable {
                     let nodes = zip(published.shape.dimensions, names).map { $0.node($1) }
                     guard !nodes.contains(nil) else { continue }
                     let at = published.shape.cell(nodes.map { $0! })
-                    let where_ = "\(published.id), cell (\(names.joined(separator: ", ")))"
+                    let place = "\(published.id), cell (\(names.joined(separator: ", ")))"
                     checked += 1
                     let table = truth.ingest.cohorts[c]
                     // The count (or contributor count), then a magnitude's sum.
@@ -82,15 +82,15 @@ public struct PublishedAudit: Sendable {
                     if table.measure.isMagnitude { levels.append((0, table.values[cell], r.valueUp, r.valueDown, "sum")) }
                     for level in levels where level.up > 0 || level.down > 0 {
                         guard let interval = reports[c][level.quantity].intervals[at] else {
-                            findings.append("\(where_): sensitive, but its \(level.what) is published")
+                            findings.append("\(place): sensitive, but its \(level.what) is published")
                             continue
                         }
                         let x = Rational(level.truth)
                         if level.up > 0, let upper = interval.upper, upper < x + Rational(level.up) {
-                            findings.append("\(where_): the attacker's interval for its \(level.what) stops short of the upper protection level")
+                            findings.append("\(place): the attacker's interval for its \(level.what) stops short of the upper protection level")
                         }
                         if level.down > 0, interval.lower > x - Rational(level.down) {
-                            findings.append("\(where_): the attacker's interval for its \(level.what) stops short of the lower protection level")
+                            findings.append("\(place): the attacker's interval for its \(level.what) stops short of the lower protection level")
                         }
                     }
                 }
