@@ -3,65 +3,56 @@
 /// every margin is the sum of its rounded children, at the least total absolute change
 /// over all cells, margins included.
 ///
-/// Such a rounding always exists for a two-way table (Cox, 1987): rounding up or down is a
-/// 0/1 flow from the grand total through the rows and the cells to the columns and back,
-/// with each row's, column's and the grand total's flow between the floor and the ceiling of
-/// its fractional part, and the fractional table itself is a feasible flow, so an integral
-/// one exists. It is found as a minimum-cost circulation with lower bounds, by successive
-/// shortest paths (Dijkstra with potentials) after saturating every edge of negative cost.
+/// Such a rounding always exists for a two-way table (Cox, 1987), and still does when one of
+/// the two dimensions is a hierarchy of any depth (wards within constituencies by age band):
+/// every cell is then an edge of a network, rounding up or down is a flow on it, each cell's
+/// flow lies between the floor and the ceiling of its remainders' sum over the base, and the
+/// fractional table is itself a feasible flow, so an integral one exists. It is found as a
+/// minimum-cost circulation with lower bounds, by successive shortest paths (Dijkstra with
+/// potentials) after saturating every edge of negative cost. Tables of three or more
+/// dimensions, or with two hierarchies, are not networks and have no such guarantee.
 public enum ControlledRounding {
     /// The rounded table (values per cell of `shape`, margins included), or nil when the
-    /// shape is not a two-way table with one level of categories under each total.
+    /// shape is not two-dimensional with at least one dimension of a single level.
     public static func round(_ values: [Int64], shape: TableShape, base: Int64) -> [Int64]? {
         precondition(values.count == shape.cellCount && base > 0)
-        guard shape.dimensions.count == 2, shape.dimensions.allSatisfy({ $0.nodeCount == $0.leafCount + 1 }) else { return nil }
-        let rowsDim = shape.dimensions[0]
-        let colsDim = shape.dimensions[1]
-        let rows = rowsDim.leafCount
-        let cols = colsDim.leafCount
-        func cell(_ i: Int, _ j: Int) -> Int { shape.cell([i, j]) }
-        // Remainders of the inner cells, and their sums per row, column and in all.
-        var rowRest = [Int64](repeating: 0, count: rows)
-        var colRest = [Int64](repeating: 0, count: cols)
-        var allRest: Int64 = 0
-        for i in 0..<rows {
-            for j in 0..<cols {
-                let r = values[cell(i, j)] % base
-                rowRest[i] += r
-                colRest[j] += r
-                allRest += r
-            }
+        guard shape.dimensions.count == 2 else { return nil }
+        func flat(_ d: TableDimension) -> Bool { d.nodeCount == d.leafCount + 1 }
+        // Rows: the dimension that may be a hierarchy; columns: one level under a total.
+        let (r, c) = flat(shape.dimensions[1]) ? (0, 1) : flat(shape.dimensions[0]) ? (1, 0) : (-1, -1)
+        guard r >= 0 else { return nil }
+        let rowsDim = shape.dimensions[r]
+        let cols = shape.dimensions[c].leafCount
+        let colTotal = shape.dimensions[c].total
+        let root = rowsDim.total
+        func cell(_ row: Int, _ col: Int) -> Int { shape.cell(r == 0 ? [row, col] : [col, row]) }
+        // Each cell's remainder: the sum of its inner cells' remainders.
+        var rest = [Int64](repeating: 0, count: shape.cellCount)
+        for inner in shape.innerToFull() { rest[inner] = values[inner] % base }
+        shape.rollUp { rest[$0] += rest[$1] }
+        // Nodes: 0 the grand total; N(g, j) for each row node g and column j (the flow into
+        // row node g within column j), then R(g) for each row node (its flow over all columns).
+        let n = rowsDim.nodeCount
+        func column(_ g: Int, _ j: Int) -> Int { 1 + g * cols + j }
+        func row(_ g: Int) -> Int { 1 + n * cols + g }
+        var network = FlowNetwork(nodeCount: 1 + n * cols + n)
+        var edgeOf = [Int](repeating: -1, count: shape.cellCount)
+        func add(_ cell: Int, from u: Int, to v: Int) {
+            // Between ⌊rest/b⌋ and ⌈rest/b⌉ units above the floors; each unit above the
+            // lower bound changes the cell by b − 2·(rest mod b) more (or less).
+            let low = rest[cell] / base
+            let high = rest[cell] % base == 0 ? low : low + 1
+            edgeOf[cell] = network.addEdge(from: u, to: v, lower: low, upper: high, cost: base - 2 * (rest[cell] % base))
         }
-        // Nodes: 0 the grand total, 1...rows the rows, then the columns, then a sink that
-        // stands for the grand total again (the circulation closes through an edge back).
-        var network = FlowNetwork(nodeCount: 2 + rows + cols)
-        let sink = 1 + rows + cols
-        func marginEdge(_ from: Int, _ to: Int, _ rest: Int64) {
-            // Between ⌊rest/b⌋ and ⌈rest/b⌉ units; each unit above the floor moves the
-            // margin by b − 2·(rest mod b) more (or less).
-            let low = rest / base
-            let high = rest % base == 0 ? low : low + 1
-            network.addEdge(from: from, to: to, lower: low, upper: high, cost: base - 2 * (rest % base))
+        for j in 0..<cols { add(cell(root, j), from: 0, to: column(root, j)) }
+        for g in 0..<n where g != root {
+            let parent = rowsDim.parents[g]
+            for j in 0..<cols { add(cell(g, j), from: column(parent, j), to: rowsDim.isLeaf(g) ? row(g) : column(g, j)) }
+            add(cell(g, colTotal), from: row(g), to: row(parent))
         }
-        for i in 0..<rows { marginEdge(0, 1 + i, rowRest[i]) }
-        var cellEdges: [(i: Int, j: Int, edge: Int)] = []
-        for i in 0..<rows {
-            for j in 0..<cols {
-                let r = values[cell(i, j)] % base
-                guard r > 0 else { continue }
-                cellEdges.append((i, j, network.addEdge(from: 1 + i, to: 1 + rows + j, lower: 0, upper: 1, cost: base - 2 * r)))
-            }
-        }
-        for j in 0..<cols { marginEdge(1 + rows + j, sink, colRest[j]) }
-        marginEdge(sink, 0, allRest)
+        add(cell(root, colTotal), from: row(root), to: 0)
         guard let flow = network.minimumCostCirculation() else { return nil }
-        var result = [Int64](repeating: 0, count: shape.cellCount)
-        for i in 0..<rows {
-            for j in 0..<cols { result[cell(i, j)] = values[cell(i, j)] - values[cell(i, j)] % base }
-        }
-        for e in cellEdges where flow[e.edge] == 1 { result[cell(e.i, e.j)] += base }
-        shape.rollUp { result[$0] += result[$1] }
-        return result
+        return (0..<shape.cellCount).map { values[$0] - rest[$0] + base * flow[edgeOf[$0]] }
     }
 }
 
