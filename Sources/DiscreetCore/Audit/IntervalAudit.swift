@@ -83,20 +83,13 @@ public enum IntervalAudit {
         }
 
         // Group the unknown cells that share relations.
-        var parent = Array(0..<shape.cellCount)
-        func find(_ x: Int) -> Int {
-            var x = x
-            while parent[x] != x {
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            }
-            return x
-        }
+        var groups = DisjointSets(count: shape.cellCount)
+        func find(_ x: Int) -> Int { groups.find(x) }
         var live: [[(Int, Rational)]] = []
         for relation in relations {
             let unknown = relation.filter { value[$0.0] == nil }
             guard !unknown.isEmpty else { continue }
-            for (c, _) in unknown.dropFirst() { parent[find(c)] = find(unknown[0].0) }
+            for (c, _) in unknown.dropFirst() { groups.union(unknown[0].0, c) }
             live.append(relation)
         }
         var solvers: [Int: (simplex: ExactSimplex, column: [Int: Int])] = [:]

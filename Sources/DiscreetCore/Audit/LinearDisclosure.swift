@@ -22,24 +22,12 @@ public enum LinearDisclosure {
         }
         // Relations that share no unknown cell are independent: eliminate each connected
         // group of unknown cells on its own.
-        var parent = Array(0..<shape.cellCount)
-        func root(_ c: Int) -> Int {
-            var c = c
-            while parent[c] != c {
-                parent[c] = parent[parent[c]]
-                c = parent[c]
-            }
-            return c
-        }
+        var sets = DisjointSets(count: shape.cellCount)
         for row in rows {
-            let first = root(row[0].column)
-            for entry in row.dropFirst() {
-                let r = root(entry.column)
-                if r != first { parent[r] = first }
-            }
+            for entry in row.dropFirst() { sets.union(row[0].column, entry.column) }
         }
         var groups: [Int: [[(column: Int, value: Rational)]]] = [:]
-        for row in rows { groups[root(row[0].column), default: []].append(row) }
+        for row in rows { groups[sets.find(row[0].column), default: []].append(row) }
         var result = Set<Int>()
         for group in groups.values { result.formUnion(determined(rows: group)) }
         return result
