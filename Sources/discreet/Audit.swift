@@ -6,16 +6,16 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit a written release: what can an attacker learn about its withheld cells?",
         discussion: """
-            Reads RELEASE/release.json, checks every file against the manifest's checksums,
-            links the tables and indicators that publish the same cohort, and computes, in
-            exact rational arithmetic, the interval of values each withheld cell could take
-            given every published figure, the tables' relations and non-negativity. It fails
-            when a withheld cell is known exactly, published figures do not add up, or a
-            file has changed.
+            Reads RELEASE/release.json, checks every file against the manifest's
+            checksums, links the tables and indicators that publish the same cohort, and
+            computes, in exact rational arithmetic, the interval of values each withheld
+            cell could take given every published figure, the tables' relations and non-
+            negativity. It fails when a withheld cell is known exactly, published
+            figures do not add up, or a file has changed.
 
-            With --spec (and the extracts, from the spec or --input), it also aggregates the
-            data again and checks each sensitive cell's interval against its protection
-            levels, without printing any true value.
+            With --spec (and the extracts, from the spec or --input), it also aggregates
+            the data again and checks each sensitive cell's interval against its
+            protection levels, without printing any true value.
             """)
 
     @Argument(help: "The release directory.")
