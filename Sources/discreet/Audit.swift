@@ -69,7 +69,7 @@ struct Audit: ParsableCommand {
                 guard intervals else { continue }
                 for cell in report.intervals.keys.sorted() {
                     let i = report.intervals[cell]!
-                    let codes = zip(cohort.shape.dimensions, cohort.shape.nodes(of: cell)).map { $0.codes[$1] }
+                    let codes = cohort.shape.codes(of: cell)
                     print("  (\(codes.joined(separator: ", "))): [\(scaled(i.lower, places)), \(i.upper.map { scaled($0, places) } ?? "unbounded")]")
                 }
             }

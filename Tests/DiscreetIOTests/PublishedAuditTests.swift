@@ -97,7 +97,7 @@ let transitionsSpec: String = {
         let t = release.plan.tables.firstIndex { $0.name == "transition_by_area_ethnicity" }!
         let table = release.tables[t]
         let cell = (0..<table.shape.cellCount).first { table.statuses[$0].disposition == .secondary }!
-        let codes = zip(table.shape.dimensions, table.shape.nodes(of: cell)).map { $0.codes[$1] }
+        let codes = table.shape.codes(of: cell)
         let v = table.data.values[cell]
         let bounds = dir.file("bounds.csv", "table,area,ethnicity,lower,upper\ntransition_by_area_ethnicity,\(codes[0]),\(codes[1]),\(v),\(v)\n")
         let audit = try PublishedAudit.run(directory: out, boundsFile: bounds)

@@ -53,7 +53,7 @@ public enum ReleaseAudit {
     public static func run(tables: [ProtectedTable], indicators: [(name: String, figures: IndicatorFigures)], primary: PrimaryPolicy) -> [AuditFinding] {
         var findings: [AuditFinding] = []
         for table in tables {
-            let codes = { (cell: Int) in Self.codes(table.shape, cell) }
+            let codes = table.shape.codes(of:)
             // Primary rules, judged again from the true values: no sensitive cell may be published.
             for cell in 0..<table.shape.cellCount where !table.statuses[cell].disposition.isWithheld {
                 let failed = primary.failures(of: table.data, cell: cell)
@@ -76,16 +76,12 @@ public enum ReleaseAudit {
             let d = tables[figures.denominator]
             for cell in 0..<n.shape.cellCount {
                 if case .value = figures.percentages[cell], n.published(cell) == nil || d.published(cell) == nil {
-                    findings.append(AuditFinding(kind: .percentageOfWithheld(indicator: name), table: n.name, cell: codes(n.shape, cell)))
+                    findings.append(AuditFinding(kind: .percentageOfWithheld(indicator: name), table: n.name, cell: n.shape.codes(of: cell)))
                 }
             }
         }
         // One finding per cell and kind.
         var seen = Set<AuditFinding>()
         return findings.filter { seen.insert($0).inserted }
-    }
-
-    static func codes(_ shape: TableShape, _ cell: Int) -> [String] {
-        zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
     }
 }

@@ -40,6 +40,11 @@ public struct TableShape: Sendable, Equatable {
         self.innerCellCount = inner
     }
 
+    /// A cell's category codes, dimension by dimension (the total's code for a margin).
+    public func codes(of cell: Int) -> [String] {
+        zip(dimensions, nodes(of: cell)).map { $0.codes[$1] }
+    }
+
     /// The cell at these node coordinates.
     @inlinable
     public func cell(_ nodes: [Int]) -> Int {

@@ -43,14 +43,14 @@ public struct PublishedAudit: Sendable {
                 let report = DisclosureAudit.run(quantity)
                 let at = "\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name)"
                 for cell in report.contradicted {
-                    findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): no table fits the published figures and the declared bounds")
+                    findings.append("\(at), cell (\(cohort.shape.codes(of: cell).joined(separator: ", "))): no table fits the published figures and the declared bounds")
                 }
                 for cell in report.inconsistent {
-                    findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): published figures do not add up to this total")
+                    findings.append("\(at), cell (\(cohort.shape.codes(of: cell).joined(separator: ", "))): published figures do not add up to this total")
                 }
                 for cell in report.exposed {
                     let how = report.linear.contains(cell) ? "computable from published figures" : quantity.bounds.isEmpty ? "pinned down by published figures and non-negativity" : "pinned down by published figures, non-negativity and the declared bounds"
-                    findings.append("\(at), cell (\(codes(cohort.shape, cell).joined(separator: ", "))): withheld, but \(how)")
+                    findings.append("\(at), cell (\(cohort.shape.codes(of: cell).joined(separator: ", "))): withheld, but \(how)")
                 }
                 perQuantity.append(report)
             }
@@ -68,7 +68,7 @@ public struct PublishedAudit: Sendable {
                 let problem = SuppressionProblem(
                     table: truth.ingest.cohorts[c], published: planned.published, primary: protection.primary, secondary: protection.secondary)
                 for (cell, r) in problem.requirements.sorted(by: { $0.key < $1.key }) where !r.isEmpty {
-                    let names = codes(planned.shape, cell)
+                    let names = planned.shape.codes(of: cell)
                     let nodes = zip(published.shape.dimensions, names).map { $0.node($1) }
                     guard !nodes.contains(nil) else { continue }
                     let at = published.shape.cell(nodes.map { $0! })
@@ -97,9 +97,5 @@ public struct PublishedAudit: Sendable {
             }
         }
         return PublishedAudit(release: release, reports: reports, findings: findings, sensitiveChecked: checked)
-    }
-
-    static func codes(_ shape: TableShape, _ cell: Int) -> [String] {
-        zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
     }
 }

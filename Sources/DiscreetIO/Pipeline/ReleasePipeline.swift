@@ -63,7 +63,7 @@ public enum ReleasePipeline {
             let cells = plan.tables[indicator.numerator].shape.displayOrder().filter(bad.contains)
             for cell in cells.prefix(5) {
                 inconsistent.append(
-                    "indicator '\(indicator.spec.name)', cell (\(ReleaseFiles.codes(plan.tables[indicator.numerator].shape, cell).joined(separator: ", "))): "
+                    "indicator '\(indicator.spec.name)', cell (\(plan.tables[indicator.numerator].shape.codes(of: cell).joined(separator: ", "))): "
                         + "the numerator exceeds the denominator; is the numerator cohort within the denominator cohort?")
             }
             if cells.count > 5 { inconsistent.append("indicator '\(indicator.spec.name)': \(cells.count - 5) more cells like these") }
@@ -125,13 +125,13 @@ public enum ReleasePipeline {
         do {
             try suppressor.run()
         } catch {
-            let finding = AuditFinding(kind: .unprotectable, table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, error.cell))
+            let finding = AuditFinding(kind: .unprotectable, table: plan.describe(cohort: c), cell: cohort.shape.codes(of: error.cell))
             return (problem.statuses, [finding])
         }
         let result = suppressor.statuses
         let failures = CertificateAudit.verify(problem: problem, statuses: result, certificates: suppressor.certificates, singletons: protection.secondary.singletons)
         let findings = failures.map { failure in
-            AuditFinding(kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: ReleaseFiles.codes(cohort.shape, failure.cell))
+            AuditFinding(kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: cohort.shape.codes(of: failure.cell))
         }
         return (result, findings)
     }

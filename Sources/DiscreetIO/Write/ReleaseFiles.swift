@@ -26,16 +26,12 @@ enum ReleaseFiles {
         table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) }
     }
 
-    static func codes(_ shape: TableShape, _ cell: Int) -> [String] {
-        zip(shape.dimensions, shape.nodes(of: cell)).map { $0.codes[$1] }
-    }
-
     static func tableCSV(_ table: ProtectedTable) -> [UInt8] {
         let magnitude = table.data.measure.isMagnitude
         var csv = CSVText(reserving: table.shape.cellCount * 32)
         csv.row(table.shape.dimensions.map(\.name) + ["value", "status"] + (magnitude ? ["contributors"] : []))
         for cell in table.shape.displayOrder() {
-            var row = codes(table.shape, cell)
+            var row = table.shape.codes(of: cell)
             row.append(value(table, cell) ?? "")
             row.append(table.statuses[cell].disposition.description)
             if magnitude { row.append(table.publishedContributors(cell).map(String.init) ?? "") }
@@ -137,7 +133,7 @@ enum ReleaseFiles {
             json.array("cells")
             for cell in table.shape.displayOrder() {
                 json.object()
-                for (dim, code) in zip(table.shape.dimensions, codes(table.shape, cell)) { json.value(dim.name, code) }
+                for (dim, code) in zip(table.shape.dimensions, table.shape.codes(of: cell)) { json.value(dim.name, code) }
                 json.number("value", value(table, cell))
                 json.value("status", table.statuses[cell].disposition.description)
                 if table.data.measure.isMagnitude { json.number("contributors", table.publishedContributors(cell).map(String.init)) }
@@ -163,7 +159,7 @@ enum ReleaseFiles {
             json.array("cells")
             for cell in n.shape.displayOrder() {
                 json.object()
-                for (dim, code) in zip(n.shape.dimensions, codes(n.shape, cell)) { json.value(dim.name, code) }
+                for (dim, code) in zip(n.shape.dimensions, n.shape.codes(of: cell)) { json.value(dim.name, code) }
                 json.number("numerator", value(n, cell))
                 json.value("numerator_status", n.statuses[cell].disposition.description)
                 json.number("denominator", value(d, cell))
