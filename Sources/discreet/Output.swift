@@ -90,6 +90,19 @@ func summary(_ release: ProtectedRelease) -> [String] {
     }
     lines.append("\(plural(release.tables.count, "table")) (\(grouped(declared.count)) declared, the rest behind indicators): \(plural(cells, "cell"))")
     lines.append("withheld \(plural(primary + secondary, "cell")): \(grouped(primary)) primary, \(grouped(secondary)) secondary")
+    if let policy = release.plan.spec.protection.rounding {
+        var rounded = 0
+        for table in release.tables {
+            guard let rounding = table.rounding else { continue }
+            for cell in 0..<table.shape.cellCount where rounding.rounded[cell] && !table.statuses[cell].disposition.isWithheld { rounded += 1 }
+        }
+        lines.append("rounded \(plural(rounded, "published count")): \(policy.method.rawValue) rounding to base \(policy.base)"
+            + " (a published R means a true value from R - \(policy.below) to R + \(policy.above))")
+    }
+    for fallback in release.fallbacks { lines.append("  \(fallback)") }
+    if case .reproducible(let seed) = release.randomness, release.randomnessUsed {
+        lines.append("warning: random rounding drew from the reproducible generator (seed \(seed)): not for publication")
+    }
     for t in declared {
         let table = release.tables[t]
         let counts = table.dispositionCounts

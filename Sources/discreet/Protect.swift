@@ -66,6 +66,11 @@ struct Protect: ParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    @Option(name: .customLong("reproducible-seed"), help: ArgumentHelp(
+        "For tests and reproductions only: draw random rounding from a seeded, predictable generator instead of the operating system's. The manifest says so.",
+        valueName: "seed"))
+    var reproducibleSeed: UInt64?
+
     func run() throws {
         let plan: ReleasePlan
         do {
@@ -77,7 +82,8 @@ struct Protect: ParsableCommand {
         do {
             release = try ReleasePipeline.protect(
                 plan: plan, inputs: read.inputs(for: plan), options: read.ingestOptions(for: plan),
-                destination: ReleaseDirectory(path: out, overwrite: overwrite))
+                destination: ReleaseDirectory(path: out, overwrite: overwrite),
+                randomness: reproducibleSeed.map { .reproducible(seed: $0) } ?? .operatingSystem)
         } catch {
             throw fail(error)
         }

@@ -90,13 +90,13 @@ let safeSpec = """
             destination: ReleaseDirectory(path: out, overwrite: false), created: created)
         #expect(release.findings.isEmpty)
         let table = try String(contentsOfFile: out + "/tables/people.csv", encoding: .utf8)
-        #expect(table == "sex,value,status\nAll,22,published\nF,10,published\nM,12,published\n")
+        #expect(table == "sex,value,display,status\nAll,22,22,published\nF,10,10,published\nM,12,12,published\n")
         let indicators = try String(contentsOfFile: out + "/indicators.csv", encoding: .utf8)
         #expect(indicators == """
-            indicator,group,sex,numerator,numerator_status,denominator,denominator_status,percent,percent_status
-            neet,,All,7,published,22,published,31.8,published
-            neet,,F,3,published,10,published,30.0,published
-            neet,,M,4,published,12,published,33.3,published
+            indicator,group,sex,numerator,numerator_display,numerator_status,denominator,denominator_display,denominator_status,percent,percent_display,percent_status
+            neet,,All,7,7,published,22,22,published,31.8,31.8,published
+            neet,,F,3,3,published,10,10,published,30.0,30.0,published
+            neet,,M,4,4,published,12,12,published,33.3,33.3,published
 
             """)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/release.json"))) as! [String: Any]
@@ -128,13 +128,13 @@ let safeSpec = """
             plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop, temporaryDirectory: f.dir.path),
             destination: ReleaseDirectory(path: out, overwrite: false))
         let table = try String(contentsOfFile: out + "/tables/people.csv", encoding: .utf8)
-        #expect(table == "sex,value,status\nAll,12,published\nF,,secondary\nM,,primary\n")
+        #expect(table == "sex,value,display,status\nAll,12,12,published\nF,,[c],secondary\nM,,[c],primary\n")
         let indicators = try String(contentsOfFile: out + "/indicators.csv", encoding: .utf8)
         #expect(indicators == """
-            indicator,group,sex,numerator,numerator_status,denominator,denominator_status,percent,percent_status
-            neet,,All,4,published,12,published,33.3,published
-            neet,,F,,secondary,,secondary,,withheld
-            neet,,M,,primary,,primary,,withheld
+            indicator,group,sex,numerator,numerator_display,numerator_status,denominator,denominator_display,denominator_status,percent,percent_display,percent_status
+            neet,,All,4,4,published,12,12,published,33.3,33.3,published
+            neet,,F,,[c],secondary,,[c],secondary,,[c],withheld
+            neet,,M,,[c],primary,,[c],primary,,[c],withheld
 
             """)
         let neet = release.indicators[0]

@@ -4,7 +4,8 @@
 /// added to the true table, gives a table that (1) satisfies every relation of the table
 /// (checked relation by relation from the table's shape, not from how the perturbation was
 /// built), (2) changes no published cell, (3) keeps every cell non-negative in every
-/// quantity the table publishes, and (4) leaves every empty cell alone. Such a table is one
+/// quantity the table publishes, (4) leaves every empty cell alone, and (5) keeps every
+/// count the release shows within bounds (a small count shown as "fewer than 5") there. Such a table is one
 /// an outsider cannot tell from the truth, so the sensitive cell's interval reaches at
 /// least as far as the certificate moves it. Against someone alone in a cell, who knows
 /// its value, a certificate counts only if it leaves that cell alone: for each direction,
@@ -36,7 +37,10 @@ public enum CertificateAudit {
             var knownToAll: [Bool: Set<Int>?] = [true: nil, false: nil]
             var reasons: [String] = []
             for certificate in certificates[cell] ?? [] where certificate.cell == cell {
-                if let problem = check(certificate, requirement, table: table, shape: shape, statuses: statuses, published: problem.published) {
+                if let problem = check(
+                    certificate, requirement, table: table, shape: shape, statuses: statuses, published: problem.published,
+                    countBounds: problem.countBounds)
+                {
                     reasons.append(problem)
                     continue
                 }
@@ -66,7 +70,7 @@ public enum CertificateAudit {
     /// Why a certificate is invalid, or nil when it is valid.
     static func check(
         _ certificate: ProtectionCertificate, _ r: ProtectionRequirement, table: AggregatedTable, shape: TableShape,
-        statuses: [CellStatus], published: [Bool]
+        statuses: [CellStatus], published: [Bool], countBounds: [Int: CellBounds] = [:]
     ) -> String? {
         var change: [Int: Int64] = [:]
         for (c, sign) in certificate.perturbation.changes {
@@ -106,6 +110,11 @@ public enum CertificateAudit {
             if certificate.down {
                 if n - delta * r.countDown < 0 { return "a count would become negative" }
                 if table.measure.isMagnitude && v - delta * r.valueDown < 0 { return "a value would become negative" }
+            }
+            if let b = countBounds[c] {
+                for count in [certificate.up ? n + delta * r.countUp : nil, certificate.down ? n - delta * r.countDown : nil].compactMap({ $0 }) {
+                    if count < (b.lower ?? 0) || count > (b.upper ?? .max) { return "a count would leave the range the release shows for it" }
+                }
             }
         }
         return nil

@@ -12,6 +12,9 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case unprotectable
         /// The protection of this sensitive cell is not proven (the certificate audit says why).
         case unproven(String)
+        /// A rounded or small-count figure whose stated range does not hold the true value,
+        /// or a rounded figure that is not a multiple of the base.
+        case misstated
     }
 
     public var kind: Kind
@@ -33,6 +36,7 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case .percentageOfWithheld(let indicator): return "indicator '\(indicator)', \(at): a percentage of a withheld figure is published"
         case .unprotectable: return "\(at): sensitive, and no pattern of suppressions can protect it"
         case .unproven(let reason): return "\(at): protection not proven: \(reason)"
+        case .misstated: return "\(at): the range the release states for this figure does not hold its true value"
         }
     }
 }
@@ -47,6 +51,7 @@ public enum ReleaseAudit {
         "every cell failing a primary rule is withheld (rules re-applied to the true values)",
         "no withheld cell is the only withheld cell of a margin relation",
         "no percentage is published whose numerator or denominator is withheld",
+        "every rounded figure is a multiple of the base, and every rounded or small-count figure's stated range holds its true value",
     ]
 
     /// Every finding; an empty list means the release may be written.
@@ -58,6 +63,17 @@ public enum ReleaseAudit {
             for cell in 0..<table.shape.cellCount where !table.statuses[cell].disposition.isWithheld {
                 let failed = primary.failures(of: table.data, cell: cell)
                 if !failed.isEmpty { findings.append(AuditFinding(kind: .sensitivePublished(rules: failed), table: table.name, cell: codes(cell))) }
+            }
+            // What a figure says about the true value must be true.
+            if table.rounding != nil || table.smallCountsUpTo != nil {
+                for cell in 0..<table.shape.cellCount {
+                    let figure = table.figure(cell)
+                    guard let bounds = figure.bounds else { continue }
+                    let x = table.data.values[cell]
+                    var holds = x >= (bounds.lower ?? 0) && x <= (bounds.upper ?? .max)
+                    if case .rounded(let r, _, _) = figure, let base = table.rounding?.policy.base, r % base != 0 { holds = false }
+                    if !holds { findings.append(AuditFinding(kind: .misstated, table: table.name, cell: codes(cell))) }
+                }
             }
             // A margin relation with a single withheld cell gives that cell away.
             for relation in table.shape.relations() {

@@ -4,18 +4,38 @@
 /// over all cells, margins included.
 ///
 /// Such a rounding always exists for a two-way table (Cox, 1987), and still does when one of
-/// the two dimensions is a hierarchy of any depth (wards within constituencies by age band):
-/// every cell is then an edge of a network, rounding up or down is a flow on it, each cell's
-/// flow lies between the floor and the ceiling of its remainders' sum over the base, and the
-/// fractional table is itself a feasible flow, so an integral one exists. It is found as a
-/// minimum-cost circulation with lower bounds, by successive shortest paths (Dijkstra with
-/// potentials) after saturating every edge of negative cost. Tables of three or more
-/// dimensions, or with two hierarchies, are not networks and have no such guarantee.
+/// the two dimensions is a hierarchy of any depth (wards within constituencies by age band),
+/// or for a one-way table with a hierarchy: every cell is then an edge of a network,
+/// rounding up or down is a flow on it, each cell's flow lies between the floor and the
+/// ceiling of its remainders' sum over the base, and the fractional table is itself a
+/// feasible flow, so an integral one exists. It is found as a minimum-cost circulation with
+/// lower bounds, by successive shortest paths (Dijkstra with potentials) after saturating
+/// every edge of negative cost. Tables of three or more dimensions, or with two
+/// hierarchies, are not networks and have no such guarantee.
 public enum ControlledRounding {
     /// The rounded table (values per cell of `shape`, margins included), or nil when the
-    /// shape is not two-dimensional with at least one dimension of a single level.
-    public static func round(_ values: [Int64], shape: TableShape, base: Int64) -> [Int64]? {
-        precondition(values.count == shape.cellCount && base > 0)
+    /// shape is not one- or two-dimensional with at most one hierarchy.
+    ///
+    /// - Parameter free: per cell, whether it is free: withheld, so that it takes any
+    ///   value (its entry in the result is meaningless) and costs nothing. Relations through
+    ///   a free cell then need not add up in the other cells' rounded figures.
+    public static func round(_ values: [Int64], shape: TableShape, base: Int64, free: [Bool] = []) -> [Int64]? {
+        precondition(values.count == shape.cellCount && base > 0 && (free.isEmpty || free.count == shape.cellCount))
+        if shape.dimensions.count == 1 {
+            // A one-way table is a two-way table with a single column.
+            let single = try! TableDimension.build(name: "", total: "all", entries: [HierarchyEntry(code: "one")])
+            let wide = TableShape(dimensions: [shape.dimensions[0], single])!
+            var wideValues = [Int64](repeating: 0, count: wide.cellCount)
+            var wideFree = [Bool](repeating: false, count: wide.cellCount)
+            for cell in 0..<shape.cellCount {
+                for column in 0..<2 {
+                    wideValues[wide.cell([cell, column])] = values[cell]
+                    wideFree[wide.cell([cell, column])] = free.isEmpty ? false : free[cell]
+                }
+            }
+            guard let rounded = round(wideValues, shape: wide, base: base, free: wideFree) else { return nil }
+            return (0..<shape.cellCount).map { rounded[wide.cell([$0, single.total])] }
+        }
         guard shape.dimensions.count == 2 else { return nil }
         func flat(_ d: TableDimension) -> Bool { d.nodeCount == d.leafCount + 1 }
         // Rows: the dimension that may be a hierarchy; columns: one level under a total.
@@ -37,7 +57,16 @@ public enum ControlledRounding {
         func row(_ g: Int) -> Int { 1 + n * cols + g }
         var network = FlowNetwork(nodeCount: 1 + n * cols + n)
         var edgeOf = [Int](repeating: -1, count: shape.cellCount)
+        // A free cell's flow may be any whole number, at no cost: an edge each way, both
+        // starting empty (no flow need be more than the number of inner cells).
+        let unbounded = Int64(2 * shape.innerCellCount + 2)
+        var backOf = [Int: Int]()
         func add(_ cell: Int, from u: Int, to v: Int) {
+            if !free.isEmpty && free[cell] {
+                edgeOf[cell] = network.addEdge(from: u, to: v, lower: 0, upper: unbounded, cost: 0)
+                backOf[cell] = network.addEdge(from: v, to: u, lower: 0, upper: unbounded, cost: 0)
+                return
+            }
             // Between ⌊rest/b⌋ and ⌈rest/b⌉ units above the floors; each unit above the
             // lower bound changes the cell by b − 2·(rest mod b) more (or less).
             let low = rest[cell] / base
@@ -52,7 +81,9 @@ public enum ControlledRounding {
         }
         add(cell(root, colTotal), from: row(root), to: 0)
         guard let flow = network.minimumCostCirculation() else { return nil }
-        return (0..<shape.cellCount).map { values[$0] - rest[$0] + base * flow[edgeOf[$0]] }
+        return (0..<shape.cellCount).map { cell in
+            values[cell] - rest[cell] + base * (flow[edgeOf[cell]] - (backOf[cell].map { flow[$0] } ?? 0))
+        }
     }
 }
 

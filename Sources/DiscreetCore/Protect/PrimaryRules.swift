@@ -155,6 +155,9 @@ public struct PrimaryPolicy: Sendable, Hashable {
     public var pPercent: PPercentRule?
     public var pq: PQRule?
 
+    /// Whether any rule can withhold a cell.
+    public var canWithhold: Bool { frequency != nil || zeros == .withhold || !dominance.isEmpty || pPercent != nil || pq != nil }
+
     public init(
         frequency: FrequencyRule? = nil, zeros: ZeroPolicy = .publish, dominance: [DominanceRule] = [],
         pPercent: PPercentRule? = nil, pq: PQRule? = nil

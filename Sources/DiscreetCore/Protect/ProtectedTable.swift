@@ -1,16 +1,72 @@
+/// What a release shows for one cell, and so what an attacker learns from it.
+public enum PublishedFigure: Sendable, Hashable {
+    /// The true value.
+    case exact(Int64)
+    /// A rounded figure; the true value lies in `bounds`. `notZero` marks a figure that
+    /// rounds to 0 from a value that is not 0, where the release says so.
+    case rounded(Int64, bounds: CellBounds, notZero: Bool)
+    /// Withheld, but shown as a small count: the true value lies in `bounds` (1 to the
+    /// largest count the frequency rule calls small).
+    case small(bounds: CellBounds)
+    /// Withheld: nothing is shown.
+    case withheld
+
+    /// The figure a release writes, or nil when withheld.
+    public var value: Int64? {
+        switch self {
+        case .exact(let v), .rounded(let v, _, _): return v
+        case .small, .withheld: return nil
+        }
+    }
+
+    /// What the figure tells an attacker about the true value, when it is not exact.
+    public var bounds: CellBounds? {
+        switch self {
+        case .rounded(_, let b, _), .small(let b): return b
+        case .exact, .withheld: return nil
+        }
+    }
+}
+
+/// A table's rounding: the policy, and per cell the rounded figure where it applies.
+public struct TableRounding: Sendable {
+    public var policy: RoundingPolicy
+    /// Per cell, the figure published instead of the true value.
+    public var values: [Int64]
+    /// Per cell, whether the cell is rounded.
+    public var rounded: [Bool]
+    /// Whether a figure that rounds to 0 from a value that is not 0 is shown as such.
+    public var marksNotZero: Bool
+
+    public init(policy: RoundingPolicy, values: [Int64], rounded: [Bool], marksNotZero: Bool = false) {
+        self.policy = policy
+        self.values = values
+        self.rounded = rounded
+        self.marksNotZero = marksNotZero
+    }
+}
+
 /// A table with the protection status of every cell: what a release publishes is the
-/// true value of published cells and nothing of withheld ones.
+/// true value (or its rounded figure) of published cells and nothing of withheld ones.
 public struct ProtectedTable: Sendable {
     public var name: String
     /// The true values. Withheld values never leave this type except through ``published(_:)``.
     public let data: AggregatedTable
     public var statuses: [CellStatus]
+    /// The rounding applied to published counts, if any.
+    public var rounding: TableRounding?
+    /// Where small counts withheld by the frequency rule are shown as such ("fewer than
+    /// 5"): the largest small count. Nil when they are shown as withheld like the others.
+    public var smallCountsUpTo: Int64?
 
-    public init(name: String, data: AggregatedTable, statuses: [CellStatus]) {
+    public init(name: String, data: AggregatedTable, statuses: [CellStatus], rounding: TableRounding? = nil, smallCountsUpTo: Int64? = nil) {
         precondition(statuses.count == data.shape.cellCount)
+        precondition(rounding.map { $0.values.count == statuses.count && !data.measure.isMagnitude } ?? true)
         self.name = name
         self.data = data
         self.statuses = statuses
+        self.rounding = rounding
+        self.smallCountsUpTo = smallCountsUpTo
     }
 
     /// Applies the primary rules to a table.
@@ -18,12 +74,43 @@ public struct ProtectedTable: Sendable {
         self.init(name: name, data: data, statuses: primary.apply(to: data))
     }
 
+    /// What the release shows for a cell.
+    public func figure(_ cell: Int) -> PublishedFigure {
+        let status = statuses[cell]
+        if status.disposition.isWithheld {
+            if let upper = smallCountsUpTo, Self.showsAsSmall(status, measure: data.measure) {
+                return .small(bounds: CellBounds(lower: 1, upper: upper))
+            }
+            return .withheld
+        }
+        if let rounding, rounding.rounded[cell] {
+            let r = rounding.values[cell]
+            let notZero = rounding.marksNotZero && r == 0 && data.values[cell] > 0
+            return .rounded(r, bounds: rounding.policy.interval(of: r, notZero: notZero), notZero: notZero)
+        }
+        return .exact(data.values[cell])
+    }
+
+    /// Whether a withheld cell with this status is shown as a small count where small counts
+    /// are shown: a count withheld for the frequency rule alone.
+    public static func showsAsSmall(_ status: CellStatus, measure: Measure) -> Bool {
+        status.disposition == .primary && status.failed == .frequency && !measure.isMagnitude
+    }
+
     public var shape: TableShape { data.shape }
 
-    /// The value of a cell as published, or nil when withheld.
+    /// The value of a cell as published (rounded where the table is), or nil when withheld.
     @inlinable
     public func published(_ cell: Int) -> Int64? {
-        statuses[cell].disposition.isWithheld ? nil : data.values[cell]
+        if statuses[cell].disposition.isWithheld { return nil }
+        if let rounding, rounding.rounded[cell] { return rounding.values[cell] }
+        return data.values[cell]
+    }
+
+    /// The status written in outputs: `published`, `rounded`, `primary` or `secondary`.
+    public func statusName(_ cell: Int) -> String {
+        if !statuses[cell].disposition.isWithheld, let rounding, rounding.rounded[cell] { return "rounded" }
+        return statuses[cell].disposition.description
     }
 
     /// The contributor count of a magnitude cell as published (only where the cell is).
@@ -70,7 +157,15 @@ public struct IndicatorFigures: Sendable {
     }
 
     /// Computes every cell's percentage from what the two tables publish.
-    public init(numerator: Int, denominator: Int, tables: [ProtectedTable], decimals: Int) throws(PercentageOverflow) {
+    ///
+    /// - Parameters:
+    ///   - decimals: decimal places of the percentages.
+    ///   - wholeBelow: where the published denominator is below this, whole numbers
+    ///     instead (NHS: one decimal place only from a denominator of 4,000).
+    /// - Throws: ``PercentageOverflow`` when a published numerator exceeds its published
+    ///   denominator and neither is rounded. Two figures rounded apart (random or
+    ///   controlled rounding of two cohorts) can cross; that percentage is withheld.
+    public init(numerator: Int, denominator: Int, tables: [ProtectedTable], decimals: Int, wholeBelow: Int64? = nil) throws(PercentageOverflow) {
         let n = tables[numerator]
         let d = tables[denominator]
         precondition(n.shape == d.shape)
@@ -80,7 +175,15 @@ public struct IndicatorFigures: Sendable {
         var percentages: [PublishedPercentage] = []
         percentages.reserveCapacity(n.shape.cellCount)
         for cell in 0..<n.shape.cellCount {
-            percentages.append(try Percentage.of(numerator: n.published(cell), denominator: d.published(cell), decimals: decimals))
+            let top = n.published(cell)
+            let bottom = d.published(cell)
+            let places = wholeBelow.map { (bottom ?? 0) < $0 ? 0 : decimals } ?? decimals
+            do {
+                percentages.append(try Percentage.of(numerator: top, denominator: bottom, decimals: places))
+            } catch {
+                guard n.rounding?.rounded[cell] == true || d.rounding?.rounded[cell] == true else { throw error }
+                percentages.append(.withheld)
+            }
         }
         self.percentages = percentages
     }

@@ -5,6 +5,18 @@ public enum FrequencyProtection: Sendable, Hashable {
     case reachThreshold
     /// The interval must reach `upper` above and `lower` below the true count.
     case fixed(upper: Int64, lower: Int64)
+    /// For releases that show small counts as such ("fewer than 5"), which tells everyone
+    /// that a count lies between 1 and the largest small count: within that band nobody may
+    /// tell the count exactly. The interval must reach one above the true count, or one
+    /// below where the count is the largest small one. (Covering the whole band is often
+    /// impossible: when all of a category's counts are small, their small total already
+    /// narrows each of them.)
+    case band
+
+    /// The largest count a frequency rule calls small.
+    public static func largestSmall(_ rule: FrequencyRule) -> Int64 {
+        rule.comparator == .less ? rule.threshold - 1 : rule.threshold
+    }
 }
 
 /// What protecting one sensitive cell requires: how far above and below its true value
@@ -49,6 +61,8 @@ extension PrimaryPolicy {
             case .fixed(let upper, let lower):
                 r.countUp = max(r.countUp, upper)
                 r.countDown = max(r.countDown, min(lower, n))
+            case .band:
+                if n < FrequencyProtection.largestSmall(frequency) { r.countUp = max(r.countUp, 1) } else { r.countDown = max(r.countDown, 1) }
             }
         }
         guard table.measure.isMagnitude else { return r }

@@ -41,6 +41,15 @@ public struct SecondaryPolicy: Sendable, Hashable {
     }
 }
 
+/// The least and greatest count each cell may take in a witness.
+struct CountLimits {
+    let floor: [Int64]
+    let ceiling: [Int64]
+
+    @inline(__always)
+    func allow(_ cell: Int, _ count: Int64) -> Bool { count >= floor[cell] && count <= ceiling[cell] }
+}
+
 /// A sensitive cell that no pattern of suppressions can protect.
 public struct SuppressionFailure: Error, Sendable, Hashable {
     public var cell: Int
@@ -56,25 +65,47 @@ public struct SuppressionProblem: Sendable {
     public var statuses: [CellStatus]
     /// The sensitive cells and their requirements.
     public var requirements: [Int: ProtectionRequirement]
+    /// Counts the release shows to lie within bounds although they are withheld (small
+    /// counts shown as "fewer than 5"): every witness must keep them there.
+    public var countBounds: [Int: CellBounds]
+    /// Requirements that serve instead of a cell's first one when that cannot be met: a
+    /// small count shown as such must not be told exactly, one above or one below.
+    public var alternatives: [Int: ProtectionRequirement] = [:]
 
-    public init(table: AggregatedTable, published: [Bool], statuses: [CellStatus], requirements: [Int: ProtectionRequirement]) {
+    public init(
+        table: AggregatedTable, published: [Bool], statuses: [CellStatus], requirements: [Int: ProtectionRequirement],
+        countBounds: [Int: CellBounds] = [:]
+    ) {
         self.table = table
         self.published = published
         self.statuses = statuses
         self.requirements = requirements
+        self.countBounds = countBounds
     }
 
     /// Applies the primary rules to the published cells of a cohort table.
     public init(table: AggregatedTable, published: [Bool], primary: PrimaryPolicy, secondary: SecondaryPolicy) {
         var statuses = [CellStatus](repeating: .published, count: table.shape.cellCount)
         var requirements: [Int: ProtectionRequirement] = [:]
+        var countBounds: [Int: CellBounds] = [:]
+        var alternatives: [Int: ProtectionRequirement] = [:]
+        // Small counts shown as such apply to count tables; elsewhere they are withheld
+        // like any other cell, and need to reach the threshold.
+        let band = secondary.frequency == .band && !table.measure.isMagnitude
+        let frequency: FrequencyProtection = secondary.frequency == .band && !band ? .reachThreshold : secondary.frequency
         for cell in 0..<table.shape.cellCount where published[cell] {
             let failed = primary.failures(of: table, cell: cell)
             guard !failed.isEmpty else { continue }
             statuses[cell] = CellStatus(disposition: .primary, failed: failed)
-            requirements[cell] = primary.requirement(for: table, cell: cell, failed: failed, frequency: secondary.frequency)
+            requirements[cell] = primary.requirement(for: table, cell: cell, failed: failed, frequency: frequency)
+            if band, let rule = primary.frequency, ProtectedTable.showsAsSmall(statuses[cell], measure: table.measure) {
+                let n = table.contributors(cell)
+                countBounds[cell] = CellBounds(lower: 1, upper: FrequencyProtection.largestSmall(rule))
+                if n > 1 && n < FrequencyProtection.largestSmall(rule) { alternatives[cell] = ProtectionRequirement(countDown: 1) }
+            }
         }
-        self.init(table: table, published: published, statuses: statuses, requirements: requirements)
+        self.init(table: table, published: published, statuses: statuses, requirements: requirements, countBounds: countBounds)
+        self.alternatives = alternatives
     }
 }
 
@@ -95,10 +126,15 @@ public struct SuppressionProblem: Sendable {
 /// on only by certificates that another certificate backs up without it: that contributor
 /// knows the value.
 public struct SecondarySuppressor {
-    public let problem: SuppressionProblem
+    /// The problem, with the requirement each sensitive cell was protected to (a cell that
+    /// could meet only its alternative requirement holds that one).
+    public private(set) var problem: SuppressionProblem
     public let policy: SecondaryPolicy
     let shape: TableShape
     let counts: [Int64]
+    /// Where the release shows some withheld counts within bounds: per cell, the least and
+    /// greatest count a witness may give it (nil when no count is shown so).
+    let countLimits: CountLimits?
     /// Magnitude values (empty for count tables).
     let values: [Int64]
     let magnitude: Bool
@@ -117,6 +153,17 @@ public struct SecondarySuppressor {
         shape = problem.table.shape
         let table = problem.table
         counts = (0..<shape.cellCount).map { table.contributors($0) }
+        if problem.countBounds.isEmpty {
+            countLimits = nil
+        } else {
+            var floor = [Int64](repeating: 0, count: shape.cellCount)
+            var ceiling = [Int64](repeating: .max, count: shape.cellCount)
+            for (cell, b) in problem.countBounds {
+                floor[cell] = b.lower ?? 0
+                ceiling[cell] = b.upper ?? .max
+            }
+            countLimits = CountLimits(floor: floor, ceiling: ceiling)
+        }
         magnitude = table.measure.isMagnitude
         values = magnitude ? table.values : []
         withheld = problem.statuses.map { $0.disposition.isWithheld }
@@ -233,8 +280,14 @@ public struct SecondarySuppressor {
     // MARK: - Protecting one cell
 
     mutating func protect(_ cell: Int, _ requirement: ProtectionRequirement) throws(SuppressionFailure) {
-        guard let certificates = certify(cell, requirement, newCells: true) else { throw SuppressionFailure(cell: cell) }
-        for c in certificates { add(c) }
+        if let certificates = certify(cell, requirement, newCells: true) {
+            for c in certificates { add(c) }
+        } else if let other = problem.alternatives[cell], let certificates = certify(cell, other, newCells: true) {
+            problem.requirements[cell] = other
+            for c in certificates { add(c) }
+        } else {
+            throw SuppressionFailure(cell: cell)
+        }
     }
 
     /// Every certificate a cell needs: one set for both directions where possible, else one
@@ -285,6 +338,7 @@ public struct SecondarySuppressor {
         let singletons: Bool
         let table: AggregatedTable
         let counts: [Int64]
+        let countLimits: CountLimits?
         let values: [Int64]
         let withheld: [Bool]
         let published: [Bool]
@@ -309,6 +363,11 @@ public struct SecondarySuppressor {
             let r = requirement
             if sign < 0 && up && (counts[c] < r.countUp || !values.isEmpty && values[c] < r.valueUp) { return nil }
             if sign > 0 && down && (counts[c] < r.countDown || !values.isEmpty && values[c] < r.valueDown) { return nil }
+            if let countLimits {
+                let s = Int64(sign)
+                if up && !countLimits.allow(c, counts[c] + s * r.countUp) { return nil }
+                if down && !countLimits.allow(c, counts[c] - s * r.countDown) { return nil }
+            }
             if withheld[c] || !published[c] { return 0 }
             return newCells ? cost[c] : nil
         }
@@ -326,7 +385,7 @@ public struct SecondarySuppressor {
         // The cost of changing one cell, or nil when it cannot change this way.
         let price = CellPricer(
             cell: cell, requirement: r, up: up, down: down, newCells: newCells, avoiding: avoiding, singletons: policy.singletons,
-            table: problem.table, counts: counts, values: values, withheld: withheld, published: problem.published, cost: cost)
+            table: problem.table, counts: counts, countLimits: countLimits, values: values, withheld: withheld, published: problem.published, cost: cost)
         // Per dimension, the usable moves as offsets from the cell, ranked by their cost on
         // the line through the cell (always part of the product).
         var options: [[ScoredMove]] = []

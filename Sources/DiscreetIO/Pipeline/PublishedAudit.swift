@@ -39,7 +39,15 @@ public struct PublishedAudit: Sendable {
             var perQuantity: [DisclosureReport] = []
             for (name, _, published) in cohort.quantities {
                 var quantity = published
-                quantity.bounds = bounds[cohort.id]?[name] ?? [:]
+                let stated = !quantity.bounds.isEmpty
+                let declared = !(bounds[cohort.id]?[name] ?? [:]).isEmpty
+                // What the release states (rounding, small counts), narrowed by what the
+                // auditor assumes besides.
+                for (cell, b) in bounds[cohort.id]?[name] ?? [:] {
+                    let old = quantity.bounds[cell] ?? CellBounds()
+                    quantity.bounds[cell] = CellBounds(
+                        lower: [old.lower, b.lower].compactMap { $0 }.max(), upper: [old.upper, b.upper].compactMap { $0 }.min())
+                }
                 let report = DisclosureAudit.run(quantity)
                 let at = "\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name)"
                 for cell in report.contradicted {
@@ -49,7 +57,9 @@ public struct PublishedAudit: Sendable {
                     findings.append("\(at), cell (\(cohort.shape.codes(of: cell).joined(separator: ", "))): published figures do not add up to this total")
                 }
                 for cell in report.exposed {
-                    let how = report.linear.contains(cell) ? "computable from published figures" : quantity.bounds.isEmpty ? "pinned down by published figures and non-negativity" : "pinned down by published figures, non-negativity and the declared bounds"
+                    let known = [stated ? "the ranges the release states" : nil, declared ? "the declared bounds" : nil].compactMap { $0 }
+                    let how = report.linear.contains(cell) ? "computable from published figures"
+                        : (known.isEmpty ? "pinned down by published figures and non-negativity" : "pinned down by published figures, non-negativity and " + known.joined(separator: " and "))
                     findings.append("\(at), cell (\(cohort.shape.codes(of: cell).joined(separator: ", "))): withheld, but \(how)")
                 }
                 perQuantity.append(report)
@@ -75,27 +85,41 @@ public struct PublishedAudit: Sendable {
                     let place = "\(published.id), cell (\(names.joined(separator: ", ")))"
                     checked += 1
                     let table = truth.ingest.cohorts[c]
-                    // The count (or contributor count), then a magnitude's sum.
-                    var levels: [(quantity: Int, truth: Int64, up: Int64, down: Int64, what: String)] = []
-                    let countQuantity = table.measure.isMagnitude ? 1 : 0
-                    levels.append((countQuantity, table.contributors(cell), r.countUp, r.countDown, table.measure.isMagnitude ? "contributors" : "count"))
-                    if table.measure.isMagnitude { levels.append((0, table.values[cell], r.valueUp, r.valueDown, "sum")) }
-                    for level in levels where level.up > 0 || level.down > 0 {
-                        guard let interval = reports[c][level.quantity].intervals[at] else {
-                            findings.append("\(place): sensitive, but its \(level.what) is published")
-                            continue
-                        }
-                        let x = Rational(level.truth)
-                        if level.up > 0, let upper = interval.upper, upper < x + Rational(level.up) {
-                            findings.append("\(place): the attacker's interval for its \(level.what) stops short of the upper protection level")
-                        }
-                        if level.down > 0, interval.lower > x - Rational(level.down) {
-                            findings.append("\(place): the attacker's interval for its \(level.what) stops short of the lower protection level")
-                        }
+                    // The first requirement, or else its alternative (a small count shown as
+                    // such must only not be told exactly).
+                    var shortfalls: [[String]] = []
+                    for requirement in [r, problem.alternatives[cell]].compactMap({ $0 }) {
+                        shortfalls.append(Self.shortfalls(requirement, cell: cell, at: at, table: table, reports: reports[c]))
+                        if shortfalls.last!.isEmpty { break }
                     }
+                    if !shortfalls.last!.isEmpty { findings += shortfalls[0].map { "\(place): \($0)" } }
                 }
             }
         }
         return PublishedAudit(release: release, reports: reports, findings: findings, sensitiveChecked: checked)
+    }
+
+    /// How a sensitive cell's intervals fall short of a requirement (empty when they do not).
+    static func shortfalls(_ r: ProtectionRequirement, cell: Int, at: Int, table: AggregatedTable, reports: [DisclosureReport]) -> [String] {
+        // The count (or contributor count), then a magnitude's sum.
+        var levels: [(quantity: Int, truth: Int64, up: Int64, down: Int64, what: String)] = []
+        let countQuantity = table.measure.isMagnitude ? 1 : 0
+        levels.append((countQuantity, table.contributors(cell), r.countUp, r.countDown, table.measure.isMagnitude ? "contributors" : "count"))
+        if table.measure.isMagnitude { levels.append((0, table.values[cell], r.valueUp, r.valueDown, "sum")) }
+        var result: [String] = []
+        for level in levels where level.up > 0 || level.down > 0 {
+            guard let interval = reports[level.quantity].intervals[at] else {
+                result.append("sensitive, but its \(level.what) is published")
+                continue
+            }
+            let x = Rational(level.truth)
+            if level.up > 0, let upper = interval.upper, upper < x + Rational(level.up) {
+                result.append("the attacker's interval for its \(level.what) stops short of the upper protection level")
+            }
+            if level.down > 0, interval.lower > x - Rational(level.down) {
+                result.append("the attacker's interval for its \(level.what) stops short of the lower protection level")
+            }
+        }
+        return result
     }
 }

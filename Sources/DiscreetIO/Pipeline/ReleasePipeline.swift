@@ -17,6 +17,15 @@ public enum ReleaseError: Error, Sendable {
     case output(String)
 }
 
+/// Where the randomness of random rounding comes from.
+public enum RandomnessSource: Sendable, Hashable {
+    /// The operating system's cryptographic generator: the only source for a release.
+    case operatingSystem
+    /// A seeded, predictable generator, for tests and for reproducing a run; a release made
+    /// with it says so in its manifest.
+    case reproducible(seed: UInt64)
+}
+
 /// A release computed and audited, not yet written.
 public struct ProtectedRelease: Sendable {
     public let plan: ReleasePlan
@@ -27,6 +36,12 @@ public struct ProtectedRelease: Sendable {
     public let indicators: [IndicatorFigures]
     public let identity: ReleaseIdentity
     public let onError: ErrorPolicy
+    public let randomness: RandomnessSource
+    /// Whether any figure was drawn at random.
+    public let randomnessUsed: Bool
+    /// Where the policy could not be applied as asked and its documented fallback was
+    /// used (controlled rounding, small counts shown as such), and why.
+    public let fallbacks: [String]
     /// What the audit found; a release is written only when this is empty.
     public let findings: [AuditFinding]
 }
@@ -45,7 +60,9 @@ public enum ReleasePipeline {
     }
 
     /// Reads, aggregates, protects and audits; writes nothing.
-    public static func compute(plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions) throws(ReleaseError) -> ProtectedRelease {
+    public static func compute(
+        plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions, randomness: RandomnessSource = .operatingSystem
+    ) throws(ReleaseError) -> ProtectedRelease {
         guard !inputs.isEmpty else {
             throw .input(.input("no inputs: list them under 'inputs' in the spec or pass --input"))
         }
@@ -77,7 +94,7 @@ public enum ReleasePipeline {
         // Cohorts are independent: protect them on every core, the largest first.
         let order = plan.cohorts.indices.sorted { plan.cohorts[$0].shape.cellCount > plan.cohorts[$1].shape.cellCount }
         let next = Mutex(0)
-        let results = Mutex([Int: (statuses: [CellStatus], findings: [AuditFinding])]())
+        let results = Mutex([Int: CohortProtection]())
         DispatchQueue.concurrentPerform(iterations: max(1, min(options.workers, order.count))) { _ in
             while true {
                 let i = next.withLock { n -> Int in
@@ -93,18 +110,60 @@ public enum ReleasePipeline {
         let protected = results.withLock { $0 }
         var statuses: [[CellStatus]] = []
         var findings: [AuditFinding] = []
+        var fallbacks: [String] = []
         for c in plan.cohorts.indices {
             statuses.append(protected[c]!.statuses)
             findings += protected[c]!.findings
+            if protection.display.small != nil && !protected[c]!.showsSmall && !plan.cohorts[c].measure.isMagnitude {
+                fallbacks.append("\(plan.describe(cohort: c)): showing small counts as such would have let some be worked out exactly; they are shown as withheld")
+            }
         }
+        // Round the published counts, cohort by cohort, after suppression: withheld cells
+        // take no part, so their true values never enter a published figure.
+        var roundings = [RoundedCohort?](repeating: nil, count: plan.cohorts.count)
+        var randomnessUsed = false
+        if let policy = protection.rounding {
+            var system = SystemRandomNumberGenerator()
+            var seeded = ReproducibleGenerator(seed: 0)
+            if case .reproducible(let seed) = randomness { seeded = ReproducibleGenerator(seed: seed) }
+            for (c, cohort) in plan.cohorts.enumerated() where !cohort.measure.isMagnitude {
+                let projections = cohort.tables.map { (shape: plan.tables[$0].shape, cells: plan.tables[$0].cohortCells) }
+                let withheld = statuses[c].map { $0.disposition.isWithheld }
+                let values = cohorts[c].values
+                let rounded: RoundedCohort
+                switch randomness {
+                case .operatingSystem:
+                    rounded = CohortRounding.round(
+                        values: values, shape: cohort.shape, published: cohort.published, withheld: withheld, tables: projections, policy: policy,
+                        using: &system)
+                case .reproducible:
+                    rounded = CohortRounding.round(
+                        values: values, shape: cohort.shape, published: cohort.published, withheld: withheld, tables: projections, policy: policy,
+                        using: &seeded)
+                }
+                randomnessUsed = randomnessUsed || (policy.method == .random && rounded.rounded.contains(true))
+                if let reason = rounded.fallback { fallbacks.append("\(plan.describe(cohort: c)): \(reason)") }
+                roundings[c] = rounded
+            }
+        }
+        let smallCountsUpTo = protection.display.small != nil ? protection.primary.frequency.map(FrequencyProtection.largestSmall) : nil
         let tables = plan.tables.indices.map { t in
-            ProtectedTable(name: plan.tables[t].name, data: truth[t], statuses: plan.tables[t].cohortCells.map { statuses[plan.tables[t].cohort][$0] })
+            let planned = plan.tables[t]
+            let rounding = roundings[planned.cohort].map { r in
+                TableRounding(
+                    policy: protection.rounding!, values: planned.cohortCells.map { r.values[$0] }, rounded: planned.cohortCells.map { r.rounded[$0] },
+                    marksNotZero: protection.display.roundsToZero != nil)
+            }
+            return ProtectedTable(
+                name: planned.name, data: truth[t], statuses: planned.cohortCells.map { statuses[planned.cohort][$0] }, rounding: rounding,
+                smallCountsUpTo: protected[planned.cohort]!.showsSmall ? smallCountsUpTo : nil)
         }
         var indicators: [IndicatorFigures] = []
         for indicator in plan.indicators {
             do {
                 indicators.append(try IndicatorFigures(
-                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals))
+                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals,
+                    wholeBelow: protection.percentWholeBelow))
             } catch {
                 throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
             }
@@ -113,15 +172,41 @@ public enum ReleasePipeline {
             tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: protection.primary)
         return ProtectedRelease(
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
-            identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, findings: findings)
+            identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, randomness: randomness,
+            randomnessUsed: randomnessUsed, fallbacks: fallbacks, findings: findings)
+    }
+
+    /// One cohort table's protection.
+    struct CohortProtection: Sendable {
+        var statuses: [CellStatus]
+        var findings: [AuditFinding]
+        /// Whether small counts are shown as such ("fewer than 5") in its tables.
+        var showsSmall: Bool
     }
 
     /// Protects one cohort table: primary rules, then secondary suppression with a
     /// certificate for every sensitive cell, then the exact audit of those certificates.
-    static func protectCohort(plan: ReleasePlan, cohort c: Int, table: AggregatedTable, protection: ProtectionSpec) -> (statuses: [CellStatus], findings: [AuditFinding]) {
+    ///
+    /// Where small counts are shown as such, everyone knows each lies between 1 and the
+    /// largest small count, and together those ranges can pin one down. When no pattern of
+    /// suppressions prevents that, the cohort's small counts are shown as withheld instead,
+    /// and protected as any withheld count.
+    static func protectCohort(plan: ReleasePlan, cohort c: Int, table: AggregatedTable, protection: ProtectionSpec) -> CohortProtection {
+        let first = protectCohort(plan: plan, cohort: c, table: table, secondary: protection.secondary, primary: protection.primary)
+        let band = protection.secondary.frequency == .band && !table.measure.isMagnitude
+        guard band, !first.findings.isEmpty else { return CohortProtection(statuses: first.statuses, findings: first.findings, showsSmall: band) }
+        var plain = protection.secondary
+        plain.frequency = .reachThreshold
+        let second = protectCohort(plan: plan, cohort: c, table: table, secondary: plain, primary: protection.primary)
+        return CohortProtection(statuses: second.statuses, findings: second.findings, showsSmall: false)
+    }
+
+    static func protectCohort(
+        plan: ReleasePlan, cohort c: Int, table: AggregatedTable, secondary: SecondaryPolicy, primary: PrimaryPolicy
+    ) -> (statuses: [CellStatus], findings: [AuditFinding]) {
         let cohort = plan.cohorts[c]
-        let problem = SuppressionProblem(table: table, published: cohort.published, primary: protection.primary, secondary: protection.secondary)
-        var suppressor = SecondarySuppressor(problem: problem, policy: protection.secondary)
+        let problem = SuppressionProblem(table: table, published: cohort.published, primary: primary, secondary: secondary)
+        var suppressor = SecondarySuppressor(problem: problem, policy: secondary)
         do {
             try suppressor.run()
         } catch {
@@ -129,7 +214,7 @@ public enum ReleasePipeline {
             return (problem.statuses, [finding])
         }
         let result = suppressor.statuses
-        let failures = CertificateAudit.verify(problem: problem, statuses: result, certificates: suppressor.certificates, singletons: protection.secondary.singletons)
+        let failures = CertificateAudit.verify(problem: suppressor.problem, statuses: result, certificates: suppressor.certificates, singletons: secondary.singletons)
         let findings = failures.map { failure in
             AuditFinding(kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: cohort.shape.codes(of: failure.cell))
         }
@@ -138,14 +223,15 @@ public enum ReleasePipeline {
 
     /// Computes a release and, if the audit passes, writes it atomically to `destination`.
     public static func protect(
-        plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions, destination: ReleaseDirectory, created: Date = Date()
+        plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions, destination: ReleaseDirectory, created: Date = Date(),
+        randomness: RandomnessSource = .operatingSystem
     ) throws(ReleaseError) -> ProtectedRelease {
         do {
             try destination.checkDestination()
         } catch {
             throw .output(error.description)
         }
-        let release = try compute(plan: plan, inputs: inputs, options: options)
+        let release = try compute(plan: plan, inputs: inputs, options: options, randomness: randomness)
         guard release.findings.isEmpty else { throw .refused(release.findings) }
         do {
             try destination.write(ReleaseFiles.render(release, created: created))

@@ -89,6 +89,8 @@ public enum ReleaseReader {
             var withheld: [Bool]
             var contributors: [Int64?]
             var contributorsWithheld: [Bool]
+            /// Cells published within bounds rather than exactly (rounded, or shown as small).
+            var bounds: [Int: CellBounds] = [:]
         }
         var cohorts: [Building] = []
         var index: [String: Int] = [:]
@@ -109,13 +111,25 @@ public enum ReleaseReader {
         var disagreements = 0
 
         /// Records one published or withheld figure of a cohort cell; false when another
-        /// table published a different figure for it.
-        func record(_ b: inout Building, cell: Int, value: Any?, contributors: Bool) -> Bool {
+        /// table published a different figure for it. A figure with bounds (rounded, or a
+        /// small count) is an unknown within them.
+        func record(_ b: inout Building, cell: Int, value: Any?, bounds: Any? = nil, contributors: Bool) -> Bool {
             let scale = contributors ? 1 : pow(10.0, Double(b.places))
             let number = (value as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
+            if !contributors, let pair = bounds as? [Any], pair.count == 2 {
+                let lower = (pair[0] as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
+                let upper = (pair[1] as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
+                if b.values[cell] != nil { return false }
+                let old = b.bounds[cell] ?? CellBounds()
+                b.bounds[cell] = CellBounds(
+                    lower: [old.lower, lower].compactMap { $0 }.max(), upper: [old.upper, upper].compactMap { $0 }.min())
+                if number == nil { b.withheld[cell] = true }
+                return true
+            }
             if let number {
                 let old = contributors ? b.contributors[cell] : b.values[cell]
                 if let old, old != number { return false }
+                if !contributors && b.bounds[cell] != nil { return false }
                 if contributors { b.contributors[cell] = number } else { b.values[cell] = number }
             } else if contributors {
                 b.contributorsWithheld[cell] = true
@@ -147,7 +161,7 @@ public enum ReleaseReader {
             cohorts[c].sources.append("table '\(name)'")
             for cell in t["cells"] as? [[String: Any]] ?? [] {
                 let at = try cohortCell(cohorts[c], cell, "table '\(name)'")
-                if !record(&cohorts[c], cell: at, value: cell["value"], contributors: false) { disagreements += 1 }
+                if !record(&cohorts[c], cell: at, value: cell["value"], bounds: cell["bounds"], contributors: false) { disagreements += 1 }
                 if cohorts[c].magnitude && !record(&cohorts[c], cell: at, value: cell["contributors"], contributors: true) { disagreements += 1 }
             }
         }
@@ -158,13 +172,15 @@ public enum ReleaseReader {
                 cohorts[c].sources.append("indicator '\(name)' (\(part))")
                 for cell in i["cells"] as? [[String: Any]] ?? [] {
                     let at = try cohortCell(cohorts[c], cell, "indicator '\(name)'")
-                    if !record(&cohorts[c], cell: at, value: cell[part], contributors: false) { disagreements += 1 }
+                    if !record(&cohorts[c], cell: at, value: cell[part], bounds: cell["\(part)_bounds"], contributors: false) { disagreements += 1 }
                 }
             }
         }
         if disagreements > 0 { problems.append("\(disagreements) figures differ between tables that publish the same cell") }
         let result = cohorts.map { b in
-            var quantities = [(name: b.magnitude ? "sum" : "count", places: b.places, quantity: PublishedQuantity(shape: b.shape, values: b.values, withheld: b.withheld))]
+            var quantities = [
+                (name: b.magnitude ? "sum" : "count", places: b.places, quantity: PublishedQuantity(shape: b.shape, values: b.values, withheld: b.withheld, bounds: b.bounds))
+            ]
             if b.magnitude {
                 quantities.append((name: "contributors", places: 0, quantity: PublishedQuantity(shape: b.shape, values: b.contributors, withheld: b.contributorsWithheld)))
             }

@@ -1,4 +1,5 @@
 import DiscreetCore
+import Foundation
 
 /// A place in a file: 1-based line and column (column 0 when unknown).
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
@@ -183,18 +184,63 @@ public struct IndicatorSpec: Sendable {
     public var location: SourceLocation
 }
 
-/// The protection policy. Later steps (secondary suppression, rounding, noise) are
-/// further sections beside `primary`.
+/// The protection policy: independent steps (primary rules, secondary suppression,
+/// rounding), how figures are shown, and how percentages are made. A preset fills in
+/// every setting the spec does not give.
 public struct ProtectionSpec: Sendable, Hashable {
+    /// The preset the settings were expanded from, if any.
+    public var preset: ProtectionPreset?
     public var primary: PrimaryPolicy
     public var secondary: SecondaryPolicy
+    /// Rounding of published counts (nil: counts are published exactly).
+    public var rounding: RoundingPolicy?
+    public var display: DisplaySymbols
     /// Decimal places of published percentages.
     public var percentDecimals: Int
+    /// Where a published denominator is below this, percentages are whole numbers.
+    public var percentWholeBelow: Int64?
 
-    public init(primary: PrimaryPolicy, secondary: SecondaryPolicy = SecondaryPolicy(), percentDecimals: Int = 1) {
+    public init(
+        primary: PrimaryPolicy, secondary: SecondaryPolicy = SecondaryPolicy(), rounding: RoundingPolicy? = nil,
+        display: DisplaySymbols = DisplaySymbols(), percentDecimals: Int = 1, percentWholeBelow: Int64? = nil, preset: ProtectionPreset? = nil
+    ) {
+        self.preset = preset
         self.primary = primary
         self.secondary = secondary
+        self.rounding = rounding
+        self.display = display
         self.percentDecimals = percentDecimals
+        self.percentWholeBelow = percentWholeBelow
+    }
+}
+
+/// What a dashboard shows in place of a figure that is not published as it is: the
+/// `display` column beside `value`. The defaults are the Government Statistical Service
+/// symbols `[c]` (confidential) and `[z]` (not applicable).
+public struct DisplaySymbols: Sendable, Hashable {
+    /// A withheld figure.
+    public var withheld: String
+    /// A count withheld by the frequency rule alone, shown as small ("fewer than 5"); nil
+    /// to show it as withheld. `{threshold}` stands for the first count that is not small.
+    public var small: String?
+    /// A percentage whose denominator is 0.
+    public var notApplicable: String
+    /// A rounded figure of 0 whose true value is not 0 (DfE `k`, GSS `[low]`); nil to show 0.
+    public var roundsToZero: String?
+
+    public init(withheld: String = "[c]", small: String? = nil, notApplicable: String = "[z]", roundsToZero: String? = nil) {
+        self.withheld = withheld
+        self.small = small
+        self.notApplicable = notApplicable
+        self.roundsToZero = roundsToZero
+    }
+
+    /// The Government Statistical Service's symbols: `[c]`, `[z]` and `[low]`.
+    public static let gss = DisplaySymbols(withheld: "[c]", notApplicable: "[z]", roundsToZero: "[low]")
+
+    /// The small-count text with its threshold filled in.
+    public func small(upTo largest: Int64) -> String? {
+        small?.replacingOccurrences(of: "{threshold}", with: String(largest + 1))
     }
 }
 

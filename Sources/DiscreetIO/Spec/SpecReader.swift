@@ -64,6 +64,8 @@ private struct Reader {
     var filtersToCheck: [(String, FilterExpression, TextLocation)] = []
     /// Secondary-suppression weights, checked against the dimensions once all are read.
     var weightsToCheck: [(dimension: String, dimensionNode: Node, code: String, codeNode: Node)] = []
+    /// Rounding levels' dimensions, checked once all are read.
+    var levelsToCheck: [(dimension: String, node: Node)] = []
 
     init(file: String, directory: String) {
         self.file = file
@@ -343,6 +345,7 @@ private struct Reader {
             protection: protection, outputs: outputs)
         checkFilters(&spec)
         checkWeights(spec)
+        checkLevels(spec)
         return problems.isEmpty ? spec : nil
     }
 
@@ -768,24 +771,157 @@ private struct Reader {
 
     // MARK: Protection and outputs
 
-    mutating func readProtection(_ node: Node) -> ProtectionSpec {
+    mutating func readProtection(_ given: Node) -> ProtectionSpec {
         var spec = ProtectionSpec(primary: PrimaryPolicy())
-        guard let pairs = mapping(node, "protection", allowed: ["primary", "secondary", "percentages"]) else { return spec }
+        var node = given
+        // A preset's settings sit under the spec's own, which override them key by key.
+        if let presetNode = given.mapping?.first(where: { $0.key.scalar?.string == "preset" })?.value {
+            spec.preset = choice(presetNode, "preset", ProtectionPreset.self)
+            if let preset = spec.preset, let settings = try? Yams.compose(yaml: preset.settings) {
+                node = Self.merge(Self.marked(settings, presetNode.mark), under: given)
+            }
+        }
+        let keys = ["preset", "primary", "secondary", "rounding", "display", "percentages"]
+        guard let pairs = mapping(node, "protection", allowed: keys) else { return spec }
         var sawPrimary = false
+        var roundingNode: Node?
         for p in pairs {
-            if p.key == "primary" {
+            switch p.key {
+            case "primary":
                 sawPrimary = true
                 spec.primary = readPrimary(p.value)
-            } else if p.key == "secondary" {
+            case "secondary":
                 spec.secondary = readSecondary(p.value)
-            } else if let parts = mapping(p.value, "protection: percentages", allowed: ["decimals"]) {
+            case "rounding":
+                roundingNode = p.value
+                spec.rounding = readRounding(p.value)
+            case "display":
+                spec.display = readDisplay(p.value)
+            case "percentages":
+                guard let parts = mapping(p.value, "protection: percentages", allowed: ["decimals", "whole_below"]) else { continue }
                 for part in parts {
-                    spec.percentDecimals = integer(part.value, "percentages: decimals", range: 0...6) ?? spec.percentDecimals
+                    if part.key == "decimals" {
+                        spec.percentDecimals = integer(part.value, "percentages: decimals", range: 0...6) ?? spec.percentDecimals
+                    } else {
+                        spec.percentWholeBelow = integer(part.value, "percentages: whole_below", range: 1...1_000_000_000).map(Int64.init)
+                    }
                 }
+            default:
+                break
             }
         }
         if !sawPrimary { problem(node, "protection needs a 'primary' section with the primary rules") }
+        if spec.display.small != nil && spec.secondary.frequency != .band {
+            problem(node, "display: 'small' shows small counts as such, which tells everyone they lie between 1 and the threshold; set secondary: {frequency_protection: band} so that nobody can narrow that range down")
+        }
+        if let rounding = spec.rounding, rounding.margins == .recomputed, spec.primary.canWithhold {
+            problem(roundingNode, "rounding: margins 'recomputed' makes each margin the sum of its rounded children, which would give away the rounded value of a withheld child; with primary rules, use margins 'rounded' or controlled rounding")
+        }
         return spec
+    }
+
+    /// A preset's settings, every node placed at the spec's `preset` value (for messages).
+    static func marked(_ node: Node, _ mark: Mark?) -> Node {
+        switch node {
+        case .scalar(var scalar):
+            scalar.mark = mark
+            return .scalar(scalar)
+        case .mapping(let mapping):
+            var result = Node.Mapping(mapping.map { (marked($0.key, mark), marked($0.value, mark)) }, mapping.tag, mapping.style)
+            result.mark = mark
+            return .mapping(result)
+        case .sequence(let sequence):
+            var result = Node.Sequence(sequence.map { marked($0, mark) }, sequence.tag, sequence.style)
+            result.mark = mark
+            return .sequence(result)
+        case .alias:
+            return node
+        }
+    }
+
+    /// `base` with `top` laid over it: mappings merge key by key, anything else in `top` replaces.
+    static func merge(_ base: Node, under top: Node) -> Node {
+        guard let b = base.mapping, let t = top.mapping else { return top }
+        var pairs: [(Node, Node)] = []
+        for (key, value) in b {
+            if let own = t.first(where: { $0.key.scalar?.string == key.scalar?.string }) {
+                pairs.append((own.key, merge(value, under: own.value)))
+            } else {
+                pairs.append((key, value))
+            }
+        }
+        for (key, value) in t where !b.contains(where: { $0.key.scalar?.string == key.scalar?.string }) { pairs.append((key, value)) }
+        var result = Node.Mapping(pairs, t.tag, t.style)
+        result.mark = t.mark
+        return .mapping(result)
+    }
+
+    mutating func readRounding(_ node: Node) -> RoundingPolicy? {
+        guard let parts = mapping(node, "rounding", allowed: ["method", "base", "margins", "levels"]) else { return nil }
+        var method: RoundingMethod?
+        var base: Int?
+        var margins = RoundedMargins.rounded
+        var marginsNode: Node?
+        var levels: RoundingLevels?
+        var levelsNode: Node?
+        for part in parts {
+            switch part.key {
+            case "method": method = choice(part.value, "rounding: method", RoundingMethod.self)
+            case "base": base = integer(part.value, "rounding: base", range: 2...1_000_000)
+            case "margins":
+                marginsNode = part.value
+                margins = choice(part.value, "rounding: margins", RoundedMargins.self) ?? margins
+            default:
+                levelsNode = part.value
+                guard let items = mapping(part.value, "rounding: levels", allowed: ["dimension", "depth"]) else { continue }
+                let dimension = items.first { $0.key == "dimension" }.flatMap { string($0.value, "rounding: levels: dimension") }
+                let depth = items.first { $0.key == "depth" }.flatMap { integer($0.value, "rounding: levels: depth", range: 0...20) }
+                if !items.contains(where: { $0.key == "dimension" }) {
+                    problem(part.value, "rounding: levels needs 'dimension': the dimension (a geography) whose total and top levels are rounded")
+                }
+                if !items.contains(where: { $0.key == "depth" }) {
+                    problem(part.value, "rounding: levels needs 'depth': 0 rounds the dimension's total only, 1 its top-level groups too, and so on")
+                }
+                if let dimension, let depth {
+                    levels = RoundingLevels(dimension: dimension, depth: depth)
+                    levelsToCheck.append((dimension, part.value))
+                }
+            }
+        }
+        if !parts.contains(where: { $0.key == "method" }) { problem(node, "rounding needs a 'method': conventional, random or controlled") }
+        if !parts.contains(where: { $0.key == "base" }) { problem(node, "rounding needs a 'base' (5 or 10, say)") }
+        if method == .controlled && margins == .recomputed {
+            problem(marginsNode, "rounding: controlled rounding makes every margin the sum of its rounded children by itself; leave 'margins' out")
+        }
+        if let levelsNode, method == .controlled || margins == .recomputed {
+            problem(levelsNode, "rounding: 'levels' rounds some cells and not others, so margins cannot add up; it needs conventional or random rounding with margins 'rounded'")
+        }
+        guard let method, let base else { return nil }
+        return RoundingPolicy(method: method, base: Int64(base), margins: margins, levels: levels)
+    }
+
+    mutating func readDisplay(_ node: Node) -> DisplaySymbols {
+        if node.scalar != nil {
+            guard let name = string(node, "display") else { return DisplaySymbols() }
+            if name != "gss" { problem(node, "display must be 'gss' (the Government Statistical Service symbols) or a mapping of symbols") }
+            return .gss
+        }
+        var display = DisplaySymbols()
+        guard let parts = mapping(node, "display", allowed: ["symbols", "withheld", "small", "not_applicable", "rounds_to_zero"]) else { return display }
+        if let set = parts.first(where: { $0.key == "symbols" }) {
+            if string(set.value, "display: symbols") == "gss" { display = .gss } else { problem(set.value, "display: symbols must be 'gss'") }
+        }
+        for part in parts {
+            let what = "display: \(part.key)"
+            switch part.key {
+            case "withheld": display.withheld = string(part.value, what) ?? display.withheld
+            case "small": display.small = string(part.value, what)
+            case "not_applicable": display.notApplicable = string(part.value, what) ?? display.notApplicable
+            case "rounds_to_zero": display.roundsToZero = string(part.value, what)
+            default: break
+            }
+        }
+        return display
     }
 
     mutating func comparator(_ parts: [(key: String, keyNode: Node, value: Node)], _ node: Node, _ what: String, allowed: [RuleComparator]) -> RuleComparator? {
@@ -861,8 +997,11 @@ private struct Reader {
             switch p.key {
             case "frequency_protection":
                 if p.value.scalar != nil {
-                    if string(p.value, "frequency_protection") != "threshold" {
-                        problem(p.value, "frequency_protection must be 'threshold' or a mapping with 'upper' (and optionally 'lower')")
+                    switch string(p.value, "frequency_protection") {
+                    case "threshold": policy.frequency = .reachThreshold
+                    case "band": policy.frequency = .band
+                    case nil: break
+                    default: problem(p.value, "frequency_protection must be 'threshold', 'band' or a mapping with 'upper' (and optionally 'lower')")
                     }
                     continue
                 }
@@ -916,6 +1055,14 @@ private struct Reader {
     }
 
     // MARK: Cross-checks
+
+    /// Rounding levels must name a dimension.
+    mutating func checkLevels(_ spec: ReleaseSpec) {
+        for (name, node) in levelsToCheck where !brokenDimensions.contains(name) && spec.dimension(named: name) == nil {
+            let hint = Self.closest(name, spec.dimensions.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+            problem(node, "rounding: levels: there is no dimension '\(name)'\(hint)")
+        }
+    }
 
     /// Weights must name a dimension and one of its categories.
     mutating func checkWeights(_ spec: ReleaseSpec) {

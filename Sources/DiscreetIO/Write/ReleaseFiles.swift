@@ -10,7 +10,7 @@ enum ReleaseFiles {
         let plan = release.plan
         if plan.spec.outputs.csv {
             for (t, planned) in plan.tables.enumerated() where planned.declared {
-                files.append(("tables/\(planned.name).csv", tableCSV(release.tables[t])))
+                files.append(("tables/\(planned.name).csv", tableCSV(release.tables[t], symbols: plan.spec.protection.display)))
             }
             if !plan.indicators.isEmpty { files.append(("indicators.csv", indicatorsCSV(release))) }
         }
@@ -26,14 +26,41 @@ enum ReleaseFiles {
         table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) }
     }
 
-    static func tableCSV(_ table: ProtectedTable) -> [UInt8] {
+    /// What a dashboard shows for a cell: the figure, or the symbol for what it is.
+    static func display(_ table: ProtectedTable, _ cell: Int, _ symbols: DisplaySymbols) -> String {
+        switch table.figure(cell) {
+        case .exact, .rounded(_, _, notZero: false): return value(table, cell) ?? ""
+        case .rounded(_, _, notZero: true): return symbols.roundsToZero ?? "0"
+        case .small: return table.smallCountsUpTo.flatMap { symbols.small(upTo: $0) } ?? symbols.withheld
+        case .withheld: return symbols.withheld
+        }
+    }
+
+    /// What a dashboard shows for a percentage.
+    static func display(_ percentage: PublishedPercentage, _ symbols: DisplaySymbols) -> String {
+        switch percentage {
+        case .value: return percentage.text
+        case .withheld: return symbols.withheld
+        case .notApplicable: return symbols.notApplicable
+        }
+    }
+
+    /// The least and greatest true value a figure allows, where it is not exact, as
+    /// release.json states them (in the table's units).
+    static func bounds(_ table: ProtectedTable, _ cell: Int) -> (String, String)? {
+        guard let b = table.figure(cell).bounds else { return nil }
+        return (String(b.lower ?? 0), b.upper.map(String.init) ?? "null")
+    }
+
+    static func tableCSV(_ table: ProtectedTable, symbols: DisplaySymbols) -> [UInt8] {
         let magnitude = table.data.measure.isMagnitude
         var csv = CSVText(reserving: table.shape.cellCount * 32)
-        csv.row(table.shape.dimensions.map(\.name) + ["value", "status"] + (magnitude ? ["contributors"] : []))
+        csv.row(table.shape.dimensions.map(\.name) + ["value", "display", "status"] + (magnitude ? ["contributors"] : []))
         for cell in table.shape.displayOrder() {
             var row = table.shape.codes(of: cell)
             row.append(value(table, cell) ?? "")
-            row.append(table.statuses[cell].disposition.description)
+            row.append(display(table, cell, symbols))
+            row.append(table.statusName(cell))
             if magnitude { row.append(table.publishedContributors(cell).map(String.init) ?? "") }
             csv.row(row)
         }
@@ -49,9 +76,13 @@ enum ReleaseFiles {
     static func indicatorsCSV(_ release: ProtectedRelease) -> [UInt8] {
         let plan = release.plan
         let dims = indicatorDimensions(plan)
+        let symbols = plan.spec.protection.display
         var csv = CSVText()
         csv.row(["indicator", "group"] + dims.map { plan.spec.dimensions[$0].name }
-            + ["numerator", "numerator_status", "denominator", "denominator_status", "percent", "percent_status"])
+            + [
+                "numerator", "numerator_display", "numerator_status", "denominator", "denominator_display", "denominator_status",
+                "percent", "percent_display", "percent_status",
+            ])
         for (i, indicator) in plan.indicators.enumerated() {
             let figures = release.indicators[i]
             let n = release.tables[figures.numerator]
@@ -65,9 +96,9 @@ enum ReleaseFiles {
                     if let k = own.firstIndex(of: dim) { row.append(dimension.codes[nodes[k]]) } else { row.append(dimension.codes[dimension.total]) }
                 }
                 row += [
-                    value(n, cell) ?? "", n.statuses[cell].disposition.description,
-                    value(d, cell) ?? "", d.statuses[cell].disposition.description,
-                    figures.percentages[cell].text, figures.percentages[cell].status,
+                    value(n, cell) ?? "", display(n, cell, symbols), n.statusName(cell),
+                    value(d, cell) ?? "", display(d, cell, symbols), d.statusName(cell),
+                    figures.percentages[cell].text, display(figures.percentages[cell], symbols), figures.percentages[cell].status,
                 ]
                 csv.row(row)
             }
@@ -86,7 +117,16 @@ enum ReleaseFiles {
         json.value("published", "the value is published")
         json.value("primary", "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)")
         json.value("secondary", "withheld to protect another withheld cell")
+        json.value("rounded", "published rounded: the true value lies within the cell's 'bounds'")
         json.endObject()
+        let symbols = spec.protection.display
+        json.object("display")
+        json.value("withheld", symbols.withheld)
+        json.value("small", spec.protection.primary.frequency.flatMap { symbols.small(upTo: FrequencyProtection.largestSmall($0)) })
+        json.value("not_applicable", symbols.notApplicable)
+        json.value("rounds_to_zero", symbols.roundsToZero)
+        json.endObject()
+        if let rounding = spec.protection.rounding { ReleaseManifest.renderRounding(rounding, into: &json) }
         // Tables of one cohort are projections of one table: an auditor links them by this.
         json.array("cohorts")
         for (c, cohort) in plan.cohorts.enumerated() {
@@ -135,7 +175,9 @@ enum ReleaseFiles {
                 json.object()
                 for (dim, code) in zip(table.shape.dimensions, table.shape.codes(of: cell)) { json.value(dim.name, code) }
                 json.number("value", value(table, cell))
-                json.value("status", table.statuses[cell].disposition.description)
+                json.value("display", display(table, cell, symbols))
+                json.value("status", table.statusName(cell))
+                if let (lower, upper) = bounds(table, cell) { json.number("bounds", "[\(lower), \(upper)]") }
                 if table.data.measure.isMagnitude { json.number("contributors", table.publishedContributors(cell).map(String.init)) }
                 json.endObject()
             }
@@ -161,11 +203,16 @@ enum ReleaseFiles {
                 json.object()
                 for (dim, code) in zip(n.shape.dimensions, n.shape.codes(of: cell)) { json.value(dim.name, code) }
                 json.number("numerator", value(n, cell))
-                json.value("numerator_status", n.statuses[cell].disposition.description)
+                json.value("numerator_display", display(n, cell, symbols))
+                json.value("numerator_status", n.statusName(cell))
+                if let (lower, upper) = bounds(n, cell) { json.number("numerator_bounds", "[\(lower), \(upper)]") }
                 json.number("denominator", value(d, cell))
-                json.value("denominator_status", d.statuses[cell].disposition.description)
+                json.value("denominator_display", display(d, cell, symbols))
+                json.value("denominator_status", d.statusName(cell))
+                if let (lower, upper) = bounds(d, cell) { json.number("denominator_bounds", "[\(lower), \(upper)]") }
                 let p = figures.percentages[cell]
                 json.number("percent", p.text.isEmpty ? nil : p.text)
+                json.value("percent_display", display(p, symbols))
                 json.value("percent_status", p.status)
                 json.endObject()
             }

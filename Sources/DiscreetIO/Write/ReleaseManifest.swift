@@ -34,11 +34,19 @@ public enum ReleaseManifest {
         }
         json.endArray()
         json.object("randomness")
-        json.value("used", false)
+        json.value("used", release.randomnessUsed)
+        switch release.randomness {
+        case .operatingSystem:
+            json.value("source", "operating system cryptographic generator")
+        case .reproducible(let seed):
+            json.value("source", "reproducible generator (test option --reproducible-seed): predictable, not for publication")
+            json.value("seed", String(seed))
+        }
         json.endObject()
         json.value("people", release.ingest.people)
 
         json.object("policy")
+        if let preset = spec.protection.preset { json.value("preset", preset.rawValue) }
         json.value("on_error", release.onError.rawValue)
         json.value("conflicts", spec.conflicts.rawValue)
         renderPrimary(spec.protection.primary, into: &json)
@@ -48,6 +56,8 @@ public enum ReleaseManifest {
         switch secondary.frequency {
         case .reachThreshold:
             json.value("frequency_protection", "threshold")
+        case .band:
+            json.value("frequency_protection", "band")
         case .fixed(let upper, let lower):
             json.object("frequency_protection")
             json.value("upper", Int(upper))
@@ -66,8 +76,20 @@ public enum ReleaseManifest {
             json.endObject()
         }
         json.endObject()
+        if let rounding = spec.protection.rounding {
+            renderRounding(rounding, into: &json)
+        }
+        json.strings("fallbacks", release.fallbacks)
+        let display = spec.protection.display
+        json.object("display")
+        json.value("withheld", display.withheld)
+        json.value("small", spec.protection.primary.frequency.flatMap { display.small(upTo: FrequencyProtection.largestSmall($0)) })
+        json.value("not_applicable", display.notApplicable)
+        json.value("rounds_to_zero", display.roundsToZero)
+        json.endObject()
         json.object("percentages")
         json.value("decimals", spec.protection.percentDecimals)
+        if let below = spec.protection.percentWholeBelow { json.value("whole_numbers_below_denominator", Int(below)) }
         json.value("computed_from", "published figures")
         json.endObject()
         json.endObject()
@@ -86,6 +108,9 @@ public enum ReleaseManifest {
             json.object("withheld")
             for d in CellDisposition.allCases where d.isWithheld { json.value(d.description, counts[d] ?? 0) }
             json.endObject()
+            if let rounding = table.rounding {
+                json.value("rounded", (0..<table.shape.cellCount).reduce(0) { $0 + (rounding.rounded[$1] && !table.statuses[$1].disposition.isWithheld ? 1 : 0) })
+            }
             let loss = table.informationLoss
             json.object("information_loss")
             json.number("share_of_cells_withheld", String(format: "%.4f", loss.cells))
@@ -156,6 +181,22 @@ public enum ReleaseManifest {
         json.endObject()
         json.endObject()
         return json.finish()
+    }
+
+    static func renderRounding(_ rounding: RoundingPolicy, into json: inout JSONText) {
+        json.object("rounding")
+        json.value("method", rounding.method.rawValue)
+        json.value("base", Int(rounding.base))
+        if rounding.method != .controlled { json.value("margins", rounding.margins.rawValue) }
+        if let levels = rounding.levels {
+            json.object("levels")
+            json.value("dimension", levels.dimension)
+            json.value("depth", levels.depth)
+            json.endObject()
+        }
+        json.value("applies_to", "published counts (not sums)")
+        json.value("true_value_of_a_published_figure_R", "between R - \(rounding.below) and R + \(rounding.above), and not below 0")
+        json.endObject()
     }
 
     static func renderPrimary(_ primary: PrimaryPolicy, into json: inout JSONText) {

@@ -1,0 +1,146 @@
+/// How published counts are rounded.
+public enum RoundingMethod: String, Sendable, Hashable, CaseIterable {
+    /// To the nearest multiple of the base, halves up.
+    case conventional
+    /// Unbiased random rounding: up with probability (x mod b) / b, else down.
+    case random
+    /// Every cell to one of its two adjacent multiples, every margin the sum of its
+    /// rounded children, at the least total change.
+    case controlled
+}
+
+/// The cells a rounding applies to: those whose category in `dimension` lies at most
+/// `depth` levels below the dimension's total (0: the total only, as a national figure;
+/// 1: the total and its top-level groups, as national and regional figures). A table not
+/// broken down by the dimension shows its total there, so all its cells are in scope.
+public struct RoundingLevels: Sendable, Hashable {
+    public var dimension: String
+    public var depth: Int
+
+    public init(dimension: String, depth: Int) {
+        self.dimension = dimension
+        self.depth = depth
+    }
+}
+
+/// The rounding step of a protection policy.
+///
+/// What an attacker learns from a rounded figure R (domain.md section 5) is an interval:
+/// with conventional rounding the true value lies in [R − ⌊b/2⌋, R + ⌈b/2⌉ − 1], with random
+/// or controlled rounding in [R − b + 1, R + b − 1], never below 0. Releases publish these
+/// intervals and the audit works with them.
+public struct RoundingPolicy: Sendable, Hashable {
+    public var method: RoundingMethod
+    public var base: Int64
+    /// For conventional and random rounding: margins rounded from their own true values,
+    /// or recomputed from the rounded inner cells.
+    public var margins: RoundedMargins
+    /// Only these cells are rounded (nil: every published count).
+    public var levels: RoundingLevels?
+
+    public init(method: RoundingMethod, base: Int64, margins: RoundedMargins = .rounded, levels: RoundingLevels? = nil) {
+        precondition(base >= 2)
+        self.method = method
+        self.base = base
+        self.margins = margins
+        self.levels = levels
+    }
+
+    /// How far below a published rounded figure the true value can lie.
+    public var below: Int64 { method == .conventional ? base / 2 : base - 1 }
+    /// How far above a published rounded figure the true value can lie.
+    public var above: Int64 { method == .conventional ? (base + 1) / 2 - 1 : base - 1 }
+
+    /// The true values a published rounded figure allows; at least 1 when the figure is
+    /// shown as "rounds to zero but is not zero".
+    public func interval(of figure: Int64, notZero: Bool = false) -> CellBounds {
+        CellBounds(lower: max(notZero ? 1 : 0, figure - below), upper: figure + above)
+    }
+}
+
+/// A cohort table's published figures after rounding.
+public struct RoundedCohort: Sendable {
+    /// Per cohort cell, the figure published in place of the true value (the true value
+    /// where the cell is not rounded; meaningless where it is withheld).
+    public var values: [Int64]
+    /// Per cohort cell, whether its published figure is rounded.
+    public var rounded: [Bool]
+    /// Why controlled rounding was not possible and the fallback method was used instead.
+    public var fallback: String?
+}
+
+/// Rounds the published counts of one cohort table.
+///
+/// Rounding works on the cohort table, not table by table, so that a cell two linked
+/// tables share is rounded once and shows the same figure in both (two independent random
+/// roundings of one count could be averaged). Withheld cells take no part: their true
+/// values never enter a published figure, and relations that involve them need not add up
+/// in the rounded figures (so additivity cannot give away a withheld cell's rounded value).
+public enum CohortRounding {
+    /// A published table of the cohort: its shape and, per cell, the cohort cell.
+    public typealias Projection = (shape: TableShape, cells: [Int])
+
+    /// Rounds the cohort's published, not withheld cells within the policy's levels.
+    ///
+    /// - Parameters:
+    ///   - values: the cohort table's true counts.
+    ///   - published: per cohort cell, whether some table publishes it.
+    ///   - withheld: per cohort cell, whether it is withheld.
+    ///   - tables: the published tables of the cohort, for controlled rounding.
+    public static func round<G: RandomNumberGenerator>(
+        values: [Int64], shape: TableShape, published: [Bool], withheld: [Bool], tables: [Projection], policy: RoundingPolicy,
+        using generator: inout G
+    ) -> RoundedCohort {
+        precondition(values.count == shape.cellCount)
+        let b = policy.base
+        var scope = (0..<shape.cellCount).map { published[$0] && !withheld[$0] }
+        if let levels = policy.levels, let d = shape.dimensions.firstIndex(where: { $0.name == levels.dimension }) {
+            let dim = shape.dimensions[d]
+            for cell in 0..<shape.cellCount where scope[cell] {
+                if dim.depths[(cell / shape.strides[d]) % dim.nodeCount] > levels.depth { scope[cell] = false }
+            }
+        }
+        var result = values
+        var fallback: String?
+        switch (policy.method, policy.margins) {
+        case (.controlled, _):
+            if let rounded = controlled(values: values, withheld: withheld, tables: tables, base: b) {
+                result = rounded
+            } else {
+                fallback = "controlled rounding needs the cohort's tables to be one table of at most two dimensions with at most one hierarchy; these were rounded conventionally instead, each figure from its own value (margins need not add up)"
+                for cell in 0..<shape.cellCount where scope[cell] { result[cell] = Rounding.nearest(values[cell], base: b) }
+            }
+        case (.conventional, .recomputed), (.random, .recomputed):
+            // Margins are sums of rounded inner cells: only safe where nothing is withheld,
+            // which the spec ensures (no rule can withhold a cell with this setting).
+            precondition(!withheld.contains(true) && policy.levels == nil)
+            var rounded = [Int64](repeating: 0, count: shape.cellCount)
+            for cell in shape.innerToFull() {
+                rounded[cell] = policy.method == .random ? Rounding.random(values[cell], base: b, using: &generator) : Rounding.nearest(values[cell], base: b)
+            }
+            shape.rollUp { rounded[$0] += rounded[$1] }
+            result = rounded
+        case (.conventional, .rounded):
+            for cell in 0..<shape.cellCount where scope[cell] { result[cell] = Rounding.nearest(values[cell], base: b) }
+        case (.random, .rounded):
+            for cell in 0..<shape.cellCount where scope[cell] { result[cell] = Rounding.random(values[cell], base: b, using: &generator) }
+        }
+        for cell in 0..<shape.cellCount where !scope[cell] { result[cell] = values[cell] }
+        return RoundedCohort(values: result, rounded: scope, fallback: fallback)
+    }
+
+    /// Controlled rounding of the cohort's published cells: the table that holds every
+    /// published cell (the others are its projections), rounded as a network, its withheld
+    /// cells free. Nil when no one table holds them all, or it is not a network.
+    static func controlled(values: [Int64], withheld: [Bool], tables: [Projection], base: Int64) -> [Int64]? {
+        guard let widest = tables.max(by: { $0.shape.cellCount < $1.shape.cellCount }) else { return values }
+        let holds = Set(widest.cells)
+        guard tables.allSatisfy({ $0.cells.allSatisfy(holds.contains) }) else { return nil }
+        let tableValues = widest.cells.map { values[$0] }
+        let free = widest.cells.map { withheld[$0] }
+        guard let rounded = ControlledRounding.round(tableValues, shape: widest.shape, base: base, free: free) else { return nil }
+        var result = values
+        for (k, cell) in widest.cells.enumerated() { result[cell] = rounded[k] }
+        return result
+    }
+}

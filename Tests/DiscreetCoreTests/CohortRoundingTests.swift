@@ -1,0 +1,150 @@
+import Testing
+@testable import DiscreetCore
+
+@Suite struct CohortRoundingTests {
+    /// What an attacker sees of a protected, rounded table: exact published figures, and
+    /// for rounded ones only the interval the release states.
+    func attack(_ table: AggregatedTable, _ statuses: [CellStatus], _ rounded: RoundedCohort, _ policy: RoundingPolicy, published: [Bool], cells: [Int])
+        -> [Int: FeasibilityInterval]
+    {
+        let shape = table.shape
+        var view = [Int64?](repeating: nil, count: shape.cellCount)
+        var bounds: [Int: CellBounds] = [:]
+        for c in 0..<shape.cellCount where published[c] && !statuses[c].disposition.isWithheld {
+            if rounded.rounded[c] { bounds[c] = policy.interval(of: rounded.values[c]) } else { view[c] = table.values[c] }
+        }
+        return IntervalAudit.intervals(shape: shape, values: view, cells: cells, bounds: bounds)
+    }
+
+    /// Suppression, then each rounding method on the published cells: every rounded figure
+    /// is a multiple of the base within its stated interval, controlled rounding adds up
+    /// wherever no withheld cell takes part, and the exact attack, knowing only the
+    /// intervals, finds every sensitive cell still protected.
+    @Test(arguments: [RoundingMethod.conventional, .random, .controlled])
+    func roundingAfterSuppressionKeepsTheProtection(method: RoundingMethod) throws {
+        var checked = 0
+        var controlledTables = 0
+        for seed in UInt64(0)..<60 {
+            var rng = TestRandom(seed + 500)
+            let k = 2 + rng.below(2)
+            var dims = (0..<k).map { randomDimension("d\($0)", &rng, maxTop: 4) }
+            while dims.reduce(1, { $0 * $1.nodeCount }) > 300 { dims = (0..<k).map { randomDimension("d\($0)", &rng, maxTop: 3) } }
+            let shape = TableShape(dimensions: dims)!
+            let table = countTable(shape, inner: randomCounts(shape.innerCellCount, &rng))
+            let published = [Bool](repeating: true, count: shape.cellCount)
+            let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+            let (statuses, _, problem) = try protect(table, primary, SecondaryPolicy(), published: published)
+            let policy = RoundingPolicy(method: method, base: Int64([3, 5, 10][rng.below(3)]))
+            var generator = ReproducibleGenerator(seed: seed)
+            let rounded = CohortRounding.round(
+                values: table.values, shape: shape, published: published, withheld: statuses.map { $0.disposition.isWithheld },
+                tables: [(shape, Array(0..<shape.cellCount))], policy: policy, using: &generator)
+            for c in 0..<shape.cellCount {
+                let withheld = statuses[c].disposition.isWithheld
+                #expect(rounded.rounded[c] == !withheld)
+                guard !withheld else { continue }
+                let r = rounded.values[c]
+                #expect(r % policy.base == 0, "seed \(seed)")
+                let b = policy.interval(of: r)
+                #expect(table.values[c] >= b.lower! && table.values[c] <= b.upper!, "seed \(seed)")
+                if table.values[c] % policy.base == 0 && method != .conventional { #expect(r == table.values[c]) }
+            }
+            if method == .controlled {
+                if rounded.fallback == nil {
+                    controlledTables += 1
+                    for relation in shape.relations() where ([relation.total] + relation.parts).allSatisfy({ !statuses[$0].disposition.isWithheld }) {
+                        #expect(rounded.values[relation.total] == relation.parts.reduce(0) { $0 + rounded.values[$1] }, "seed \(seed)")
+                    }
+                } else {
+                    #expect(k == 3 || dims.filter { $0.nodeCount > $0.leafCount + 1 }.count == 2, "seed \(seed): \(rounded.fallback!)")
+                }
+            }
+            let sensitive = problem.requirements.keys.sorted()
+            let intervals = attack(table, statuses, rounded, policy, published: published, cells: sensitive)
+            for cell in sensitive {
+                let r = problem.requirements[cell]!
+                let x = Rational(table.values[cell])
+                let interval = try #require(intervals[cell], "seed \(seed)")
+                #expect(interval.upper.map { $0 >= x + Rational(r.countUp) } ?? true, "seed \(seed)")
+                #expect(interval.lower <= x - Rational(r.countDown), "seed \(seed)")
+                checked += 1
+            }
+        }
+        #expect(checked > 100)
+        if method == .controlled { #expect(controlledTables > 10) }
+    }
+
+    /// Controlled rounding with withheld (free) cells: every other cell at an adjacent
+    /// multiple, and every relation without a withheld cell adds up.
+    @Test func controlledRoundingLeavesWithheldCellsFree() throws {
+        var rng = TestRandom(4242)
+        for case_ in 0..<200 {
+            let tree = randomDimension("h", &rng, maxTop: 4)
+            let flat = dimension("c", (0..<(1 + rng.below(4))).map { "c\($0)" })
+            let shape = TableShape(dimensions: case_ % 2 == 0 ? [tree, flat] : [flat, tree])!
+            let base = Int64([3, 5, 10][rng.below(3)])
+            let table = countTable(shape, inner: randomCounts(shape.innerCellCount, &rng))
+            let free = (0..<shape.cellCount).map { _ in rng.chance(0.2) }
+            let rounded = try #require(ControlledRounding.round(table.values, shape: shape, base: base, free: free), "case \(case_)")
+            for c in 0..<shape.cellCount where !free[c] {
+                let x = table.values[c]
+                #expect(rounded[c] % base == 0)
+                if x % base == 0 { #expect(rounded[c] == x) } else { #expect(abs(rounded[c] - x) < base, "case \(case_)") }
+            }
+            for relation in shape.relations() where !free[relation.total] && relation.parts.allSatisfy({ !free[$0] }) {
+                #expect(rounded[relation.total] == relation.parts.reduce(0) { $0 + rounded[$1] }, "case \(case_)")
+            }
+        }
+    }
+
+    /// Levels: with depth 1 in a three-level hierarchy, the total and its groups are
+    /// rounded, the leaves are not; a table without the dimension is rounded throughout.
+    @Test func levelsRoundTheUpperLevelsOnly() {
+        let area = try! TableDimension.build(name: "area", total: "city", entries: [
+            HierarchyEntry(code: "north"), HierarchyEntry(code: "n1", parent: "north"), HierarchyEntry(code: "n2", parent: "north"),
+            HierarchyEntry(code: "south"), HierarchyEntry(code: "s1", parent: "south"),
+        ])
+        let shape = TableShape(dimensions: [area, dimension("sex", ["F", "M"])])!
+        let table = countTable(shape, inner: [7, 8, 11, 12, 13, 14])
+        let published = [Bool](repeating: true, count: shape.cellCount)
+        var generator = ReproducibleGenerator(seed: 1)
+        let policy = RoundingPolicy(method: .conventional, base: 10, levels: RoundingLevels(dimension: "area", depth: 1))
+        let rounded = CohortRounding.round(
+            values: table.values, shape: shape, published: published, withheld: [Bool](repeating: false, count: shape.cellCount),
+            tables: [], policy: policy, using: &generator)
+        for c in 0..<shape.cellCount {
+            let node = shape.nodes(of: c)[0]
+            #expect(rounded.rounded[c] == (area.depths[node] <= 1))
+            #expect(rounded.values[c] == (rounded.rounded[c] ? Rounding.nearest(table.values[c], base: 10) : table.values[c]))
+        }
+        let bySex = TableShape(dimensions: [dimension("sex", ["F", "M"])])!
+        let other = CohortRounding.round(
+            values: [20, 9, 11], shape: bySex, published: [true, true, true], withheld: [false, false, false], tables: [], policy: policy,
+            using: &generator)
+        #expect(other.rounded == [true, true, true])
+        #expect(other.values == [20, 10, 10])
+    }
+
+    /// Controlled rounding of linked tables that no one table holds falls back, and says so.
+    @Test func controlledRoundingFallsBackWhereNoNetworkHoldsTheTables() {
+        let shape = TableShape(dimensions: [dimension("a", ["x", "y"]), dimension("b", ["u", "v"]), dimension("c", ["p", "q"])])!
+        let table = countTable(shape, inner: [1, 2, 3, 4, 6, 7, 8, 9])
+        let projection = { (kept: Set<Int>) -> CohortRounding.Projection in
+            let dims = kept.sorted().map { shape.dimensions[$0] }
+            let cells = (0..<shape.cellCount).filter { c in
+                let n = shape.nodes(of: c)
+                return (0..<3).allSatisfy { kept.contains($0) || n[$0] == shape.dimensions[$0].total }
+            }
+            return (TableShape(dimensions: dims)!, cells)
+        }
+        let tables = [projection([0, 1]), projection([0, 2])]
+        var published = [Bool](repeating: false, count: shape.cellCount)
+        for t in tables { for c in t.cells { published[c] = true } }
+        var generator = ReproducibleGenerator(seed: 1)
+        let rounded = CohortRounding.round(
+            values: table.values, shape: shape, published: published, withheld: [Bool](repeating: false, count: shape.cellCount),
+            tables: tables, policy: RoundingPolicy(method: .controlled, base: 5), using: &generator)
+        #expect(rounded.fallback != nil)
+        for c in 0..<shape.cellCount where published[c] { #expect(rounded.values[c] == Rounding.nearest(table.values[c], base: 5)) }
+    }
+}
