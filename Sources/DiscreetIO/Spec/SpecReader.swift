@@ -810,7 +810,9 @@ private struct Reader {
                 break
             }
         }
-        if !sawPrimary { problem(node, "protection needs a 'primary' section with the primary rules") }
+        // An unknown preset is reported already; its rules are not missing as well.
+        let namedPreset = given.mapping?.contains { $0.key.scalar?.string == "preset" } ?? false
+        if !sawPrimary && !namedPreset { problem(node, "protection needs a 'primary' section with the primary rules") }
         if spec.display.small != nil && spec.secondary.frequency != .band {
             problem(node, "display: 'small' shows small counts as such, which tells everyone they lie between 1 and the threshold; set secondary: {frequency_protection: band} so that nobody can narrow that range down")
         }
