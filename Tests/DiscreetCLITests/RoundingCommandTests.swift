@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// The transitions spec with another protection section, written to a temporary directory
+/// with its relative paths made absolute.
+func transitionsSpec(protection: String, in dir: String) throws -> String {
+    let fixture = root + "/fixtures/transitions"
+    var text = try String(contentsOfFile: fixture + "/spec.yaml", encoding: .utf8)
+    text = text.replacingOccurrences(of: "path: extracts/", with: "path: \(fixture)/extracts/")
+    text = text.replacingOccurrences(of: "hierarchy: wards.csv", with: "hierarchy: \(fixture)/wards.csv")
+    text = String(text[..<text.range(of: "\nprotection:")!.lowerBound]) + "\n" + protection + "\n"
+    let path = dir + "/spec.yaml"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+func json(_ path: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+}
+
+@Suite(.serialized) struct RoundingCommandTests {
+    /// Random rounding draws from the operating system unless the test option asks for a
+    /// seed; the manifest says which, and a seeded run repeats exactly.
+    @Test func randomRoundingNamesItsRandomness() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try transitionsSpec(protection: """
+            protection:
+              primary: {frequency: {threshold: 5, comparator: "<"}, zeros: publish}
+              rounding: {method: random, base: 5}
+            """, in: dir)
+        let a = try discreet("protect", "--spec", spec, "--out", dir + "/a", "--reproducible-seed", "7")
+        #expect(a.status == 0, "\(a.err)")
+        #expect(a.out.contains("rounded "))
+        #expect(a.out.contains("warning: random rounding drew from the reproducible generator (seed 7): not for publication"))
+        let b = try discreet("protect", "--spec", spec, "--out", dir + "/b", "--reproducible-seed", "7")
+        #expect(b.status == 0)
+        for file in ["tables/transition_by_area_age.csv", "indicators.csv"] {
+            #expect(FileManager.default.contents(atPath: dir + "/a/" + file) == FileManager.default.contents(atPath: dir + "/b/" + file))
+        }
+        let seeded = try json(dir + "/a/manifest.json")["randomness"] as! [String: Any]
+        #expect(seeded["used"] as? Bool == true)
+        #expect((seeded["source"] as? String)?.contains("not for publication") == true)
+        #expect(seeded["seed"] as? String == "7")
+
+        let os = try discreet("protect", "--spec", spec, "--out", dir + "/c")
+        #expect(os.status == 0, "\(os.err)")
+        #expect(!os.out.contains("warning"))
+        let system = try json(dir + "/c/manifest.json")["randomness"] as! [String: Any]
+        #expect(system["source"] as? String == "operating system cryptographic generator")
+        #expect(system["seed"] == nil)
+        // The written release passes the audit, which knows only the stated intervals.
+        let audit = try discreet("audit", dir + "/c")
+        #expect(audit.status == 0, "\(audit.err)")
+    }
+
+    /// Controlled rounding: the indicators' one-way tables add up; the linked tables of the
+    /// transition cohort (three dimensions behind them) fall back, and the summary says so.
+    @Test func controlledRoundingAddsUpOrSaysWhyNot() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try transitionsSpec(protection: """
+            protection:
+              primary: {frequency: {threshold: 5, comparator: "<"}, zeros: publish}
+              rounding: {method: controlled, base: 5}
+            """, in: dir)
+        let run = try discreet("protect", "--spec", spec, "--out", dir + "/r")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("tables 'transition_by_area_age', 'transition_by_area_sex', 'transition_by_area_ethnicity'"))
+        let release = try json(dir + "/r/release.json")
+        let wards = (release["dimensions"] as! [[String: Any]]).first { $0["name"] as? String == "area" }!["categories"] as! [[String: Any]]
+        let parent = Dictionary(uniqueKeysWithValues: wards.map { ($0["code"] as! String, $0["parent"] as? String) })
+        let indicator = (release["indicators"] as! [[String: Any]]).first { $0["name"] as? String == "living_in_community" }!
+        var sums: [String: Int] = [:]
+        var totals: [String: Int] = [:]
+        var complete: [String: Bool] = [:]
+        for cell in indicator["cells"] as! [[String: Any]] {
+            let code = cell["area"] as! String
+            let value = cell["numerator"] as? Int
+            if let value { totals[code] = value }
+            if let p = parent[code], let p {
+                if let value { sums[p, default: 0] += value } else { complete[p] = false }
+            }
+        }
+        var checked = 0
+        for (group, sum) in sums where complete[group] != false {
+            guard let total = totals[group] else { continue }
+            #expect(total == sum, "\(group)")
+            checked += 1
+        }
+        #expect(checked > 0)
+        let audit = try discreet("audit", dir + "/r")
+        #expect(audit.status == 0, "\(audit.err)")
+    }
+
+    @Test func validateExplainsAPreset() throws {
+        let run = try discreet("validate", root + "/fixtures/transitions/preset-nhs.yaml", "--explain", "--no-data")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("# preset 'nhs', with the spec's own settings laid over it"))
+        #expect(run.out.contains("  rounding: {method: conventional, base: 5, margins: rounded}"))
+        #expect(run.out.contains("  percentages: {decimals: 1, whole_below: 4000}"))
+    }
+}
