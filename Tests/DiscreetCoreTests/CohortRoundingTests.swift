@@ -56,7 +56,9 @@ import Testing
                         #expect(rounded.values[relation.total] == relation.parts.reduce(0) { $0 + rounded.values[$1] }, "seed \(seed)")
                     }
                 } else {
+                    // Only a table that is not a network can lack a controlled rounding.
                     #expect(k == 3 || dims.filter { $0.nodeCount > $0.leafCount + 1 }.count == 2, "seed \(seed): \(rounded.fallback!)")
+                    #expect(rounded.fallback!.hasPrefix("no controlled rounding of these tables"))
                 }
             }
             let sensitive = problem.requirements.keys.sorted()
@@ -125,10 +127,11 @@ import Testing
         #expect(other.values == [20, 10, 10])
     }
 
-    /// Controlled rounding of linked tables that no one table holds falls back, and says so.
-    @Test func controlledRoundingFallsBackWhereNoNetworkHoldsTheTables() {
-        let shape = TableShape(dimensions: [dimension("a", ["x", "y"]), dimension("b", ["u", "v"]), dimension("c", ["p", "q"])])!
-        let table = countTable(shape, inner: [1, 2, 3, 4, 6, 7, 8, 9])
+    /// Linked tables that no one table holds are rounded by the search: each adds up. A
+    /// table with no controlled rounding falls back to conventional rounding, and says so.
+    @Test func controlledRoundingOfLinkedTablesAndItsFallback() {
+        let shape = TableShape(dimensions: [dimension("a", ["x", "y", "z"]), dimension("b", ["u", "v"]), dimension("c", ["p", "q"])])!
+        let table = countTable(shape, inner: [5, 1, 3, 5, 4, 5, 3, 4, 1, 5, 5, 4])
         let projection = { (kept: Set<Int>) -> CohortRounding.Projection in
             let dims = kept.sorted().map { shape.dimensions[$0] }
             let cells = (0..<shape.cellCount).filter { c in
@@ -137,14 +140,27 @@ import Testing
             }
             return (TableShape(dimensions: dims)!, cells)
         }
-        let tables = [projection([0, 1]), projection([0, 2])]
+        let linked = [projection([0, 1]), projection([0, 2])]
         var published = [Bool](repeating: false, count: shape.cellCount)
-        for t in tables { for c in t.cells { published[c] = true } }
+        for t in linked { for c in t.cells { published[c] = true } }
+        let none = [Bool](repeating: false, count: shape.cellCount)
         var generator = ReproducibleGenerator(seed: 1)
         let rounded = CohortRounding.round(
-            values: table.values, shape: shape, published: published, withheld: [Bool](repeating: false, count: shape.cellCount),
-            tables: tables, policy: RoundingPolicy(method: .controlled, base: 5), using: &generator)
-        #expect(rounded.fallback != nil)
-        for c in 0..<shape.cellCount where published[c] { #expect(rounded.values[c] == Rounding.nearest(table.values[c], base: 5)) }
+            values: table.values, shape: shape, published: published, withheld: none, tables: linked,
+            policy: RoundingPolicy(method: .controlled, base: 5), using: &generator)
+        #expect(rounded.fallback == nil && rounded.note == nil)
+        for t in linked {
+            for r in t.shape.relations() {
+                #expect(rounded.values[t.cells[r.total]] == r.parts.reduce(0) { $0 + rounded.values[t.cells[$1]] })
+            }
+            for c in t.cells { #expect(abs(rounded.values[c] - table.values[c]) < 5 && rounded.values[c] % 5 == 0) }
+        }
+        // The whole three-way table to base 2 has no controlled rounding.
+        let all = [Bool](repeating: true, count: shape.cellCount)
+        let impossible = CohortRounding.round(
+            values: table.values, shape: shape, published: all, withheld: none, tables: [(shape, Array(0..<shape.cellCount))],
+            policy: RoundingPolicy(method: .controlled, base: 2), using: &generator)
+        #expect(impossible.fallback?.hasPrefix("no controlled rounding of these tables exists") == true)
+        #expect(impossible.values == table.values.map { Rounding.nearest($0, base: 2) })
     }
 }

@@ -112,6 +112,51 @@ import Testing
         #expect(ControlledRounding.round(countTable(both, inner: Array(repeating: 3, count: both.innerCellCount)).values, shape: both, base: 5) == nil)
     }
 
+    /// Three-way tables and tables with two hierarchies, not networks: the search finds the
+    /// least controlled rounding whenever trying every choice finds one, and proves there is
+    /// none otherwise.
+    @Test func searchRoundsTablesThatAreNotNetworks() throws {
+        // A 3 × 2 × 2 table with no controlled rounding to base 2 (found by exhaustive search).
+        let known = TableShape(dimensions: [dimension("a", ["x", "y", "z"]), dimension("b", ["u", "v"]), dimension("c", ["p", "q"])])!
+        let counts = countTable(known, inner: [5, 1, 3, 5, 4, 5, 3, 4, 1, 5, 5, 4])
+        #expect(bruteForce(counts.values, shape: known, base: 2) == .max)
+        #expect(ControlledRoundingSearch.round(values: counts.values, scope: Array(0..<known.cellCount), relations: known.relations(), base: 2) == .impossible)
+        var rng = TestRandom(2026)
+        var found = 0
+        var impossible = 0
+        for case_ in 0..<400 {
+            let dims: [TableDimension]
+            if case_ % 3 == 2 {
+                dims = [randomDimension("a", &rng, maxTop: 3), randomDimension("b", &rng, maxTop: 3)]
+            } else {
+                dims = (0..<3).map { d in dimension("d\(d)", (0..<(2 + rng.below(2))).map { "c\($0)" }) }
+            }
+            let shape = TableShape(dimensions: dims)!
+            let base = Int64([2, 3, 5][rng.below(3)])
+            let inner = (0..<shape.innerCellCount).map { _ in Int64(rng.below(3) == 0 ? 0 : rng.below(20)) }
+            guard inner.filter({ $0 % base != 0 }).count <= 13 else { continue }
+            let table = countTable(shape, inner: inner)
+            let outcome = ControlledRoundingSearch.round(
+                values: table.values, scope: Array(0..<shape.cellCount), relations: shape.relations(), base: base)
+            let best = bruteForce(table.values, shape: shape, base: base)
+            if best == .max {
+                #expect(outcome == .impossible, "case \(case_)")
+                impossible += 1
+            } else {
+                guard case .rounded(let rounded, let least) = outcome else {
+                    Issue.record("case \(case_): \(outcome)")
+                    continue
+                }
+                #expect(least)
+                checkControlled(table.values, rounded, shape: shape, base: base)
+                #expect(change(table.values, rounded) == best, "case \(case_)")
+                found += 1
+            }
+        }
+        #expect(found > 100)
+        #expect(impossible > 0)
+    }
+
     func checkControlled(_ values: [Int64], _ rounded: [Int64], shape: TableShape, base: Int64) {
         for cell in 0..<shape.cellCount {
             let x = values[cell]

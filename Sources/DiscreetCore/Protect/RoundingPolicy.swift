@@ -67,9 +67,16 @@ public struct RoundedCohort: Sendable {
     public var rounded: [Bool]
     /// Why controlled rounding was not possible and the fallback method was used instead.
     public var fallback: String?
+    /// A remark on a controlled rounding that was found (its least change not proven).
+    public var note: String?
 }
 
 /// Rounds the published counts of one cohort table.
+///
+/// Controlled rounding of a cohort whose tables are not one network (linked tables, three
+/// dimensions, two hierarchies) searches for a rounding (``ControlledRoundingSearch``);
+/// where none exists, or none is found within the search limit, the cohort is rounded
+/// conventionally, each figure from its own value, and ``RoundedCohort/fallback`` says why.
 ///
 /// Rounding works on the cohort table, not table by table, so that a cell two linked
 /// tables share is rounded once and shows the same figure in both (two independent random
@@ -102,12 +109,19 @@ public enum CohortRounding {
         }
         var result = values
         var fallback: String?
+        var note: String?
         switch (policy.method, policy.margins) {
         case (.controlled, _):
-            if let rounded = controlled(values: values, withheld: withheld, tables: tables, base: b) {
+            switch controlled(values: values, withheld: withheld, tables: tables, base: b) {
+            case .rounded(let rounded, let least):
                 result = rounded
-            } else {
-                fallback = "controlled rounding needs the cohort's tables to be one table of at most two dimensions with at most one hierarchy; these were rounded conventionally instead, each figure from its own value (margins need not add up)"
+                if !least { note = "controlled rounding found, but the search stopped before proving that no other changes the figures less" }
+            case .impossible:
+                fallback = "no controlled rounding of these tables exists (every choice was tried); they were rounded conventionally instead, each figure from its own value (margins need not add up)"
+            case .gaveUp:
+                fallback = "no controlled rounding of these tables was found within the search limit; they were rounded conventionally instead, each figure from its own value (margins need not add up)"
+            }
+            if fallback != nil {
                 for cell in 0..<shape.cellCount where scope[cell] { result[cell] = Rounding.nearest(values[cell], base: b) }
             }
         case (.conventional, .recomputed), (.random, .recomputed):
@@ -126,21 +140,35 @@ public enum CohortRounding {
             for cell in 0..<shape.cellCount where scope[cell] { result[cell] = Rounding.random(values[cell], base: b, using: &generator) }
         }
         for cell in 0..<shape.cellCount where !scope[cell] { result[cell] = values[cell] }
-        return RoundedCohort(values: result, rounded: scope, fallback: fallback)
+        return RoundedCohort(values: result, rounded: scope, fallback: fallback, note: note)
     }
 
-    /// Controlled rounding of the cohort's published cells: the table that holds every
-    /// published cell (the others are its projections), rounded as a network, its withheld
-    /// cells free. Nil when no one table holds them all, or it is not a network.
-    static func controlled(values: [Int64], withheld: [Bool], tables: [Projection], base: Int64) -> [Int64]? {
-        guard let widest = tables.max(by: { $0.shape.cellCount < $1.shape.cellCount }) else { return values }
+    /// Controlled rounding of the cohort's published cells, withheld cells free: where one
+    /// table holds every published cell (the others are its projections) and is a network,
+    /// as a minimum-cost flow, which always succeeds; otherwise by a search over the
+    /// relations of every table, which may find that no rounding exists.
+    static func controlled(values: [Int64], withheld: [Bool], tables: [Projection], base: Int64) -> ControlledRoundingSearch.Outcome {
+        guard let widest = tables.max(by: { $0.shape.cellCount < $1.shape.cellCount }) else { return .rounded(values, least: true) }
         let holds = Set(widest.cells)
-        guard tables.allSatisfy({ $0.cells.allSatisfy(holds.contains) }) else { return nil }
-        let tableValues = widest.cells.map { values[$0] }
-        let free = widest.cells.map { withheld[$0] }
-        guard let rounded = ControlledRounding.round(tableValues, shape: widest.shape, base: base, free: free) else { return nil }
-        var result = values
-        for (k, cell) in widest.cells.enumerated() { result[cell] = rounded[k] }
-        return result
+        if tables.allSatisfy({ $0.cells.allSatisfy(holds.contains) }) {
+            let free = widest.cells.map { withheld[$0] }
+            if let rounded = ControlledRounding.round(widest.cells.map { values[$0] }, shape: widest.shape, base: base, free: free) {
+                var result = values
+                for (k, cell) in widest.cells.enumerated() { result[cell] = rounded[k] }
+                return .rounded(result, least: true)
+            }
+        }
+        // Relations through a withheld cell need not add up: it is free to absorb them.
+        var inScope = Set<Int>()
+        for t in tables { for c in t.cells where !withheld[c] { inScope.insert(c) } }
+        var relations: [(total: Int, parts: [Int])] = []
+        for t in tables {
+            for r in t.shape.relations() {
+                let total = t.cells[r.total]
+                let parts = r.parts.map { t.cells[$0] }
+                if inScope.contains(total) && parts.allSatisfy(inScope.contains) { relations.append((total, parts)) }
+            }
+        }
+        return ControlledRoundingSearch.round(values: values, scope: inScope.sorted(), relations: relations, base: base)
     }
 }

@@ -143,6 +143,7 @@ public enum ReleasePipeline {
                 }
                 randomnessUsed = randomnessUsed || (policy.method == .random && rounded.rounded.contains(true))
                 if let reason = rounded.fallback { fallbacks.append("\(plan.describe(cohort: c)): \(reason)") }
+                if let note = rounded.note { fallbacks.append("\(plan.describe(cohort: c)): \(note)") }
                 roundings[c] = rounded
             }
         }
