@@ -1,5 +1,8 @@
-// Controlled rounding of a 100,000-cell two-way count table (316 × 316 inner cells with
-// their margins) to base 5: time and peak memory.
+// Controlled rounding to base 5: time and peak memory, for a 100,000-cell two-way count
+// table (316 × 316 inner cells with their margins), a 96,000-cell table of a three-level
+// area hierarchy by 30 categories (a network: minimum-cost flow), the same with a tenth of
+// its cells withheld (free), and a 97,336-cell three-way table (45 × 45 × 45 inner cells: the
+// branch-and-bound search with restarts).
 import Benchmark
 import DiscreetCore
 
@@ -21,6 +24,19 @@ func values(_ shape: TableShape, seed: UInt64) -> [Int64] {
     return result
 }
 
+/// Areas in three levels: 10 regions of 10 districts of 30 wards (3,111 nodes).
+func areas() -> TableDimension {
+    var entries: [HierarchyEntry] = []
+    for r in 0..<10 {
+        entries.append(HierarchyEntry(code: "r\(r)"))
+        for d in 0..<10 {
+            entries.append(HierarchyEntry(code: "r\(r)d\(d)", parent: "r\(r)"))
+            for w in 0..<30 { entries.append(HierarchyEntry(code: "r\(r)d\(d)w\(w)", parent: "r\(r)d\(d)")) }
+        }
+    }
+    return try! TableDimension.build(name: "area", total: "T", entries: entries)
+}
+
 /// A table to round: its shape and its values, margins included.
 struct RoundingInput: Sendable {
     var shape: TableShape
@@ -38,5 +54,39 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         let shape = TableShape(dimensions: [dimension("r", leaves: 316), dimension("c", leaves: 316)])!
         return RoundingInput(shape: shape, values: values(shape, seed: 5))
+    }
+
+    Benchmark("Controlled rounding 96k cells (area hierarchy x 30)", configuration: configuration) { (benchmark: Benchmark, input: RoundingInput) in
+        for _ in benchmark.scaledIterations {
+            guard let rounded = ControlledRounding.round(input.values, shape: input.shape, base: 5) else { fatalError("no rounding") }
+            blackHole(rounded)
+        }
+    } setup: {
+        let shape = TableShape(dimensions: [areas(), dimension("c", leaves: 30)])!
+        return RoundingInput(shape: shape, values: values(shape, seed: 7))
+    }
+
+    Benchmark("Controlled rounding 96k cells, a tenth withheld", configuration: configuration) { (benchmark: Benchmark, input: RoundingInput) in
+        let free = (0..<input.shape.cellCount).map { $0 % 10 == 3 }
+        for _ in benchmark.scaledIterations {
+            guard let rounded = ControlledRounding.round(input.values, shape: input.shape, base: 5, free: free) else { fatalError("no rounding") }
+            blackHole(rounded)
+        }
+    } setup: {
+        let shape = TableShape(dimensions: [areas(), dimension("c", leaves: 30)])!
+        return RoundingInput(shape: shape, values: values(shape, seed: 7))
+    }
+
+    Benchmark("Controlled rounding 97k cells (3 dimensions, search)", configuration: configuration) { (benchmark: Benchmark, input: RoundingInput) in
+        let scope = Array(0..<input.shape.cellCount)
+        let relations = input.shape.relations()
+        for _ in benchmark.scaledIterations {
+            let outcome = ControlledRoundingSearch.round(values: input.values, scope: scope, relations: relations, base: 5)
+            guard case .rounded = outcome else { fatalError("no rounding found: \(outcome == .gaveUp ? "gave up" : "impossible")") }
+            blackHole(outcome)
+        }
+    } setup: {
+        let shape = TableShape(dimensions: [dimension("a", leaves: 45), dimension("b", leaves: 45), dimension("c", leaves: 45)])!
+        return RoundingInput(shape: shape, values: values(shape, seed: 11))
     }
 }

@@ -160,14 +160,20 @@ struct FlowNetwork {
                 outgoing[sink].append(2 * e + 1)
             }
         }
-        // Successive shortest paths from the source to the sink; reduced costs stay
-        // non-negative under the potentials, so Dijkstra's algorithm applies.
+        // Primal-dual: Dijkstra's algorithm (reduced costs stay non-negative under the
+        // potentials) finds the shortest distance to the sink; then a blocking flow along
+        // the arcs of zero reduced cost sends everything that distance allows, so one
+        // Dijkstra serves many augmenting paths.
         let n = nodeCount + 2
         var potential = [Int64](repeating: 0, count: n)
         var sent: Int64 = 0
+        var distance = [Int64](repeating: .max, count: n)
+        var level = [Int](repeating: -1, count: n)
+        var next = [Int](repeating: 0, count: n)
+        var queue: [Int] = []
+        queue.reserveCapacity(n)
         while sent < need {
-            var distance = [Int64](repeating: .max, count: n)
-            var via = [Int](repeating: -1, count: n)
+            for v in 0..<n { distance[v] = .max }
             distance[source] = 0
             var heap = MinHeap()
             heap.push(0, source)
@@ -178,28 +184,72 @@ struct FlowNetwork {
                     let nd = d + arcs[a].cost + potential[u] - potential[v]
                     if nd < distance[v] {
                         distance[v] = nd
-                        via[v] = a
                         heap.push(nd, v)
                     }
                 }
             }
             guard distance[sink] < .max else { return nil }
-            for v in 0..<n where distance[v] < .max { potential[v] += distance[v] }
-            var push = need - sent
-            var v = sink
-            while v != source {
-                let a = via[v]
-                push = min(push, arcs[a].capacity)
-                v = arcs[a ^ 1].to
+            // Nodes beyond the sink's distance keep their reduced costs non-negative when
+            // raised by that distance only.
+            let reach = distance[sink]
+            for v in 0..<n { potential[v] += min(distance[v], reach) }
+            @inline(__always) func admissible(_ a: Int, from u: Int) -> Bool {
+                arcs[a].capacity > 0 && arcs[a].cost + potential[u] - potential[arcs[a].to] == 0
             }
-            v = sink
-            while v != source {
-                let a = via[v]
-                arcs[a].capacity -= push
-                arcs[a ^ 1].capacity += push
-                v = arcs[a ^ 1].to
+            // Blocking flows on the admissible arcs, level by level (Dinic).
+            while sent < need {
+                for v in 0..<n { level[v] = -1 }
+                level[source] = 0
+                queue.removeAll(keepingCapacity: true)
+                queue.append(source)
+                var head = 0
+                while head < queue.count {
+                    let u = queue[head]
+                    head += 1
+                    for a in outgoing[u] where admissible(a, from: u) && level[arcs[a].to] < 0 {
+                        level[arcs[a].to] = level[u] + 1
+                        queue.append(arcs[a].to)
+                    }
+                }
+                guard level[sink] >= 0 else { break }
+                for v in 0..<n { next[v] = 0 }
+                // Depth-first augmenting paths along rising levels, with current-arc pointers.
+                var path: [Int] = []
+                var u = source
+                while true {
+                    if u == sink {
+                        var push = need - sent
+                        for a in path { push = min(push, arcs[a].capacity) }
+                        for a in path {
+                            arcs[a].capacity -= push
+                            arcs[a ^ 1].capacity += push
+                        }
+                        sent += push
+                        if sent == need { break }
+                        path.removeAll(keepingCapacity: true)
+                        u = source
+                        continue
+                    }
+                    var advanced = false
+                    while next[u] < outgoing[u].count {
+                        let a = outgoing[u][next[u]]
+                        let v = arcs[a].to
+                        if level[v] == level[u] + 1 && admissible(a, from: u) {
+                            path.append(a)
+                            u = v
+                            advanced = true
+                            break
+                        }
+                        next[u] += 1
+                    }
+                    if advanced { continue }
+                    // A dead end: retreat one arc.
+                    level[u] = -1
+                    guard let a = path.popLast() else { break }
+                    u = arcs[a ^ 1].to
+                    next[u] += 1
+                }
             }
-            sent += push
         }
         // An edge's flow: its lower bound plus what its reverse arc holds.
         return (0..<edges).map { lower[$0] + arcs[2 * $0 + 1].capacity }

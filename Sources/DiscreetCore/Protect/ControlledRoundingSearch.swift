@@ -19,8 +19,13 @@ public enum ControlledRoundingSearch {
 
     /// Rounds the `scope` cells so that every relation (all of whose cells must be in the
     /// scope) adds up, each cell at one of its two adjacent multiples of `base`.
+    ///
+    /// - Parameters:
+    ///   - decisionLimit: the most choices tried before a first rounding is found.
+    ///   - improvementLimit: the most choices tried after it, looking for a cheaper one.
     public static func round(
-        values: [Int64], scope: [Int], relations: [(total: Int, parts: [Int])], base: Int64, decisionLimit: Int = 2_000_000
+        values: [Int64], scope: [Int], relations: [(total: Int, parts: [Int])], base: Int64, decisionLimit: Int = 2_000_000,
+        improvementLimit: Int = 200_000
     ) -> Outcome {
         // Variables: cells that are not multiples of the base.
         var variable = [Int: Int]()
@@ -51,7 +56,7 @@ public enum ControlledRoundingSearch {
             target.append(k)
         }
         var solver = Solver(count: cells.count, terms: terms, target: target, cost: cost)
-        let outcome = solver.solve(limit: decisionLimit)
+        let outcome = solver.solve(limit: decisionLimit, improvementLimit: improvementLimit)
         guard let best = outcome.best else { return outcome.exhausted ? .impossible : .gaveUp }
         var result = values
         for (v, c) in cells.enumerated() { result[c] = values[c] - values[c] % base + (best[v] == 1 ? base : 0) }
@@ -75,7 +80,7 @@ public enum ControlledRoundingSearch {
         var spent: Int64 = 0
         /// The sum over free variables of min(0, cost): the most they can still save.
         var saving: Int64 = 0
-        let order: [Int]
+        var order: [Int]
 
         init(count: Int, terms: [[(v: Int, coef: Int8)]], target: [Int], cost: [Int64]) {
             self.count = count
@@ -95,8 +100,10 @@ public enum ControlledRoundingSearch {
             value = [Int8](repeating: -1, count: count)
             sum = [Int](repeating: 0, count: terms.count)
             saving = cost.reduce(0) { $0 + min(0, $1) }
-            // Most constrained first: a choice there propagates furthest.
-            order = (0..<count).sorted { (uses[$0].count, abs(cost[$0])) > (uses[$1].count, abs(cost[$1])) }
+            // In cell order: the cells of a line come together, so that the line's last
+            // choices are forced (tried against ordering by constraint count, which
+            // scatters the choices and gave up on tables a tenth the size).
+            order = Array(0..<count)
         }
 
         mutating func assign(_ v: Int, _ x: Int8) {
@@ -147,39 +154,67 @@ public enum ControlledRoundingSearch {
             return true
         }
 
-        mutating func solve(limit: Int) -> (best: [Int8]?, exhausted: Bool) {
-            var best: [Int8]?
-            var bestCost = Int64.max
+        /// Searches in attempts of a share of the limit each, each in another order of the
+        /// variables (a depth-first search that went wrong early can thrash for long; another
+        /// order often finds a rounding at once). An attempt that tries every choice proves
+        /// there is none.
+        mutating func solve(limit: Int, improvementLimit: Int) -> (best: [Int8]?, exhausted: Bool) {
             // Constraints with no variable assigned yet still need checking once.
             for c in terms.indices {
                 let low = sum[c] - freeNegative[c]
                 let high = sum[c] + freePositive[c]
                 if target[c] < low || target[c] > high { return (nil, true) }
             }
-            // Each decision: its variable, the value tried first, the trail before it, whether
-            // both values are tried, and its place in the order (every variable before it
-            // was assigned when it was made).
-            var stack: [(v: Int, tried: Int8, mark: Int, both: Bool, position: Int)] = []
-            var decisions = 0
-            var cursor = 0
-            // Initial forced values.
+            // Values forced from the start.
             for c in terms.indices where target[c] == sum[c] - freeNegative[c] || target[c] == sum[c] + freePositive[c] {
                 for t in terms[c] where value[t.v] < 0 {
                     assign(t.v, (t.coef > 0) == (target[c] == sum[c] + freePositive[c]) ? 1 : 0)
                 }
             }
-            var ok = propagate(from: 0)
+            guard propagate(from: 0) else { return (nil, true) }
+            let start = trail.count
+            let attempts = 8
+            let natural = Array(0..<count)
+            for attempt in 0..<attempts {
+                undo(to: start)
+                switch attempt {
+                case 0: order = natural
+                case 1: order = natural.reversed()
+                default:
+                    // Interleaved: every s-th variable first, then the next residue, and so on.
+                    let s = [2, 3, 5, 7, 11, 13][attempt - 2]
+                    order = natural.sorted { ($0 % s, $0) < ($1 % s, $1) }
+                }
+                let result = depthFirst(from: start, limit: attempt == attempts - 1 ? limit - (attempts - 1) * (limit / attempts) : limit / attempts, improvementLimit: improvementLimit)
+                if result.best != nil || result.exhausted { return result }
+            }
+            return (nil, false)
+        }
+
+        /// One depth-first branch and bound from the state after the forced values.
+        mutating func depthFirst(from start: Int, limit: Int, improvementLimit: Int) -> (best: [Int8]?, exhausted: Bool) {
+            var best: [Int8]?
+            var bestCost = Int64.max
+            // Each decision: its variable, the value tried first, the trail before it, whether
+            // both values are tried, and its place in the order (every variable before it
+            // was assigned when it was made).
+            var stack: [(v: Int, tried: Int8, mark: Int, both: Bool, position: Int)] = []
+            var decisions = 0
+            var stopAt = limit
+            var cursor = 0
+            var ok = true
             while true {
                 if ok && spent + saving < bestCost {
                     while cursor < order.count && value[order[cursor]] >= 0 { cursor += 1 }
                     if cursor == order.count {
+                        if best == nil { stopAt = decisions + improvementLimit }
                         best = value
                         bestCost = spent
                         ok = false
                         continue
                     }
                     decisions += 1
-                    if decisions > limit { return (best, false) }
+                    if decisions > stopAt { return (best, false) }
                     let v = order[cursor]
                     let first: Int8 = cost[v] < 0 ? 1 : 0
                     let mark = trail.count
