@@ -74,10 +74,14 @@ func randomCounts(_ n: Int, _ rng: inout TestRandom) -> [Int64] {
             #expect(
                 CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: secondary.singletons).isEmpty,
                 "seed \(seed)")
-            // The attack: exact intervals from what is published.
+            // The attack: exact intervals from what is published, and from the rules: zeros
+            // are published, so every withheld published cell holds someone.
             let view = (0..<shape.cellCount).map { c in published[c] && !statuses[c].disposition.isWithheld ? table.values[c] : nil }
             let sensitive = problem.requirements.keys.sorted()
-            let intervals = IntervalAudit.intervals(shape: shape, values: view, cells: sensitive)
+            #expect(problem.withheldCountsAtLeast == 1)
+            var nonEmpty: [Int: CellBounds] = [:]
+            for c in 0..<shape.cellCount where published[c] && statuses[c].disposition.isWithheld { nonEmpty[c] = CellBounds(lower: 1) }
+            let intervals = IntervalAudit.intervals(shape: shape, values: view, cells: sensitive, bounds: nonEmpty)
             func check(_ cell: Int, _ interval: FeasibilityInterval, _ who: String) {
                 let r = problem.requirements[cell]!
                 let a = Rational(table.values[cell])
@@ -99,7 +103,7 @@ func randomCounts(_ n: Int, _ rng: inout TestRandom) -> [Int64] {
             let lone = (0..<shape.cellCount).filter { published[$0] && statuses[$0].disposition.isWithheld && table.values[$0] == 1 }
             for s in lone.prefix(4) {
                 let others = sensitive.filter { $0 != s && !table.sameLoneContributor($0, s) }
-                let seen = IntervalAudit.intervals(shape: shape, values: view, cells: others, known: [s: 1])
+                let seen = IntervalAudit.intervals(shape: shape, values: view, cells: others, known: [s: 1], bounds: nonEmpty)
                 for cell in others { check(cell, seen[cell]!, "the lone contributor of \(shape.nodes(of: s))") }
             }
         }

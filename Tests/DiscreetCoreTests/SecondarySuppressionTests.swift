@@ -119,9 +119,20 @@ func attackerView(_ table: AggregatedTable, _ statuses: [CellStatus], published:
         weak[t] = .published
         #expect(IntervalAudit.intervals(shape: shape, values: attackerView(table, weak), cells: [c], known: [a: 1])[c]!.isExact)
         #expect(!CertificateAudit.verify(problem: problem, statuses: weak, certificates: suppressor.certificates, singletons: true).isEmpty)
-        // Ignoring singletons, a and c protect each other.
-        let (loose, _, _) = try protect(table, primary, SecondaryPolicy(singletons: false))
+        // Ignoring singletons, a and c protect each other against an outsider who cannot
+        // rule out that a withheld cell is empty (zeros may be withheld)...
+        var zerosWithheld = primary
+        zerosWithheld.zeros = .withhold
+        let (loose, _, _) = try protect(table, zerosWithheld, SecondaryPolicy(singletons: false))
         #expect(loose.filter { $0.disposition == .secondary }.isEmpty)
+        // ...but where zeros are published, a withheld cell is at least 1, a + c = 2 pins
+        // both, and one more cell must go.
+        let (published, _, publishedProblem) = try protect(table, primary, SecondaryPolicy(singletons: false))
+        #expect(publishedProblem.withheldCountsAtLeast == 1)
+        #expect(published.filter { $0.disposition == .secondary }.count == 1)
+        let pinned = IntervalAudit.intervals(
+            shape: shape, values: attackerView(table, weak), cells: [c], bounds: [a: CellBounds(lower: 1), c: CellBounds(lower: 1)])[c]!
+        #expect(pinned.isExact)
     }
 
     /// Six sensitive cells on a cycle (a/x, a/y, b/y, b/z, c/z, c/x) protect each other:

@@ -5,7 +5,8 @@
 /// (checked relation by relation from the table's shape, not from how the perturbation was
 /// built), (2) changes no published cell, (3) keeps every cell non-negative in every
 /// quantity the table publishes, (4) leaves every empty cell alone, and (5) keeps every
-/// count the release shows within bounds (a small count shown as "fewer than 5") there. Such a table is one
+/// count within what the release tells of it (a small count shown as "fewer than 5"; any
+/// withheld count is at least 1 where zeros are published). Such a table is one
 /// an outsider cannot tell from the truth, so the sensitive cell's interval reaches at
 /// least as far as the certificate moves it. Against someone alone in a cell, who knows
 /// its value, a certificate counts only if it leaves that cell alone: for each direction,
@@ -39,7 +40,7 @@ public enum CertificateAudit {
             for certificate in certificates[cell] ?? [] where certificate.cell == cell {
                 if let problem = check(
                     certificate, requirement, table: table, shape: shape, statuses: statuses, published: problem.published,
-                    countBounds: problem.countBounds)
+                    knownCount: problem.knownCount)
                 {
                     reasons.append(problem)
                     continue
@@ -70,7 +71,7 @@ public enum CertificateAudit {
     /// Why a certificate is invalid, or nil when it is valid.
     static func check(
         _ certificate: ProtectionCertificate, _ r: ProtectionRequirement, table: AggregatedTable, shape: TableShape,
-        statuses: [CellStatus], published: [Bool], countBounds: [Int: CellBounds] = [:]
+        statuses: [CellStatus], published: [Bool], knownCount: (Int) -> CellBounds? = { _ in nil }
     ) -> String? {
         var change: [Int: Int64] = [:]
         for (c, sign) in certificate.perturbation.changes {
@@ -111,7 +112,7 @@ public enum CertificateAudit {
                 if n - delta * r.countDown < 0 { return "a count would become negative" }
                 if table.measure.isMagnitude && v - delta * r.valueDown < 0 { return "a value would become negative" }
             }
-            if let b = countBounds[c] {
+            if let b = knownCount(c) {
                 for count in [certificate.up ? n + delta * r.countUp : nil, certificate.down ? n - delta * r.countDown : nil].compactMap({ $0 }) {
                     if count < (b.lower ?? 0) || count > (b.upper ?? .max) { return "a count would leave the range the release shows for it" }
                 }

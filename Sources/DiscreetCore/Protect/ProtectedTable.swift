@@ -8,8 +8,9 @@ public enum PublishedFigure: Sendable, Hashable {
     /// Withheld, but shown as a small count: the true value lies in `bounds` (1 to the
     /// largest count the frequency rule calls small).
     case small(bounds: CellBounds)
-    /// Withheld: nothing is shown.
-    case withheld
+    /// Withheld; the true value lies in `bounds` where the release tells that much (a
+    /// withheld count is at least 1 where zeros are published).
+    case withheld(bounds: CellBounds?)
 
     /// The figure a release writes, or nil when withheld.
     public var value: Int64? {
@@ -23,7 +24,8 @@ public enum PublishedFigure: Sendable, Hashable {
     public var bounds: CellBounds? {
         switch self {
         case .rounded(_, let b, _), .small(let b): return b
-        case .exact, .withheld: return nil
+        case .withheld(let b): return b
+        case .exact: return nil
         }
     }
 }
@@ -58,8 +60,14 @@ public struct ProtectedTable: Sendable {
     /// Where small counts withheld by the frequency rule are shown as such ("fewer than
     /// 5"): the largest small count. Nil when they are shown as withheld like the others.
     public var smallCountsUpTo: Int64?
+    /// The least count anyone can tell a withheld cell of a count table has (see
+    /// ``SuppressionProblem/withheldCountsAtLeast``).
+    public var withheldCountsAtLeast: Int64
 
-    public init(name: String, data: AggregatedTable, statuses: [CellStatus], rounding: TableRounding? = nil, smallCountsUpTo: Int64? = nil) {
+    public init(
+        name: String, data: AggregatedTable, statuses: [CellStatus], rounding: TableRounding? = nil, smallCountsUpTo: Int64? = nil,
+        withheldCountsAtLeast: Int64 = 0
+    ) {
         precondition(statuses.count == data.shape.cellCount)
         precondition(rounding.map { $0.values.count == statuses.count && !data.measure.isMagnitude } ?? true)
         self.name = name
@@ -67,6 +75,7 @@ public struct ProtectedTable: Sendable {
         self.statuses = statuses
         self.rounding = rounding
         self.smallCountsUpTo = smallCountsUpTo
+        self.withheldCountsAtLeast = withheldCountsAtLeast
     }
 
     /// Applies the primary rules to a table.
@@ -81,12 +90,15 @@ public struct ProtectedTable: Sendable {
             if let upper = smallCountsUpTo, Self.showsAsSmall(status, measure: data.measure) {
                 return .small(bounds: CellBounds(lower: 1, upper: upper))
             }
-            return .withheld
+            let counts = !data.measure.isMagnitude && withheldCountsAtLeast > 0
+            return .withheld(bounds: counts ? CellBounds(lower: withheldCountsAtLeast) : nil)
         }
         if let rounding, rounding.rounded[cell] {
             let r = rounding.values[cell]
             let notZero = rounding.marksNotZero && r == 0 && data.values[cell] > 0
-            return .rounded(r, bounds: rounding.policy.interval(of: r, notZero: notZero), notZero: notZero)
+            // Where a rounded 0 that is not 0 is marked, an unmarked 0 is 0.
+            let zero = rounding.marksNotZero && r == 0 && !notZero
+            return .rounded(r, bounds: zero ? CellBounds(lower: 0, upper: 0) : rounding.policy.interval(of: r, notZero: notZero), notZero: notZero)
         }
         return .exact(data.values[cell])
     }

@@ -71,16 +71,38 @@ public struct SuppressionProblem: Sendable {
     /// Requirements that serve instead of a cell's first one when that cannot be met: a
     /// small count shown as such must not be told exactly, one above or one below.
     public var alternatives: [Int: ProtectionRequirement] = [:]
+    /// The least count anyone can tell a withheld published cell has (other than one with
+    /// its own `countBounds`): 1 where zeros are published, since an empty cell is then
+    /// never withheld; the first count that is not small where small counts are shown as
+    /// such; 0 where zeros may be withheld. Every witness keeps non-empty published cells
+    /// at least this large.
+    public var withheldCountsAtLeast: Int64
 
     public init(
         table: AggregatedTable, published: [Bool], statuses: [CellStatus], requirements: [Int: ProtectionRequirement],
-        countBounds: [Int: CellBounds] = [:]
+        countBounds: [Int: CellBounds] = [:], withheldCountsAtLeast: Int64 = 0
     ) {
         self.table = table
         self.published = published
         self.statuses = statuses
         self.requirements = requirements
         self.countBounds = countBounds
+        self.withheldCountsAtLeast = withheldCountsAtLeast
+    }
+
+    /// What the release tells of a cell's count should it be withheld, if anything.
+    public func knownCount(_ cell: Int) -> CellBounds? {
+        if let b = countBounds[cell] { return b }
+        guard withheldCountsAtLeast > 0, published[cell], table.contributors(cell) > 0 else { return nil }
+        return CellBounds(lower: withheldCountsAtLeast)
+    }
+
+    /// The least count a withheld cell can be told to have under a policy (see
+    /// ``withheldCountsAtLeast``).
+    public static func withheldCountsAtLeast(primary: PrimaryPolicy, secondary: SecondaryPolicy, measure: Measure) -> Int64 {
+        guard primary.zeros == .publish else { return 0 }
+        if secondary.frequency == .band && !measure.isMagnitude, let rule = primary.frequency { return FrequencyProtection.largestSmall(rule) + 1 }
+        return 1
     }
 
     /// Applies the primary rules to the published cells of a cohort table.
@@ -93,18 +115,26 @@ public struct SuppressionProblem: Sendable {
         // like any other cell, and need to reach the threshold.
         let band = secondary.frequency == .band && !table.measure.isMagnitude
         let frequency: FrequencyProtection = secondary.frequency == .band && !band ? .reachThreshold : secondary.frequency
+        let least = Self.withheldCountsAtLeast(primary: primary, secondary: secondary, measure: table.measure)
         for cell in 0..<table.shape.cellCount where published[cell] {
             let failed = primary.failures(of: table, cell: cell)
             guard !failed.isEmpty else { continue }
             statuses[cell] = CellStatus(disposition: .primary, failed: failed)
-            requirements[cell] = primary.requirement(for: table, cell: cell, failed: failed, frequency: frequency)
+            var r = primary.requirement(for: table, cell: cell, failed: failed, frequency: frequency)
+            // Nobody can be led to think a withheld count is below what the release tells.
+            if !band || !ProtectedTable.showsAsSmall(statuses[cell], measure: table.measure) {
+                r.countDown = min(r.countDown, max(0, table.contributors(cell) - least))
+            }
+            requirements[cell] = r
             if band, let rule = primary.frequency, ProtectedTable.showsAsSmall(statuses[cell], measure: table.measure) {
                 let n = table.contributors(cell)
                 countBounds[cell] = CellBounds(lower: 1, upper: FrequencyProtection.largestSmall(rule))
                 if n > 1 && n < FrequencyProtection.largestSmall(rule) { alternatives[cell] = ProtectionRequirement(countDown: 1) }
             }
         }
-        self.init(table: table, published: published, statuses: statuses, requirements: requirements, countBounds: countBounds)
+        self.init(
+            table: table, published: published, statuses: statuses, requirements: requirements, countBounds: countBounds,
+            withheldCountsAtLeast: least)
         self.alternatives = alternatives
     }
 }
@@ -153,12 +183,13 @@ public struct SecondarySuppressor {
         shape = problem.table.shape
         let table = problem.table
         counts = (0..<shape.cellCount).map { table.contributors($0) }
-        if problem.countBounds.isEmpty {
+        if problem.countBounds.isEmpty && problem.withheldCountsAtLeast == 0 {
             countLimits = nil
         } else {
             var floor = [Int64](repeating: 0, count: shape.cellCount)
             var ceiling = [Int64](repeating: .max, count: shape.cellCount)
-            for (cell, b) in problem.countBounds {
+            for cell in 0..<shape.cellCount {
+                guard let b = problem.knownCount(cell) else { continue }
                 floor[cell] = b.lower ?? 0
                 ceiling[cell] = b.upper ?? .max
             }

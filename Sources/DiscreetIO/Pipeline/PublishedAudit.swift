@@ -75,8 +75,12 @@ public struct PublishedAudit: Sendable {
             let protection = truth.plan.spec.protection
             for (c, planned) in truth.plan.cohorts.enumerated() {
                 let published = release.cohorts[c]
+                // A cohort whose small counts could not be shown as such was protected as
+                // any withheld counts are.
+                var secondary = protection.secondary
+                if secondary.frequency == .band && !published.showsSmallCounts { secondary.frequency = .reachThreshold }
                 let problem = SuppressionProblem(
-                    table: truth.ingest.cohorts[c], published: planned.published, primary: protection.primary, secondary: protection.secondary)
+                    table: truth.ingest.cohorts[c], published: planned.published, primary: protection.primary, secondary: secondary)
                 for (cell, r) in problem.requirements.sorted(by: { $0.key < $1.key }) where !r.isEmpty {
                     let names = planned.shape.codes(of: cell)
                     let nodes = zip(published.shape.dimensions, names).map { $0.node($1) }

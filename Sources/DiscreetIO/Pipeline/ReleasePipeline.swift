@@ -42,6 +42,8 @@ public struct ProtectedRelease: Sendable {
     /// Where the policy could not be applied as asked and its documented fallback was
     /// used (controlled rounding, small counts shown as such), and why.
     public let fallbacks: [String]
+    /// Per cohort, whether its small counts are shown as such ("fewer than 5").
+    public let showsSmallCounts: [Bool]
     /// What the audit found; a release is written only when this is empty.
     public let findings: [AuditFinding]
 }
@@ -157,7 +159,8 @@ public enum ReleasePipeline {
             }
             return ProtectedTable(
                 name: planned.name, data: truth[t], statuses: planned.cohortCells.map { statuses[planned.cohort][$0] }, rounding: rounding,
-                smallCountsUpTo: protected[planned.cohort]!.showsSmall ? smallCountsUpTo : nil)
+                smallCountsUpTo: protected[planned.cohort]!.showsSmall ? smallCountsUpTo : nil,
+                withheldCountsAtLeast: protected[planned.cohort]!.withheldCountsAtLeast)
         }
         var indicators: [IndicatorFigures] = []
         for indicator in plan.indicators {
@@ -174,7 +177,8 @@ public enum ReleasePipeline {
         return ProtectedRelease(
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, randomness: randomness,
-            randomnessUsed: randomnessUsed, fallbacks: fallbacks, findings: findings)
+            randomnessUsed: randomnessUsed, fallbacks: fallbacks,
+            showsSmallCounts: plan.cohorts.indices.map { protected[$0]!.showsSmall && protection.display.small != nil }, findings: findings)
     }
 
     /// One cohort table's protection.
@@ -183,6 +187,8 @@ public enum ReleasePipeline {
         var findings: [AuditFinding]
         /// Whether small counts are shown as such ("fewer than 5") in its tables.
         var showsSmall: Bool
+        /// The least count anyone can tell a withheld cell has.
+        var withheldCountsAtLeast: Int64
     }
 
     /// Protects one cohort table: primary rules, then secondary suppression with a
@@ -193,13 +199,18 @@ public enum ReleasePipeline {
     /// suppressions prevents that, the cohort's small counts are shown as withheld instead,
     /// and protected as any withheld count.
     static func protectCohort(plan: ReleasePlan, cohort c: Int, table: AggregatedTable, protection: ProtectionSpec) -> CohortProtection {
+        func least(_ secondary: SecondaryPolicy) -> Int64 {
+            SuppressionProblem.withheldCountsAtLeast(primary: protection.primary, secondary: secondary, measure: table.measure)
+        }
         let first = protectCohort(plan: plan, cohort: c, table: table, secondary: protection.secondary, primary: protection.primary)
         let band = protection.secondary.frequency == .band && !table.measure.isMagnitude
-        guard band, !first.findings.isEmpty else { return CohortProtection(statuses: first.statuses, findings: first.findings, showsSmall: band) }
+        guard band, !first.findings.isEmpty else {
+            return CohortProtection(statuses: first.statuses, findings: first.findings, showsSmall: band, withheldCountsAtLeast: least(protection.secondary))
+        }
         var plain = protection.secondary
         plain.frequency = .reachThreshold
         let second = protectCohort(plan: plan, cohort: c, table: table, secondary: plain, primary: protection.primary)
-        return CohortProtection(statuses: second.statuses, findings: second.findings, showsSmall: false)
+        return CohortProtection(statuses: second.statuses, findings: second.findings, showsSmall: false, withheldCountsAtLeast: least(plain))
     }
 
     static func protectCohort(

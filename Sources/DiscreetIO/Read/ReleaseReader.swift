@@ -16,6 +16,8 @@ public struct PublishedCohort: Sendable {
     /// The quantities it publishes: the counts, or a magnitude's sums and its contributor
     /// counts; each with its decimal places.
     public var quantities: [(name: String, places: Int, quantity: PublishedQuantity)]
+    /// Whether its small counts are shown as such ("fewer than 5") rather than withheld.
+    public var showsSmallCounts: Bool
 }
 
 /// Where a published table's figures live.
@@ -84,6 +86,7 @@ public enum ReleaseReader {
             var shape: TableShape
             var places: Int
             var magnitude: Bool
+            var showsSmall: Bool
             var sources: [String] = []
             var values: [Int64?]
             var withheld: [Bool]
@@ -105,6 +108,7 @@ public enum ReleaseReader {
             index[id] = cohorts.count
             cohorts.append(Building(
                 id: id, shape: shape, places: c["decimals"] as? Int ?? 0, magnitude: c["measure"] as? String == "sum",
+                showsSmall: c["small_counts_shown"] as? Bool ?? false,
                 values: Array(repeating: nil, count: n), withheld: Array(repeating: false, count: n),
                 contributors: Array(repeating: nil, count: n), contributorsWithheld: Array(repeating: false, count: n)))
         }
@@ -184,7 +188,7 @@ public enum ReleaseReader {
             if b.magnitude {
                 quantities.append((name: "contributors", places: 0, quantity: PublishedQuantity(shape: b.shape, values: b.contributors, withheld: b.contributorsWithheld)))
             }
-            return PublishedCohort(id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities)
+            return PublishedCohort(id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities, showsSmallCounts: b.showsSmall)
         }
         return PublishedRelease(id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, tables: links, problems: problems)
     }

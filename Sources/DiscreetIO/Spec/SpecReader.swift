@@ -816,6 +816,12 @@ private struct Reader {
         if spec.display.small != nil && spec.secondary.frequency != .band {
             problem(node, "display: 'small' shows small counts as such, which tells everyone they lie between 1 and the threshold; set secondary: {frequency_protection: band} so that nobody can narrow that range down")
         }
+        if spec.secondary.frequency == .band && spec.display.small == nil {
+            problem(node, "secondary: frequency_protection 'band' is for releases that show small counts as such; set display: {small: \"fewer than {threshold}\"}, or use 'threshold'")
+        }
+        if spec.display.small != nil && spec.primary.zeros == .withhold {
+            problem(node, "display: 'small' with zeros withheld would let a withheld figure mean either 0 or at least the threshold; publish zeros, or leave 'small' out")
+        }
         if let rounding = spec.rounding, rounding.margins == .recomputed, spec.primary.canWithhold {
             problem(roundingNode, "rounding: margins 'recomputed' makes each margin the sum of its rounded children, which would give away the rounded value of a withheld child; with primary rules, use margins 'rounded' or controlled rounding")
         }

@@ -120,12 +120,7 @@ enum ReleaseFiles {
         json.value("rounded", "published rounded: the true value lies within the cell's 'bounds'")
         json.endObject()
         let symbols = spec.protection.display
-        json.object("display")
-        json.value("withheld", symbols.withheld)
-        json.value("small", spec.protection.primary.frequency.flatMap { symbols.small(upTo: FrequencyProtection.largestSmall($0)) })
-        json.value("not_applicable", symbols.notApplicable)
-        json.value("rounds_to_zero", symbols.roundsToZero)
-        json.endObject()
+        ReleaseManifest.renderDisplay(spec.protection, into: &json)
         if let rounding = spec.protection.rounding { ReleaseManifest.renderRounding(rounding, into: &json) }
         // Tables of one cohort are projections of one table: an auditor links them by this.
         json.array("cohorts")
@@ -135,6 +130,7 @@ enum ReleaseFiles {
             json.value("measure", cohort.measure.isMagnitude ? "sum" : "count")
             if let column = cohort.sumColumn { json.value("column", spec.columns[column].name) }
             json.value("decimals", cohort.measure.places)
+            json.value("small_counts_shown", release.showsSmallCounts[c])
             json.strings("dimensions", cohort.dimensions.map { spec.dimensions[$0].name })
             json.endObject()
         }

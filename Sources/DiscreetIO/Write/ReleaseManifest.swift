@@ -80,13 +80,7 @@ public enum ReleaseManifest {
             renderRounding(rounding, into: &json)
         }
         json.strings("fallbacks", release.fallbacks)
-        let display = spec.protection.display
-        json.object("display")
-        json.value("withheld", display.withheld)
-        json.value("small", spec.protection.primary.frequency.flatMap { display.small(upTo: FrequencyProtection.largestSmall($0)) })
-        json.value("not_applicable", display.notApplicable)
-        json.value("rounds_to_zero", display.roundsToZero)
-        json.endObject()
+        renderDisplay(spec.protection, into: &json)
         json.object("percentages")
         json.value("decimals", spec.protection.percentDecimals)
         if let below = spec.protection.percentWholeBelow { json.value("whole_numbers_below_denominator", Int(below)) }
@@ -181,6 +175,17 @@ public enum ReleaseManifest {
         json.endObject()
         json.endObject()
         return json.finish()
+    }
+
+    /// The display symbols, as both release.json and the manifest state them.
+    static func renderDisplay(_ protection: ProtectionSpec, into json: inout JSONText) {
+        let display = protection.display
+        json.object("display")
+        json.value("withheld", display.withheld)
+        json.value("small", protection.primary.frequency.flatMap { display.small(upTo: FrequencyProtection.largestSmall($0)) })
+        json.value("not_applicable", display.notApplicable)
+        json.value("rounds_to_zero", display.roundsToZero)
+        json.endObject()
     }
 
     static func renderRounding(_ rounding: RoundingPolicy, into json: inout JSONText) {
