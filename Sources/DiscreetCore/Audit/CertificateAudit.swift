@@ -3,7 +3,8 @@
 /// A certificate is accepted only if its perturbation, scaled by the required amounts and
 /// added to the true table, gives a table that (1) satisfies every relation of the table
 /// (checked relation by relation from the table's shape, not from how the perturbation was
-/// built), (2) changes no published cell, (3) keeps every cell non-negative in every
+/// built), (2) changes no published cell (except a count published rounded, within the
+/// interval its figure will tell), (3) keeps every cell non-negative in every
 /// quantity the table publishes, (4) leaves every empty cell alone, and (5) keeps every
 /// count within what the release tells of it (a small count shown as "fewer than 5"; any
 /// withheld count is at least 1 where zeros are published). Such a table is one
@@ -40,7 +41,7 @@ public enum CertificateAudit {
             for certificate in certificates[cell] ?? [] where certificate.cell == cell {
                 if let problem = check(
                     certificate, requirement, table: table, shape: shape, statuses: statuses, published: problem.published,
-                    knownCount: problem.knownCount)
+                    knownCount: problem.knownCount, roundingSlack: problem.roundingSlack)
                 {
                     reasons.append(problem)
                     continue
@@ -71,7 +72,8 @@ public enum CertificateAudit {
     /// Why a certificate is invalid, or nil when it is valid.
     static func check(
         _ certificate: ProtectionCertificate, _ r: ProtectionRequirement, table: AggregatedTable, shape: TableShape,
-        statuses: [CellStatus], published: [Bool], knownCount: (Int) -> CellBounds? = { _ in nil }
+        statuses: [CellStatus], published: [Bool], knownCount: (Int) -> CellBounds? = { _ in nil },
+        roundingSlack: (Int) -> (down: Int64, up: Int64)? = { _ in nil }
     ) -> String? {
         var change: [Int: Int64] = [:]
         for (c, sign) in certificate.perturbation.changes {
@@ -82,7 +84,14 @@ public enum CertificateAudit {
         guard change[certificate.cell] == 1 else { return "the sensitive cell does not move by exactly its protection" }
         for (c, delta) in change where delta != 0 {
             if c == certificate.cell { continue }
-            if published[c] && !statuses[c].disposition.isWithheld { return "it changes a published cell" }
+            if published[c] && !statuses[c].disposition.isWithheld {
+                // Only a count published rounded may move, within what its figure tells.
+                guard let slack = roundingSlack(c) else { return "it changes a published cell" }
+                let moves = [certificate.up ? delta * r.countUp : 0, certificate.down ? -delta * r.countDown : 0]
+                if moves.contains(where: { $0 > slack.up || -$0 > slack.down }) || r.valueUp != 0 || r.valueDown != 0 {
+                    return "it moves a rounded published count beyond what its figure tells"
+                }
+            }
             if table.contributors(c) == 0 { return "it changes an empty cell" }
         }
         // Every relation that involves a changed cell still holds.

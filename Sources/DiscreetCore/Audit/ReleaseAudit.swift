@@ -49,7 +49,7 @@ public enum ReleaseAudit {
     public static let checks = [
         "every sensitive cell has a verified certificate: a table consistent with every relation, published figure and non-negativity in which the cell is at least its protection levels away from its true value",
         "every cell failing a primary rule is withheld (rules re-applied to the true values)",
-        "no withheld cell is the only withheld cell of a margin relation",
+        "no withheld cell is the only withheld cell of a margin relation whose other figures are exact",
         "no percentage is published whose numerator or denominator is withheld",
         "every rounded figure is a multiple of the base, and every rounded or small-count figure's stated range holds its true value",
     ]
@@ -75,16 +75,22 @@ public enum ReleaseAudit {
                     if !holds { findings.append(AuditFinding(kind: .misstated, table: table.name, cell: codes(cell))) }
                 }
             }
-            // A margin relation with a single withheld cell gives that cell away.
+            // A margin relation with a single withheld cell and every other figure exact gives
+            // that cell away.
             for relation in table.shape.relations() {
                 var withheld = -1
                 var count = 0
-                for cell in [relation.total] + relation.parts where table.statuses[cell].disposition.isWithheld {
-                    withheld = cell
-                    count += 1
-                    if count > 1 { break }
+                var rounded = false
+                for cell in [relation.total] + relation.parts {
+                    if table.statuses[cell].disposition.isWithheld {
+                        withheld = cell
+                        count += 1
+                        if count > 1 { break }
+                    } else if table.rounding?.rounded[cell] == true {
+                        rounded = true
+                    }
                 }
-                if count == 1 { findings.append(AuditFinding(kind: .recoverable, table: table.name, cell: codes(withheld))) }
+                if count == 1 && !rounded { findings.append(AuditFinding(kind: .recoverable, table: table.name, cell: codes(withheld))) }
             }
         }
         for (name, figures) in indicators {

@@ -30,22 +30,22 @@ public enum PublishedFigure: Sendable, Hashable {
     }
 }
 
-/// A table's rounding: the policy, and per cell the rounded figure where it applies.
+/// A table's rounding: what its rounded figures tell, and per cell the rounded figure
+/// where it applies.
 public struct TableRounding: Sendable {
-    public var policy: RoundingPolicy
+    public var rules: RoundedFigureRules
     /// Per cell, the figure published instead of the true value.
     public var values: [Int64]
     /// Per cell, whether the cell is rounded.
     public var rounded: [Bool]
-    /// Whether a figure that rounds to 0 from a value that is not 0 is shown as such.
-    public var marksNotZero: Bool
 
-    public init(policy: RoundingPolicy, values: [Int64], rounded: [Bool], marksNotZero: Bool = false) {
-        self.policy = policy
+    public init(rules: RoundedFigureRules, values: [Int64], rounded: [Bool]) {
+        self.rules = rules
         self.values = values
         self.rounded = rounded
-        self.marksNotZero = marksNotZero
     }
+
+    public var policy: RoundingPolicy { rules.policy }
 }
 
 /// A table with the protection status of every cell: what a release publishes is the
@@ -95,10 +95,8 @@ public struct ProtectedTable: Sendable {
         }
         if let rounding, rounding.rounded[cell] {
             let r = rounding.values[cell]
-            let notZero = rounding.marksNotZero && r == 0 && data.values[cell] > 0
-            // Where a rounded 0 that is not 0 is marked, an unmarked 0 is 0.
-            let zero = rounding.marksNotZero && r == 0 && !notZero
-            return .rounded(r, bounds: zero ? CellBounds(lower: 0, upper: 0) : rounding.policy.interval(of: r, notZero: notZero), notZero: notZero)
+            let notZero = rounding.rules.marksNotZero && r == 0 && data.values[cell] > 0
+            return .rounded(r, bounds: rounding.rules.stated(figure: r, trueValue: data.values[cell]), notZero: notZero)
         }
         return .exact(data.values[cell])
     }

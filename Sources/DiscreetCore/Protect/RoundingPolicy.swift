@@ -56,6 +56,76 @@ public struct RoundingPolicy: Sendable, Hashable {
     public func interval(of figure: Int64, notZero: Bool = false) -> CellBounds {
         CellBounds(lower: max(notZero ? 1 : 0, figure - below), upper: figure + above)
     }
+
+    /// Per cell of a table, whether the policy's levels let it be rounded (nil: every cell).
+    public func levelScope(_ shape: TableShape) -> [Bool]? {
+        guard let levels, let d = shape.dimensions.firstIndex(where: { $0.name == levels.dimension }) else { return nil }
+        let dim = shape.dimensions[d]
+        return (0..<shape.cellCount).map { dim.depths[($0 / shape.strides[d]) % dim.nodeCount] <= levels.depth }
+    }
+}
+
+/// What a release's rounded counts tell about the true values: the rounding's interval,
+/// narrowed by what the rules say of any published count (it passed the frequency rule, so
+/// it is 0 or at least the first count that is not small) and by the display (a marked
+/// rounded 0 that is not 0).
+public struct RoundedFigureRules: Sendable, Hashable {
+    public var policy: RoundingPolicy
+    /// Whether a rounded 0 that is not 0 is marked as such (then an unmarked 0 is 0).
+    public var marksNotZero: Bool
+    /// The least count other than 0 a published cell can have (0 without a frequency rule).
+    public var leastPublished: Int64
+    /// Whether zeros are withheld (then a published count is never 0).
+    public var zerosWithheld: Bool
+
+    public init(policy: RoundingPolicy, marksNotZero: Bool = false, leastPublished: Int64 = 0, zerosWithheld: Bool = false) {
+        self.policy = policy
+        self.marksNotZero = marksNotZero
+        self.leastPublished = leastPublished
+        self.zerosWithheld = zerosWithheld
+    }
+
+    /// The rules of a count table under a primary policy.
+    public init(policy: RoundingPolicy, marksNotZero: Bool, primary: PrimaryPolicy) {
+        let least = primary.frequency.map { FrequencyProtection.largestSmall($0) + 1 } ?? 0
+        self.init(policy: policy, marksNotZero: marksNotZero, leastPublished: least, zerosWithheld: primary.zeros == .withhold)
+    }
+
+    /// What a release states of a true value `x` published as the rounded `figure`.
+    public func stated(figure: Int64, trueValue x: Int64) -> CellBounds {
+        var b = marksNotZero && figure == 0 && x > 0 ? policy.interval(of: 0, notZero: true) : policy.interval(of: figure)
+        var lower = b.lower ?? 0
+        var upper = b.upper ?? .max
+        if marksNotZero && figure == 0 && x == 0 { upper = 0 }
+        if lower >= 1 || zerosWithheld {
+            lower = max(lower, leastPublished)
+        } else if upper < leastPublished {
+            // Between 0 and a small count, and small counts are never published: 0.
+            upper = 0
+        }
+        // (Where the interval holds 0 and counts that are not small, the attacker's set
+        // {0} ∪ [least, upper] is relaxed to [0, upper]: with the usual thresholds and bases
+        // it does not arise.)
+        b = CellBounds(lower: lower, upper: upper)
+        return b
+    }
+
+    /// What a release will state of a true value `x` whichever figure the rounding draws:
+    /// the intersection of the stated bounds over the figures it may draw (the nearest
+    /// multiple for conventional rounding; either adjacent multiple otherwise).
+    public func whateverTheFigure(_ x: Int64) -> CellBounds {
+        let base = policy.base
+        let r = x % base
+        let figures = policy.method == .conventional ? [Rounding.nearest(x, base: base)] : r == 0 ? [x] : [x - r, x - r + base]
+        var lower = Int64.min
+        var upper = Int64.max
+        for figure in figures {
+            let b = stated(figure: figure, trueValue: x)
+            lower = max(lower, b.lower ?? 0)
+            upper = min(upper, b.upper ?? .max)
+        }
+        return CellBounds(lower: lower, upper: upper)
+    }
 }
 
 /// A cohort table's published figures after rounding.
@@ -100,13 +170,8 @@ public enum CohortRounding {
     ) -> RoundedCohort {
         precondition(values.count == shape.cellCount)
         let b = policy.base
-        var scope = (0..<shape.cellCount).map { published[$0] && !withheld[$0] }
-        if let levels = policy.levels, let d = shape.dimensions.firstIndex(where: { $0.name == levels.dimension }) {
-            let dim = shape.dimensions[d]
-            for cell in 0..<shape.cellCount where scope[cell] {
-                if dim.depths[(cell / shape.strides[d]) % dim.nodeCount] > levels.depth { scope[cell] = false }
-            }
-        }
+        let levels = policy.levelScope(shape)
+        let scope = (0..<shape.cellCount).map { published[$0] && !withheld[$0] && (levels?[$0] ?? true) }
         var result = values
         var fallback: String?
         var note: String?

@@ -41,6 +41,23 @@ public struct SecondaryPolicy: Sendable, Hashable {
     }
 }
 
+/// How far each published count may move in a witness and still agree with its rounded
+/// figure (-1 where it will not be rounded), so that it can stay published.
+struct CountSlack {
+    let down: [Int64]
+    let up: [Int64]
+
+    /// Whether a certificate's moves of a cell stay within its slack.
+    @inline(__always)
+    func fits(_ cell: Int, _ sign: Int8, _ r: ProtectionRequirement, up goesUp: Bool, down goesDown: Bool) -> Bool {
+        let s = Int64(sign)
+        for d in [goesUp ? s * r.countUp : 0, goesDown ? -s * r.countDown : 0] {
+            if d > 0 && d > up[cell] || d < 0 && -d > down[cell] { return false }
+        }
+        return true
+    }
+}
+
 /// The least and greatest count each cell may take in a witness.
 struct CountLimits {
     let floor: [Int64]
@@ -90,6 +107,22 @@ public struct SuppressionProblem: Sendable {
         self.withheldCountsAtLeast = withheldCountsAtLeast
     }
 
+    /// The rounding the release applies to published counts: a certificate may move a
+    /// published count within what its rounded figure will tell, and leave it published.
+    public var rounding: RoundedFigureRules?
+    /// Per cell, whether the rounding's levels reach it (nil: every cell).
+    public var roundingScope: [Bool]?
+
+    /// How far a published count may move, down and up, and still agree with the rounded
+    /// figure the release will show for it (whichever figure the rounding draws); nil where
+    /// it will not be rounded.
+    public func roundingSlack(_ cell: Int) -> (down: Int64, up: Int64)? {
+        guard let rounding, !table.measure.isMagnitude, published[cell], roundingScope?[cell] ?? true else { return nil }
+        let x = table.values[cell]
+        let b = rounding.whateverTheFigure(x)
+        return (x - (b.lower ?? 0), (b.upper ?? .max) - x)
+    }
+
     /// What the release tells of a cell's count should it be withheld, if anything.
     public func knownCount(_ cell: Int) -> CellBounds? {
         if let b = countBounds[cell] { return b }
@@ -105,8 +138,11 @@ public struct SuppressionProblem: Sendable {
         return 1
     }
 
-    /// Applies the primary rules to the published cells of a cohort table.
-    public init(table: AggregatedTable, published: [Bool], primary: PrimaryPolicy, secondary: SecondaryPolicy) {
+    /// Applies the primary rules to the published cells of a cohort table; with `rounding`,
+    /// the rounding the release will apply to its published counts.
+    public init(
+        table: AggregatedTable, published: [Bool], primary: PrimaryPolicy, secondary: SecondaryPolicy, rounding: RoundedFigureRules? = nil
+    ) {
         var statuses = [CellStatus](repeating: .published, count: table.shape.cellCount)
         var requirements: [Int: ProtectionRequirement] = [:]
         var countBounds: [Int: CellBounds] = [:]
@@ -136,6 +172,10 @@ public struct SuppressionProblem: Sendable {
             table: table, published: published, statuses: statuses, requirements: requirements, countBounds: countBounds,
             withheldCountsAtLeast: least)
         self.alternatives = alternatives
+        if let rounding, !table.measure.isMagnitude {
+            self.rounding = rounding
+            roundingScope = rounding.policy.levelScope(table.shape)
+        }
     }
 }
 
@@ -165,6 +205,8 @@ public struct SecondarySuppressor {
     /// Where the release shows some withheld counts within bounds: per cell, the least and
     /// greatest count a witness may give it (nil when no count is shown so).
     let countLimits: CountLimits?
+    /// Where published counts will be rounded: how far each may move and stay published.
+    let countSlack: CountSlack?
     /// Magnitude values (empty for count tables).
     let values: [Int64]
     let magnitude: Bool
@@ -194,6 +236,18 @@ public struct SecondarySuppressor {
                 ceiling[cell] = b.upper ?? .max
             }
             countLimits = CountLimits(floor: floor, ceiling: ceiling)
+        }
+        if problem.rounding != nil {
+            var down = [Int64](repeating: -1, count: shape.cellCount)
+            var up = [Int64](repeating: -1, count: shape.cellCount)
+            for cell in 0..<shape.cellCount {
+                guard let slack = problem.roundingSlack(cell) else { continue }
+                down[cell] = slack.down
+                up[cell] = slack.up
+            }
+            countSlack = CountSlack(down: down, up: up)
+        } else {
+            countSlack = nil
         }
         magnitude = table.measure.isMagnitude
         values = magnitude ? table.values : []
@@ -296,7 +350,7 @@ public struct SecondarySuppressor {
             }
             certificates[cell] = nil
             let replacement = certify(cell, problem.requirements[cell]!, newCells: true)
-            let added = replacement.map { Set($0.flatMap { $0.perturbation.cells }).filter { !withheld[$0] && problem.published[$0] }.count }
+            let added = replacement.map { Set($0.flatMap { newlyWithheld(by: $0) }).count }
             if let replacement, let added, added < freed.count {
                 for c in replacement { add(c) }
                 saved += freed.count - added
@@ -349,11 +403,20 @@ public struct SecondarySuppressor {
     }
 
     mutating func add(_ certificate: ProtectionCertificate) {
-        for c in certificate.perturbation.cells {
-            if !withheld[c] && problem.published[c] { withheld[c] = true }
-            users[c, default: []].insert(certificate.cell)
-        }
+        for c in newlyWithheld(by: certificate) { withheld[c] = true }
+        for c in certificate.perturbation.cells { users[c, default: []].insert(certificate.cell) }
         certificates[certificate.cell, default: []].append(certificate)
+    }
+
+    /// The published cells a certificate moves that must be withheld: all but those whose
+    /// moves stay within what their rounded figures will tell.
+    func newlyWithheld(by certificate: ProtectionCertificate) -> [Int] {
+        let r = problem.requirements[certificate.cell] ?? ProtectionRequirement()
+        return certificate.perturbation.changes.compactMap { c, sign in
+            guard !withheld[c] && problem.published[c] else { return nil }
+            if c != certificate.cell, let countSlack, countSlack.fits(c, sign, r, up: certificate.up, down: certificate.down) { return nil }
+            return c
+        }
     }
 
     /// What changing one cell costs in the search for one sensitive cell's certificate.
@@ -370,6 +433,7 @@ public struct SecondarySuppressor {
         let table: AggregatedTable
         let counts: [Int64]
         let countLimits: CountLimits?
+        let countSlack: CountSlack?
         let values: [Int64]
         let withheld: [Bool]
         let published: [Bool]
@@ -400,6 +464,8 @@ public struct SecondarySuppressor {
                 if down && !countLimits.allow(c, counts[c] - s * r.countDown) { return nil }
             }
             if withheld[c] || !published[c] { return 0 }
+            // A count that will be published rounded can move within what its figure tells.
+            if let countSlack, countSlack.fits(c, sign, r, up: up, down: down) { return 0 }
             return newCells ? cost[c] : nil
         }
     }
@@ -416,7 +482,7 @@ public struct SecondarySuppressor {
         // The cost of changing one cell, or nil when it cannot change this way.
         let price = CellPricer(
             cell: cell, requirement: r, up: up, down: down, newCells: newCells, avoiding: avoiding, singletons: policy.singletons,
-            table: problem.table, counts: counts, countLimits: countLimits, values: values, withheld: withheld, published: problem.published, cost: cost)
+            table: problem.table, counts: counts, countLimits: countLimits, countSlack: countSlack, values: values, withheld: withheld, published: problem.published, cost: cost)
         // Per dimension, the usable moves as offsets from the cell, ranked by their cost on
         // the line through the cell (always part of the product).
         var options: [[ScoredMove]] = []

@@ -154,8 +154,8 @@ public enum ReleasePipeline {
             let planned = plan.tables[t]
             let rounding = roundings[planned.cohort].map { r in
                 TableRounding(
-                    policy: protection.rounding!, values: planned.cohortCells.map { r.values[$0] }, rounded: planned.cohortCells.map { r.rounded[$0] },
-                    marksNotZero: protection.display.roundsToZero != nil)
+                    rules: roundingRules(protection)!,
+                    values: planned.cohortCells.map { r.values[$0] }, rounded: planned.cohortCells.map { r.rounded[$0] })
             }
             return ProtectedTable(
                 name: planned.name, data: truth[t], statuses: planned.cohortCells.map { statuses[planned.cohort][$0] }, rounding: rounding,
@@ -202,22 +202,28 @@ public enum ReleasePipeline {
         func least(_ secondary: SecondaryPolicy) -> Int64 {
             SuppressionProblem.withheldCountsAtLeast(primary: protection.primary, secondary: secondary, measure: table.measure)
         }
-        let first = protectCohort(plan: plan, cohort: c, table: table, secondary: protection.secondary, primary: protection.primary)
+        let first = protectCohort(plan: plan, cohort: c, table: table, secondary: protection.secondary, protection: protection)
         let band = protection.secondary.frequency == .band && !table.measure.isMagnitude
         guard band, !first.findings.isEmpty else {
             return CohortProtection(statuses: first.statuses, findings: first.findings, showsSmall: band, withheldCountsAtLeast: least(protection.secondary))
         }
         var plain = protection.secondary
         plain.frequency = .reachThreshold
-        let second = protectCohort(plan: plan, cohort: c, table: table, secondary: plain, primary: protection.primary)
+        let second = protectCohort(plan: plan, cohort: c, table: table, secondary: plain, protection: protection)
         return CohortProtection(statuses: second.statuses, findings: second.findings, showsSmall: false, withheldCountsAtLeast: least(plain))
     }
 
+    /// What the release's rounded counts will tell (nil without rounding).
+    static func roundingRules(_ protection: ProtectionSpec) -> RoundedFigureRules? {
+        protection.rounding.map { RoundedFigureRules(policy: $0, marksNotZero: protection.display.roundsToZero != nil, primary: protection.primary) }
+    }
+
     static func protectCohort(
-        plan: ReleasePlan, cohort c: Int, table: AggregatedTable, secondary: SecondaryPolicy, primary: PrimaryPolicy
+        plan: ReleasePlan, cohort c: Int, table: AggregatedTable, secondary: SecondaryPolicy, protection: ProtectionSpec
     ) -> (statuses: [CellStatus], findings: [AuditFinding]) {
         let cohort = plan.cohorts[c]
-        let problem = SuppressionProblem(table: table, published: cohort.published, primary: primary, secondary: secondary)
+        let problem = SuppressionProblem(
+            table: table, published: cohort.published, primary: protection.primary, secondary: secondary, rounding: roundingRules(protection))
         var suppressor = SecondarySuppressor(problem: problem, policy: secondary)
         do {
             try suppressor.run()
