@@ -96,8 +96,8 @@ func summary(_ release: ProtectedRelease) -> [String] {
             guard let rounding = table.rounding else { continue }
             for cell in 0..<table.shape.cellCount where rounding.rounded[cell] && !table.statuses[cell].disposition.isWithheld { rounded += 1 }
         }
-        lines.append("rounded \(plural(rounded, "published count")): \(policy.method.rawValue) rounding to base \(policy.base)"
-            + " (a published R means a true value from R - \(policy.below) to R + \(policy.above))")
+        lines.append("rounded \(plural(rounded, "published figure")): \(policy.method.rawValue) rounding of counts to base \(policy.base)" + (policy.sums.map { ", sums to \($0)" } ?? "")
+            + " (a published count R means a true value from R - \(policy.below) to R + \(policy.above))")
     }
     for fallback in release.fallbacks { lines.append("  \(fallback)") }
     if case .reproducible(let seed) = release.randomness, release.randomnessUsed {

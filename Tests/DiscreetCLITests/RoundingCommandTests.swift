@@ -102,6 +102,44 @@ func json(_ path: String) throws -> [String: Any] {
         #expect(audit.status == 0, "\(audit.err)")
     }
 
+    /// Sums of magnitude tables round to their own base, in the column's units, and state
+    /// their ranges; contributor counts stay exact; the audit passes with the data.
+    @Test func sumsRoundToTheirOwnBase() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try transitionsSpec(protection: """
+            protection:
+              preset: nhs
+              primary:
+                dominance: {n: 2, k: 85, comparator: ">"}
+              rounding: {sums: 1000}
+            """, in: dir)
+        let run = try discreet("protect", "--spec", spec, "--out", dir + "/r")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("conventional rounding of counts to base 5, sums to 1000"))
+        let costs = try String(contentsOfFile: dir + "/r/tables/care_cost_by_area_age.csv", encoding: .utf8)
+        var rounded = 0
+        for line in costs.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f[4] == "rounded" else { continue }
+            #expect(f[2].hasSuffix("000.00"), "\(f[2])")
+            #expect(Int(f[5]) != nil)
+            rounded += 1
+        }
+        #expect(rounded > 10)
+        let audit = try discreet("audit", dir + "/r", "--spec", spec)
+        #expect(audit.status == 0, "\(audit.err)")
+        // A base finer than the column holds is an error.
+        let bad = try transitionsSpec(protection: """
+            protection:
+              preset: nhs
+              rounding: {sums: 0.005}
+            """, in: dir)
+        let refused = try discreet("validate", bad, "--no-data")
+        #expect(refused.status == 2)
+        #expect(refused.err.contains("rounding: sums must be a whole number of at least two of column 'care_cost''s smallest units (0.01)"))
+    }
+
     @Test func validateExplainsAPreset() throws {
         let run = try discreet("validate", root + "/fixtures/transitions/preset-nhs.yaml", "--explain", "--no-data")
         #expect(run.status == 0, "\(run.err)")

@@ -69,7 +69,7 @@ public struct ProtectedTable: Sendable {
         withheldCountsAtLeast: Int64 = 0
     ) {
         precondition(statuses.count == data.shape.cellCount)
-        precondition(rounding.map { $0.values.count == statuses.count && !data.measure.isMagnitude } ?? true)
+        precondition(rounding.map { $0.values.count == statuses.count } ?? true)
         self.name = name
         self.data = data
         self.statuses = statuses

@@ -37,13 +37,27 @@ public struct RoundingPolicy: Sendable, Hashable {
     public var margins: RoundedMargins
     /// Only these cells are rounded (nil: every published count).
     public var levels: RoundingLevels?
+    /// The base for the sums of magnitude tables, in the summed column's units (nil: sums
+    /// are published exactly). Counts of contributors are not rounded.
+    public var sums: ExactRatio?
 
-    public init(method: RoundingMethod, base: Int64, margins: RoundedMargins = .rounded, levels: RoundingLevels? = nil) {
+    public init(method: RoundingMethod, base: Int64, margins: RoundedMargins = .rounded, levels: RoundingLevels? = nil, sums: ExactRatio? = nil) {
         precondition(base >= 2)
         self.method = method
         self.base = base
         self.margins = margins
         self.levels = levels
+        self.sums = sums
+    }
+
+    /// The rounding of a magnitude table's sums held with `places` decimal places (in units
+    /// of 10^-places), or nil when sums are not rounded or the base is not a whole number
+    /// of at least two such units.
+    public func forSums(places: Int) -> RoundingPolicy? {
+        guard let sums else { return nil }
+        let scaled = Int128(sums.numerator) * Int128(ScaledDecimal.unit(places))
+        guard scaled % Int128(sums.denominator) == 0, let base = Int64(exactly: scaled / Int128(sums.denominator)), base >= 2 else { return nil }
+        return RoundingPolicy(method: method, base: base, margins: margins, levels: levels)
     }
 
     /// How far below a published rounded figure the true value can lie.

@@ -128,7 +128,9 @@ public enum ReleasePipeline {
             var system = SystemRandomNumberGenerator()
             var seeded = ReproducibleGenerator(seed: 0)
             if case .reproducible(let seed) = randomness { seeded = ReproducibleGenerator(seed: seed) }
-            for (c, cohort) in plan.cohorts.enumerated() where !cohort.measure.isMagnitude {
+            for (c, cohort) in plan.cohorts.enumerated() {
+                // Counts, or the sums of a magnitude table where `sums` gives their base.
+                guard let policy = cohort.measure.isMagnitude ? policy.forSums(places: cohort.measure.places) : policy else { continue }
                 let projections = cohort.tables.map { (shape: plan.tables[$0].shape, cells: plan.tables[$0].cohortCells) }
                 let withheld = statuses[c].map { $0.disposition.isWithheld }
                 let values = cohorts[c].values
@@ -154,7 +156,9 @@ public enum ReleasePipeline {
             let planned = plan.tables[t]
             let rounding = roundings[planned.cohort].map { r in
                 TableRounding(
-                    rules: roundingRules(protection)!,
+                    rules: plan.cohorts[planned.cohort].measure.isMagnitude
+                        ? RoundedFigureRules(policy: protection.rounding!.forSums(places: plan.cohorts[planned.cohort].measure.places)!)
+                        : roundingRules(protection)!,
                     values: planned.cohortCells.map { r.values[$0] }, rounded: planned.cohortCells.map { r.rounded[$0] })
             }
             return ProtectedTable(

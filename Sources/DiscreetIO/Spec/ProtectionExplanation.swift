@@ -45,6 +45,7 @@ public enum ProtectionExplanation {
             var items = ["method: \(r.method.rawValue)", "base: \(r.base)"]
             if r.method != .controlled { items.append("margins: \(r.margins.rawValue)") }
             if let levels = r.levels { items.append("levels: {dimension: \(levels.dimension), depth: \(levels.depth)}") }
+            if let sums = r.sums { items.append("sums: \(sums)") }
             lines.append("  rounding: {\(items.joined(separator: ", "))}"
                 + "    # a published R means a true value from R - \(r.below) to R + \(r.above)")
         }

@@ -66,6 +66,8 @@ private struct Reader {
     var weightsToCheck: [(dimension: String, dimensionNode: Node, code: String, codeNode: Node)] = []
     /// Rounding levels' dimensions, checked once all are read.
     var levelsToCheck: [(dimension: String, node: Node)] = []
+    /// Where the spec gives the base for rounding sums, checked against the summed columns.
+    var sumsNode: Node?
 
     init(file: String, directory: String) {
         self.file = file
@@ -346,6 +348,7 @@ private struct Reader {
         checkFilters(&spec)
         checkWeights(spec)
         checkLevels(spec)
+        checkSums(spec)
         return problems.isEmpty ? spec : nil
     }
 
@@ -865,7 +868,8 @@ private struct Reader {
     }
 
     mutating func readRounding(_ node: Node) -> RoundingPolicy? {
-        guard let parts = mapping(node, "rounding", allowed: ["method", "base", "margins", "levels"]) else { return nil }
+        guard let parts = mapping(node, "rounding", allowed: ["method", "base", "margins", "levels", "sums"]) else { return nil }
+        var sums: ExactRatio?
         var method: RoundingMethod?
         var base: Int?
         var margins = RoundedMargins.rounded
@@ -875,6 +879,9 @@ private struct Reader {
         for part in parts {
             switch part.key {
             case "method": method = choice(part.value, "rounding: method", RoundingMethod.self)
+            case "sums":
+                sums = ratio(part.value, "rounding: sums (the base for sums, in the summed column's units)", max: nil)
+                if sums != nil { sumsNode = part.value }
             case "base": base = integer(part.value, "rounding: base", range: 2...1_000_000)
             case "margins":
                 marginsNode = part.value
@@ -905,7 +912,7 @@ private struct Reader {
             problem(levelsNode, "rounding: 'levels' rounds some cells and not others, so margins cannot add up; it needs conventional or random rounding with margins 'rounded'")
         }
         guard let method, let base else { return nil }
-        return RoundingPolicy(method: method, base: Int64(base), margins: margins, levels: levels)
+        return RoundingPolicy(method: method, base: Int64(base), margins: margins, levels: levels, sums: sums)
     }
 
     mutating func readDisplay(_ node: Node) -> DisplaySymbols {
@@ -1063,6 +1070,17 @@ private struct Reader {
     }
 
     // MARK: Cross-checks
+
+    /// The base for sums must be a whole number of every summed column's smallest units.
+    mutating func checkSums(_ spec: ReleaseSpec) {
+        guard let rounding = spec.protection.rounding, rounding.sums != nil, let sumsNode else { return }
+        for column in Set(spec.tables.compactMap(\.sum)).sorted() {
+            let places = spec.columns[column].type.scale
+            if rounding.forSums(places: places) == nil {
+                problem(sumsNode, "rounding: sums must be a whole number of at least two of column '\(spec.columns[column].name)''s smallest units (\(ScaledDecimal.format(1, places: places)))")
+            }
+        }
+    }
 
     /// Rounding levels must name a dimension.
     mutating func checkLevels(_ spec: ReleaseSpec) {

@@ -49,7 +49,8 @@ enum ReleaseFiles {
     /// release.json states them (in the table's units).
     static func bounds(_ table: ProtectedTable, _ cell: Int) -> (String, String)? {
         guard let b = table.figure(cell).bounds else { return nil }
-        return (String(b.lower ?? 0), b.upper.map(String.init) ?? "null")
+        let places = table.data.measure.places
+        return (ScaledDecimal.format(b.lower ?? 0, places: places), b.upper.map { ScaledDecimal.format($0, places: places) } ?? "null")
     }
 
     static func tableCSV(_ table: ProtectedTable, symbols: DisplaySymbols) -> [UInt8] {

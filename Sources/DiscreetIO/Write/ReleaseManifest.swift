@@ -199,7 +199,8 @@ public enum ReleaseManifest {
             json.value("depth", levels.depth)
             json.endObject()
         }
-        json.value("applies_to", "published counts (not sums)")
+        if let sums = rounding.sums { json.number("sums", sums.description) }
+        json.value("applies_to", rounding.sums == nil ? "published counts (sums are exact)" : "published counts and sums (contributor counts are exact)")
         json.value("true_value_of_a_published_figure_R", "between R - \(rounding.below) and R + \(rounding.above), and not below 0")
         json.endObject()
     }
