@@ -9,9 +9,10 @@
 /// rounding up or down is a flow on it, each cell's flow lies between the floor and the
 /// ceiling of its remainders' sum over the base, and the fractional table is itself a
 /// feasible flow, so an integral one exists. It is found as a minimum-cost circulation with
-/// lower bounds, by successive shortest paths (Dijkstra with potentials) after saturating
-/// every edge of negative cost. Tables of three or more dimensions, or with two
-/// hierarchies, are not networks and have no such guarantee.
+/// lower bounds, by the primal-dual method (Dijkstra with potentials, then blocking flows
+/// on the arcs of zero reduced cost) after saturating every edge of negative cost. Tables
+/// of three or more dimensions, or with two hierarchies, are not networks and have no such
+/// guarantee (``ControlledRoundingSearch``).
 public enum ControlledRounding {
     /// The rounded table (values per cell of `shape`, margins included), or nil when the
     /// shape is not one- or two-dimensional with at most one hierarchy.

@@ -107,10 +107,11 @@ public struct RoundedFigureRules: Sendable, Hashable {
 
     /// What a release states of a true value `x` published as the rounded `figure`.
     public func stated(figure: Int64, trueValue x: Int64) -> CellBounds {
-        var b = marksNotZero && figure == 0 && x > 0 ? policy.interval(of: 0, notZero: true) : policy.interval(of: figure)
+        let marked = marksNotZero && figure == 0
+        let b = policy.interval(of: figure, notZero: marked && x > 0)
         var lower = b.lower ?? 0
         var upper = b.upper ?? .max
-        if marksNotZero && figure == 0 && x == 0 { upper = 0 }
+        if marked && x == 0 { upper = 0 }
         if lower >= 1 || zerosWithheld {
             lower = max(lower, leastPublished)
         } else if upper < leastPublished {
@@ -120,8 +121,7 @@ public struct RoundedFigureRules: Sendable, Hashable {
         // (Where the interval holds 0 and counts that are not small, the attacker's set
         // {0} ∪ [least, upper] is relaxed to [0, upper]: with the usual thresholds and bases
         // it does not arise.)
-        b = CellBounds(lower: lower, upper: upper)
-        return b
+        return CellBounds(lower: lower, upper: upper)
     }
 
     /// What a release will state of a true value `x` whichever figure the rounding draws:

@@ -47,15 +47,16 @@ struct CountSlack {
     let down: [Int64]
     let up: [Int64]
 
-    /// Whether a certificate's moves of a cell stay within its slack.
+    /// Whether a certificate's moves of a cell (in its upper witness, its lower witness or
+    /// both) stay within its slack.
     @inline(__always)
     func fits(_ cell: Int, _ sign: Int8, _ r: ProtectionRequirement, up goesUp: Bool, down goesDown: Bool) -> Bool {
         let s = Int64(sign)
-        for d in [goesUp ? s * r.countUp : 0, goesDown ? -s * r.countDown : 0] {
-            if d > 0 && d > up[cell] || d < 0 && -d > down[cell] { return false }
-        }
-        return true
+        return (!goesUp || allows(cell, s * r.countUp)) && (!goesDown || allows(cell, -s * r.countDown))
     }
+
+    @inline(__always)
+    func allows(_ cell: Int, _ move: Int64) -> Bool { move == 0 || (move > 0 ? move <= up[cell] : -move <= down[cell]) }
 }
 
 /// The least and greatest count each cell may take in a witness.
@@ -95,6 +96,12 @@ public struct SuppressionProblem: Sendable {
     /// at least this large.
     public var withheldCountsAtLeast: Int64
 
+    /// The rounding the release applies to published counts: a certificate may move a
+    /// published count within what its rounded figure will tell, and leave it published.
+    public var rounding: RoundedFigureRules?
+    /// Per cell, whether the rounding's levels reach it (nil: every cell).
+    public var roundingScope: [Bool]?
+
     public init(
         table: AggregatedTable, published: [Bool], statuses: [CellStatus], requirements: [Int: ProtectionRequirement],
         countBounds: [Int: CellBounds] = [:], withheldCountsAtLeast: Int64 = 0
@@ -106,12 +113,6 @@ public struct SuppressionProblem: Sendable {
         self.countBounds = countBounds
         self.withheldCountsAtLeast = withheldCountsAtLeast
     }
-
-    /// The rounding the release applies to published counts: a certificate may move a
-    /// published count within what its rounded figure will tell, and leave it published.
-    public var rounding: RoundedFigureRules?
-    /// Per cell, whether the rounding's levels reach it (nil: every cell).
-    public var roundingScope: [Bool]?
 
     /// How far a published count may move, down and up, and still agree with the rounded
     /// figure the release will show for it (whichever figure the rounding draws); nil where

@@ -122,44 +122,38 @@ public enum ReleasePipeline {
         }
         // Round the published counts, cohort by cohort, after suppression: withheld cells
         // take no part, so their true values never enter a published figure.
-        var roundings = [RoundedCohort?](repeating: nil, count: plan.cohorts.count)
+        var roundings = [(figures: RoundedCohort, rules: RoundedFigureRules)?](repeating: nil, count: plan.cohorts.count)
         var randomnessUsed = false
-        if let policy = protection.rounding {
+        if let counts = roundingRules(protection) {
             var system = SystemRandomNumberGenerator()
             var seeded = ReproducibleGenerator(seed: 0)
             if case .reproducible(let seed) = randomness { seeded = ReproducibleGenerator(seed: seed) }
             for (c, cohort) in plan.cohorts.enumerated() {
                 // Counts, or the sums of a magnitude table where `sums` gives their base.
-                guard let policy = cohort.measure.isMagnitude ? policy.forSums(places: cohort.measure.places) : policy else { continue }
+                let rules = cohort.measure.isMagnitude ? counts.policy.forSums(places: cohort.measure.places).map { RoundedFigureRules(policy: $0) } : counts
+                guard let rules else { continue }
                 let projections = cohort.tables.map { (shape: plan.tables[$0].shape, cells: plan.tables[$0].cohortCells) }
                 let withheld = statuses[c].map { $0.disposition.isWithheld }
-                let values = cohorts[c].values
+                func round<G: RandomNumberGenerator>(using generator: inout G) -> RoundedCohort {
+                    CohortRounding.round(
+                        values: cohorts[c].values, shape: cohort.shape, published: cohort.published, withheld: withheld, tables: projections,
+                        policy: rules.policy, using: &generator)
+                }
                 let rounded: RoundedCohort
                 switch randomness {
-                case .operatingSystem:
-                    rounded = CohortRounding.round(
-                        values: values, shape: cohort.shape, published: cohort.published, withheld: withheld, tables: projections, policy: policy,
-                        using: &system)
-                case .reproducible:
-                    rounded = CohortRounding.round(
-                        values: values, shape: cohort.shape, published: cohort.published, withheld: withheld, tables: projections, policy: policy,
-                        using: &seeded)
+                case .operatingSystem: rounded = round(using: &system)
+                case .reproducible: rounded = round(using: &seeded)
                 }
-                randomnessUsed = randomnessUsed || (policy.method == .random && rounded.rounded.contains(true))
-                if let reason = rounded.fallback { fallbacks.append("\(plan.describe(cohort: c)): \(reason)") }
-                if let note = rounded.note { fallbacks.append("\(plan.describe(cohort: c)): \(note)") }
-                roundings[c] = rounded
+                randomnessUsed = randomnessUsed || (rules.policy.method == .random && rounded.rounded.contains(true))
+                for remark in [rounded.fallback, rounded.note].compactMap({ $0 }) { fallbacks.append("\(plan.describe(cohort: c)): \(remark)") }
+                roundings[c] = (rounded, rules)
             }
         }
         let smallCountsUpTo = protection.display.small != nil ? protection.primary.frequency.map(FrequencyProtection.largestSmall) : nil
         let tables = plan.tables.indices.map { t in
             let planned = plan.tables[t]
             let rounding = roundings[planned.cohort].map { r in
-                TableRounding(
-                    rules: plan.cohorts[planned.cohort].measure.isMagnitude
-                        ? RoundedFigureRules(policy: protection.rounding!.forSums(places: plan.cohorts[planned.cohort].measure.places)!)
-                        : roundingRules(protection)!,
-                    values: planned.cohortCells.map { r.values[$0] }, rounded: planned.cohortCells.map { r.rounded[$0] })
+                TableRounding(rules: r.rules, values: planned.cohortCells.map { r.figures.values[$0] }, rounded: planned.cohortCells.map { r.figures.rounded[$0] })
             }
             return ProtectedTable(
                 name: planned.name, data: truth[t], statuses: planned.cohortCells.map { statuses[planned.cohort][$0] }, rounding: rounding,
@@ -182,7 +176,7 @@ public enum ReleasePipeline {
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, randomness: randomness,
             randomnessUsed: randomnessUsed, fallbacks: fallbacks,
-            showsSmallCounts: plan.cohorts.indices.map { protected[$0]!.showsSmall && protection.display.small != nil }, findings: findings)
+            showsSmallCounts: plan.cohorts.indices.map { protected[$0]!.showsSmall }, findings: findings)
     }
 
     /// One cohort table's protection.
