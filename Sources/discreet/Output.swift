@@ -91,11 +91,7 @@ func summary(_ release: ProtectedRelease) -> [String] {
     lines.append("\(plural(release.tables.count, "table")) (\(grouped(declared.count)) declared, the rest behind indicators): \(plural(cells, "cell"))")
     lines.append("withheld \(plural(primary + secondary, "cell")): \(grouped(primary)) primary, \(grouped(secondary)) secondary")
     if let policy = release.plan.spec.protection.rounding {
-        var rounded = 0
-        for table in release.tables {
-            guard let rounding = table.rounding else { continue }
-            for cell in 0..<table.shape.cellCount where rounding.rounded[cell] && !table.statuses[cell].disposition.isWithheld { rounded += 1 }
-        }
+        let rounded = release.tables.reduce(0) { $0 + $1.roundedCount }
         lines.append("rounded \(plural(rounded, "published figure")): \(policy.method.rawValue) rounding of counts to base \(policy.base)" + (policy.sums.map { ", sums to \($0)" } ?? "")
             + " (a published count R means a true value from R - \(policy.below) to R + \(policy.above))")
     }

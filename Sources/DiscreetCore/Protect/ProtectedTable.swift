@@ -128,6 +128,12 @@ public struct ProtectedTable: Sendable {
         statuses[cell].disposition.isWithheld ? nil : data.contributors(cell)
     }
 
+    /// How many published cells are rounded.
+    public var roundedCount: Int {
+        guard let rounding else { return 0 }
+        return (0..<shape.cellCount).reduce(0) { $0 + (rounding.rounded[$1] && !statuses[$1].disposition.isWithheld ? 1 : 0) }
+    }
+
     /// How many cells have each disposition.
     public var dispositionCounts: [CellDisposition: Int] {
         var counts: [CellDisposition: Int] = [:]

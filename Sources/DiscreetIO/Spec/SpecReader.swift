@@ -778,7 +778,8 @@ private struct Reader {
         var spec = ProtectionSpec(primary: PrimaryPolicy())
         var node = given
         // A preset's settings sit under the spec's own, which override them key by key.
-        if let presetNode = given.mapping?.first(where: { $0.key.scalar?.string == "preset" })?.value {
+        let presetNode = given.mapping?.first(where: { $0.key.scalar?.string == "preset" })?.value
+        if let presetNode {
             spec.preset = choice(presetNode, "preset", ProtectionPreset.self)
             if let preset = spec.preset, let settings = try? Yams.compose(yaml: preset.settings) {
                 node = Self.merge(Self.marked(settings, presetNode.mark), under: given)
@@ -814,8 +815,7 @@ private struct Reader {
             }
         }
         // An unknown preset is reported already; its rules are not missing as well.
-        let namedPreset = given.mapping?.contains { $0.key.scalar?.string == "preset" } ?? false
-        if !sawPrimary && !namedPreset { problem(node, "protection needs a 'primary' section with the primary rules") }
+        if !sawPrimary && presetNode == nil { problem(node, "protection needs a 'primary' section with the primary rules") }
         if spec.display.small != nil && spec.secondary.frequency != .band {
             problem(node, "display: 'small' shows small counts as such, which tells everyone they lie between 1 and the threshold; set secondary: {frequency_protection: band} so that nobody can narrow that range down")
         }

@@ -102,9 +102,7 @@ public enum ReleaseManifest {
             json.object("withheld")
             for d in CellDisposition.allCases where d.isWithheld { json.value(d.description, counts[d] ?? 0) }
             json.endObject()
-            if let rounding = table.rounding {
-                json.value("rounded", (0..<table.shape.cellCount).reduce(0) { $0 + (rounding.rounded[$1] && !table.statuses[$1].disposition.isWithheld ? 1 : 0) })
-            }
+            if table.rounding != nil { json.value("rounded", table.roundedCount) }
             let loss = table.informationLoss
             json.object("information_loss")
             json.number("share_of_cells_withheld", String(format: "%.4f", loss.cells))
