@@ -139,6 +139,55 @@ import Testing
         #expect(withSlack < withoutSlack, "\(withSlack) vs \(withoutSlack)")
     }
 
+    /// What a rounded figure states, by hand: the interval, narrowed by the frequency rule
+    /// (a published count is 0 or not small) and by a marked rounded 0; and the range that
+    /// holds whichever figure random rounding draws.
+    @Test func roundedFiguresStateTheirRanges() {
+        // NHS: base 5, 1 to 7 withheld.
+        let nhs = RoundedFigureRules(
+            policy: RoundingPolicy(method: .conventional, base: 5), marksNotZero: false,
+            primary: PrimaryPolicy(frequency: FrequencyRule(threshold: 8, comparator: .less)))
+        #expect(nhs.leastPublished == 8)
+        #expect(nhs.stated(figure: 10, trueValue: 9) == CellBounds(lower: 8, upper: 12))
+        #expect(nhs.stated(figure: 15, trueValue: 14) == CellBounds(lower: 13, upper: 17))
+        #expect(nhs.stated(figure: 0, trueValue: 0) == CellBounds(lower: 0, upper: 0))
+        // Without a frequency rule, a 0 means 0 to 2.
+        let plain = RoundedFigureRules(policy: RoundingPolicy(method: .conventional, base: 5))
+        #expect(plain.stated(figure: 0, trueValue: 1) == CellBounds(lower: 0, upper: 2))
+        // A marked rounded 0 (DfE `k`) means 1 to 4 at base 10; an unmarked one, 0.
+        let marked = RoundedFigureRules(policy: RoundingPolicy(method: .conventional, base: 10), marksNotZero: true)
+        #expect(marked.stated(figure: 0, trueValue: 3) == CellBounds(lower: 1, upper: 4))
+        #expect(marked.stated(figure: 0, trueValue: 0) == CellBounds(lower: 0, upper: 0))
+        // Random rounding of 7 to base 5 shows 5 (1 to 9) or 10 (6 to 14): 6 to 9 either way.
+        let random = RoundedFigureRules(policy: RoundingPolicy(method: .random, base: 5))
+        #expect(random.whateverTheFigure(7) == CellBounds(lower: 6, upper: 9))
+        #expect(random.whateverTheFigure(10) == CellBounds(lower: 6, upper: 14))
+        // Conventional rounding: the one figure it draws.
+        #expect(nhs.whateverTheFigure(9) == CellBounds(lower: 8, upper: 12))
+    }
+
+    /// The release audit checks what rounded figures state, and does not call a withheld
+    /// cell recoverable from a relation whose other figures are rounded.
+    @Test func releaseAuditChecksRoundedFigures() {
+        let shape = TableShape(dimensions: [dimension("r", ["a", "b", "c"])])!
+        let table = countTable(shape, inner: [2, 13, 21])
+        var statuses = [CellStatus](repeating: .published, count: shape.cellCount)
+        statuses[0] = CellStatus(disposition: .primary, failed: .frequency)
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        let rules = RoundedFigureRules(policy: RoundingPolicy(method: .conventional, base: 5), marksNotZero: false, primary: primary)
+        let honest = TableRounding(rules: rules, values: [0, 15, 20, 35], rounded: [false, true, true, true])
+        let ok = ProtectedTable(name: "t", data: table, statuses: statuses, rounding: honest)
+        #expect(ReleaseAudit.run(tables: [ok], indicators: [], primary: primary).isEmpty)
+        // The same pattern unrounded gives the withheld cell away.
+        let exact = ProtectedTable(name: "t", data: table, statuses: statuses)
+        #expect(ReleaseAudit.run(tables: [exact], indicators: [], primary: primary).map(\.kind) == [.recoverable])
+        // A figure off its multiple, or whose range misses the truth, is refused.
+        for wrong in [[0, 15, 21, 35], [0, 20, 20, 35]] as [[Int64]] {
+            let bad = ProtectedTable(name: "t", data: table, statuses: statuses, rounding: TableRounding(rules: rules, values: wrong, rounded: honest.rounded))
+            #expect(ReleaseAudit.run(tables: [bad], indicators: [], primary: primary).map(\.kind) == [.misstated])
+        }
+    }
+
     /// Controlled rounding with withheld (free) cells: every other cell at an adjacent
     /// multiple, and every relation without a withheld cell adds up.
     @Test func controlledRoundingLeavesWithheldCellsFree() throws {
