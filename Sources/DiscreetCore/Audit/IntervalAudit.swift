@@ -49,6 +49,8 @@ public enum IntervalAudit {
         precondition(values.count == shape.cellCount)
         var value: [Rational?] = values.map { $0.map { Rational($0) } }
         for (c, v) in known { value[c] = Rational(v) }
+        // Bounds that meet (a rounded 0 that means 0) are a known value.
+        for (c, b) in bounds where value[c] == nil && b.lower != nil && b.lower == b.upper { value[c] = Rational(b.lower!) }
         let relations = shape.relations().map { r in [(r.total, Rational.one)] + r.parts.map { ($0, -Rational.one) } }
 
         // Presolve: a relation with one unknown cell determines it; one whose unknown cells
