@@ -94,6 +94,12 @@ public enum IntervalAudit {
             for (c, _) in unknown.dropFirst() { groups.union(unknown[0].0, c) }
             live.append(relation)
         }
+        // A cell with a positive lower bound L is solved for as y = x − L ≥ 0, so that the
+        // bound costs no row (rounded figures bound every published cell in a rounded release).
+        func shift(_ c: Int) -> Rational? {
+            guard let lower = bounds[c]?.lower, lower > 0 else { return nil }
+            return Rational(lower)
+        }
         var solvers: [Int: (simplex: ExactSimplex, column: [Int: Int])] = [:]
         func solver(for root: Int) -> (simplex: ExactSimplex, column: [Int: Int]) {
             if let s = solvers[root] { return s }
@@ -109,25 +115,19 @@ public enum IntervalAudit {
                     } else {
                         if column[c] == nil { column[c] = column.count }
                         row.append((column[c]!, k))
+                        if let l = shift(c) { rest += k * l }
                     }
                 }
                 rows.append(row)
                 rhs.append(-rest)
             }
-            // A declared bound is a row with a slack column: x + s = upper, x − s = lower.
+            // An upper bound is a row with a slack column: y + s = upper − lower.
             var columnCount = column.count
             for (c, b) in bounds.sorted(by: { $0.key < $1.key }) where value[c] == nil {
-                guard let j = column[c] else { continue }
-                if let upper = b.upper {
-                    rows.append([(j, .one), (columnCount, .one)])
-                    rhs.append(Rational(upper))
-                    columnCount += 1
-                }
-                if let lower = b.lower {
-                    rows.append([(j, .one), (columnCount, -.one)])
-                    rhs.append(Rational(lower))
-                    columnCount += 1
-                }
+                guard let j = column[c], let upper = b.upper else { continue }
+                rows.append([(j, .one), (columnCount, .one)])
+                rhs.append(Rational(upper) - (shift(c) ?? .zero))
+                columnCount += 1
             }
             let s = (ExactSimplex(LinearSystem(rows: rows, rhs: rhs, columnCount: columnCount)), column)
             solvers[root] = s
@@ -150,13 +150,14 @@ public enum IntervalAudit {
             }
             // Contradictory figures or bounds: no table fits them, and the cell gets no interval.
             guard simplex.feasible else { continue }
+            let offset = shift(c) ?? .zero
             let upper: Rational?
             switch simplex.maximize([(j, .one)]) {
-            case .optimal(let v): upper = v
+            case .optimal(let v): upper = v + offset
             case .unbounded, .infeasible: upper = nil
             }
-            var lower = Rational.zero
-            if case .optimal(let v) = simplex.maximize([(j, -.one)]) { lower = -v }
+            var lower = offset
+            if case .optimal(let v) = simplex.maximize([(j, -.one)]) { lower = -v + offset }
             solvers[root]!.simplex = simplex  // the next cell starts from this basis
             result[c] = FeasibilityInterval(lower: lower, upper: upper)
         }
