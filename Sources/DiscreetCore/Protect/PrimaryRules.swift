@@ -174,16 +174,18 @@ public struct PrimaryPolicy: Sendable, Hashable {
         max(2, dominance.map(\.n).max() ?? 0)
     }
 
+    /// The rules a count of `n` people fails (frequency and zeros).
+    public func failures(count n: Int64) -> PrimaryRuleSet {
+        if n == 0 { return zeros == .withhold ? .zero : [] }
+        if let frequency, frequency.fails(contributors: n) { return .frequency }
+        return []
+    }
+
     /// The rules one cell fails.
     public func failures(of table: AggregatedTable, cell: Int) -> PrimaryRuleSet {
-        var failed: PrimaryRuleSet = []
         let n = table.contributors(cell)
-        if n == 0 {
-            if zeros == .withhold { failed.insert(.zero) }
-            return failed
-        }
-        if let frequency, frequency.fails(contributors: n) { failed.insert(.frequency) }
-        guard table.measure.isMagnitude else { return failed }
+        var failed = failures(count: n)
+        guard n > 0, table.measure.isMagnitude else { return failed }
         let total = table.values[cell]
         let largest = table.largest(cell)
         if dominance.contains(where: { $0.fails(total: total, largest: largest) }) { failed.insert(.dominance) }

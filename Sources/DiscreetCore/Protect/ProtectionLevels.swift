@@ -50,21 +50,7 @@ extension PrimaryPolicy {
     /// - p%: p/100·x1 − (X − x1 − x2)
     /// - (p,q): p/q·x1 − (X − x1 − x2)
     public func requirement(for table: AggregatedTable, cell: Int, failed: PrimaryRuleSet, frequency protection: FrequencyProtection) -> ProtectionRequirement {
-        var r = ProtectionRequirement()
-        let n = table.contributors(cell)
-        if failed.contains(.zero) { r.countUp = 1 }
-        if failed.contains(.frequency), let frequency {
-            switch protection {
-            case .reachThreshold:
-                let notSmall = frequency.comparator == .less ? frequency.threshold : frequency.threshold + 1
-                r.countUp = max(r.countUp, notSmall - n)
-            case .fixed(let upper, let lower):
-                r.countUp = max(r.countUp, upper)
-                r.countDown = max(r.countDown, min(lower, n))
-            case .band:
-                if n < FrequencyProtection.largestSmall(frequency) { r.countUp = max(r.countUp, 1) } else { r.countDown = max(r.countDown, 1) }
-            }
-        }
+        var r = requirement(count: table.contributors(cell), failed: failed, frequency: protection)
         guard table.measure.isMagnitude else { return r }
         let x = Int128(table.values[cell])
         let top = table.largest(cell)
@@ -95,6 +81,26 @@ extension PrimaryPolicy {
         if failed.contains(.dominance) || failed.contains(.pPercent) || failed.contains(.pq) { level = max(level, 1) }
         r.valueUp = Int64(clamping: level)
         r.valueDown = min(r.valueUp, table.values[cell])
+        return r
+    }
+
+    /// The protection a count of `n` people needs, given the frequency and zero rules it
+    /// fails (a cell's count, or a group an attacker can count by subtraction).
+    public func requirement(count n: Int64, failed: PrimaryRuleSet, frequency protection: FrequencyProtection) -> ProtectionRequirement {
+        var r = ProtectionRequirement()
+        if failed.contains(.zero) { r.countUp = 1 }
+        if failed.contains(.frequency), let frequency {
+            switch protection {
+            case .reachThreshold:
+                let notSmall = frequency.comparator == .less ? frequency.threshold : frequency.threshold + 1
+                r.countUp = max(r.countUp, notSmall - n)
+            case .fixed(let upper, let lower):
+                r.countUp = max(r.countUp, upper)
+                r.countDown = max(r.countDown, min(lower, n))
+            case .band:
+                if n < FrequencyProtection.largestSmall(frequency) { r.countUp = max(r.countUp, 1) } else { r.countDown = max(r.countDown, 1) }
+            }
+        }
         return r
     }
 }

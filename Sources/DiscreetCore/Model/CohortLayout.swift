@@ -1,0 +1,362 @@
+/// What the spec implies about how its cohorts relate: which lie within which, and which
+/// share nobody. Pairs are cohort indices.
+public struct CohortRelations: Sendable, Hashable {
+    /// (inner, outer): everyone in `inner` is in `outer`.
+    public var within: [Pair]
+    /// Pairs of cohorts no person can be in together.
+    public var disjoint: [Pair]
+
+    public struct Pair: Sendable, Hashable {
+        public var first: Int
+        public var second: Int
+        public init(_ first: Int, _ second: Int) {
+            self.first = first
+            self.second = second
+        }
+    }
+
+    public init(within: [Pair] = [], disjoint: [Pair] = []) {
+        self.within = within
+        self.disjoint = disjoint
+    }
+}
+
+/// A cohort split into parts that share nobody: the parent holds each part and the rest
+/// of its people, the *complement*, which is never negative. A family with one part says
+/// that cohort lies within the parent; its complement is the group "in the parent but not
+/// in the part" (denominator minus numerator).
+public struct CohortFamily: Sendable {
+    public var parent: Int
+    public var parts: [Int]
+    /// Whether the family is an edge of the layout's tree (each cohort is a part of at most
+    /// one tree family); the others state further containments.
+    public var tree: Bool
+    /// The dimensions (indices into the layout's) the relation holds at: the complement is
+    /// a table over these.
+    public var dimensions: [Int]
+    public var shape: TableShape
+    /// Per cell of ``shape``: the parent's cell holding the same people, and each part's.
+    public var parentCells: [Int]
+    public var partCells: [[Int]]
+    /// Per cell of ``shape``, where the complement is known to be empty (the parent equals
+    /// the sum of its parts there); nil when nowhere.
+    public var emptyComplement: [Bool]?
+}
+
+/// A group of people an attacker can count by subtraction: a cohort's figure minus the
+/// figures of cohorts within it, at the same categories (a denominator minus its numerator,
+/// a cohort minus a sub-cohort, a cohort minus every part of a split). Cells are global
+/// (see ``CohortLayout/global(_:_:)``).
+public struct ImpliedGroup: Sendable, Hashable {
+    public var plus: Int
+    public var minus: [Int]
+
+    public init(plus: Int, minus: [Int]) {
+        self.plus = plus
+        self.minus = minus
+    }
+
+    /// Every term with its sign.
+    public var terms: [(cell: Int, sign: Int8)] { [(plus, 1)] + minus.map { ($0, -1) } }
+}
+
+/// The release as one hidden table: every cohort is a table over the categories its own
+/// tables use and those that link it to the cohorts it relates to, and the relations
+/// between cohorts are families whose complements are never negative.
+///
+/// This is the atom model of domain.md section 8, stored without its atoms: a family's
+/// parts and complement are the atoms that split its parent, and families under one parent
+/// are independent (the spec says nothing of how their parts overlap). Each cohort keeps
+/// only the dimensions that some figure needs along the tree of families (a dimension is
+/// kept by every cohort on the tree paths between the cohorts whose tables use it), and a
+/// family relates its cohorts over the dimensions both sides keep; dropping the others loses
+/// nothing an attacker could use, since any split of them that fits each side can be
+/// combined. Where a cohort keeps a dimension that none of the cohorts containing it
+/// publishes, its people may lack a category there: the dimension gains a hidden leaf,
+/// "not recorded", that no table publishes.
+///
+/// Cells of all cohort tables are numbered together: cohort b's cell c is ``global(_:_:)``.
+public struct CohortLayout: Sendable {
+    public struct Block: Sendable {
+        /// The dimensions its tables publish (indices into the layout's dimensions).
+        public var published: [Int]
+        /// The dimensions it is cut by, ascending: the published ones and those linking it.
+        public var dimensions: [Int]
+        public var shape: TableShape
+        public var measure: Measure
+        /// The dimensions where each of its people has a real category (its own published
+        /// dimensions and those of every cohort containing it); elsewhere its people without
+        /// one fall in the hidden leaf.
+        public var recorded: Set<Int>
+        /// Per cell, whether it is known to be empty whatever the data; nil when none is.
+        public var empty: [Bool]?
+    }
+
+    /// The code of the hidden leaf a dimension gains where some cohort needs it.
+    public static let hiddenLeafCode = "\u{1}not recorded"
+
+    /// The release's dimensions, with a hidden leaf where some cohort needs one.
+    public let dimensions: [TableDimension]
+    /// Per dimension, the node of its hidden leaf, if it has one.
+    public let hiddenLeaf: [Int?]
+    public let blocks: [Block]
+    public let families: [CohortFamily]
+    public let relations: CohortRelations
+    /// Where each block's cells start in the global numbering.
+    public let offsets: [Int]
+    /// Per block, its component: cohorts linked by some relation share one.
+    public let components: [Int]
+
+    /// The number of cells of all blocks together.
+    public var cellCount: Int { offsets.last! }
+
+    /// The global number of block `b`'s cell `c`.
+    @inlinable
+    public func global(_ b: Int, _ c: Int) -> Int { offsets[b] + c }
+
+    /// The block and cell of a global cell.
+    public func local(_ g: Int) -> (block: Int, cell: Int) {
+        var lo = 0
+        var hi = blocks.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if offsets[mid] <= g { lo = mid } else { hi = mid - 1 }
+        }
+        return (lo, g - offsets[lo])
+    }
+
+    /// Lays out the cohorts.
+    ///
+    /// - Parameters:
+    ///   - dimensions: every dimension any cohort uses.
+    ///   - cohorts: per cohort, the dimensions its tables publish and its measure.
+    ///   - relations: what the spec implies about the cohorts.
+    ///   - keep: per cohort, dimensions to cut it by whatever the relations need (so that a
+    ///     layout rebuilt with fewer relations keeps the shapes its data was counted in).
+    public init(
+        dimensions spec: [TableDimension], cohorts: [(published: [Int], measure: Measure)], relations: CohortRelations,
+        keep: [[Int]]? = nil
+    ) {
+        let n = cohorts.count
+        self.relations = relations
+        var outer = [Set<Int>](repeating: [], count: n)
+        for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
+        let disjoint = Set(relations.disjoint.flatMap { [$0, CohortRelations.Pair($0.second, $0.first)] })
+        // Cohorts with the same people: the later one lies within the earlier, and nothing
+        // is outside it (its complement is empty).
+        func equivalent(_ a: Int, _ b: Int) -> Bool { outer[a].contains(b) && outer[b].contains(a) }
+        func strictlyWithin(_ a: Int, _ b: Int) -> Bool { outer[a].contains(b) && (!outer[b].contains(a) || b < a) }
+
+        // The tree: each cohort's parent is a least cohort strictly containing it (the one
+        // publishing most dimensions, then the first); other least ones are further families.
+        var parent = [Int](repeating: -1, count: n)
+        var extra: [(inner: Int, outer: Int)] = []
+        for a in 0..<n {
+            let candidates = outer[a].filter { strictlyWithin(a, $0) }
+            let least = candidates.filter { b in !candidates.contains { c in c != b && strictlyWithin(c, b) } }.sorted()
+            guard let first = least.max(by: { (cohorts[$0].published.count, -$0) < (cohorts[$1].published.count, -$1) }) else { continue }
+            parent[a] = first
+            for b in least where b != first { extra.append((a, b)) }
+        }
+        var children = [[Int]](repeating: [], count: n)
+        for a in 0..<n where parent[a] >= 0 { children[parent[a]].append(a) }
+
+        // Dimensions: a cohort keeps every dimension some cohort of its tree publishes on
+        // both sides of it (the Steiner tree of the dimension's users).
+        let roots = (0..<n).filter { parent[$0] < 0 }
+        var order: [Int] = []  // parents before children
+        for r in roots {
+            var stack = [r]
+            while let v = stack.popLast() {
+                order.append(v)
+                stack += children[v].reversed()
+            }
+        }
+        var rootOf = [Int](repeating: -1, count: n)
+        for v in order { rootOf[v] = parent[v] < 0 ? v : rootOf[parent[v]] }
+        var kept = (0..<n).map { Set(cohorts[$0].published).union(keep?[$0] ?? []) }
+        let allDims = Set(cohorts.flatMap(\.published))
+        for d in allDims.sorted() {
+            var below = [Int](repeating: 0, count: n)
+            for v in order.reversed() {
+                below[v] += cohorts[v].published.contains(d) ? 1 : 0
+                if parent[v] >= 0 { below[parent[v]] += below[v] }
+            }
+            for v in 0..<n {
+                let total = below[rootOf[v]]
+                let branches = children[v].filter { below[$0] > 0 }.count
+                let inside = cohorts[v].published.contains(d) || branches >= 2 || (branches >= 1 && below[v] < total)
+                if inside { kept[v].insert(d) }
+            }
+        }
+
+        // Families: the children of a parent, grouped so that parts of a family share nobody.
+        var drafts: [(parent: Int, parts: [Int], tree: Bool)] = []
+        for p in 0..<n {
+            var groups: [[Int]] = []
+            for c in children[p] {
+                if equivalent(c, p) {
+                    groups.append([c])
+                } else if let g = groups.firstIndex(where: { group in
+                    group.allSatisfy { disjoint.contains(CohortRelations.Pair($0, c)) && !equivalent($0, p) }
+                }) {
+                    groups[g].append(c)
+                } else {
+                    groups.append([c])
+                }
+            }
+            for g in groups { drafts.append((p, g, true)) }
+        }
+        for e in extra { drafts.append((e.outer, [e.inner], false)) }
+        // A family relates its cohorts over the dimensions the parent and its parts keep;
+        // each part keeps those too.
+        var familyDims: [[Int]] = []
+        for draft in drafts {
+            let partDims = draft.parts.reduce(into: Set<Int>()) { $0.formUnion(kept[$1]) }
+            let link = draft.tree ? kept[draft.parent].intersection(partDims) : kept[draft.parent].intersection(kept[draft.parts[0]])
+            if draft.tree { for a in draft.parts { kept[a].formUnion(link) } }
+            familyDims.append(link.sorted())
+        }
+
+        // Hidden leaves: where a cohort keeps a dimension that neither it nor any cohort
+        // containing it publishes.
+        var recorded = (0..<n).map { Set(cohorts[$0].published) }
+        for a in 0..<n { for b in outer[a] { recorded[a].formUnion(cohorts[b].published) } }
+        var needsHidden = Set<Int>()
+        for a in 0..<n { needsHidden.formUnion(kept[a].subtracting(recorded[a])) }
+        var dims = spec
+        var hidden = [Int?](repeating: nil, count: spec.count)
+        for d in needsHidden.sorted() {
+            let dim = spec[d]
+            var entries: [HierarchyEntry] = []
+            for node in 0..<dim.nodeCount where node != dim.total {
+                let parentNode = dim.parents[node]
+                entries.append(HierarchyEntry(
+                    code: dim.codes[node], parent: parentNode == dim.total ? nil : dim.codes[parentNode], label: dim.labels[node]))
+            }
+            // Leaves keep their order (they come first), the hidden one last among them.
+            let leaves = entries.prefix(dim.leafCount)
+            entries = Array(leaves) + [HierarchyEntry(code: Self.hiddenLeafCode)] + entries.dropFirst(dim.leafCount)
+            dims[d] = try! TableDimension.build(
+                name: dim.name, label: dim.label, total: dim.codes[dim.total], totalLabel: dim.labels[dim.total], entries: entries)
+            hidden[d] = dims[d].node(Self.hiddenLeafCode)
+        }
+        dimensions = dims
+        hiddenLeaf = hidden
+
+        var blocks: [Block] = []
+        var offsets = [0]
+        for a in 0..<n {
+            let ds = kept[a].sorted()
+            let shape = TableShape(dimensions: ds.map { dims[$0] })!
+            var empty: [Bool]?
+            // The hidden leaf of a dimension this cohort's people always have is empty.
+            for (k, d) in ds.enumerated() where hidden[d] != nil && recorded[a].contains(d) {
+                if empty == nil { empty = [Bool](repeating: false, count: shape.cellCount) }
+                let stride = shape.strides[k]
+                let count = dims[d].nodeCount
+                for cell in 0..<shape.cellCount where (cell / stride) % count == hidden[d]! { empty![cell] = true }
+            }
+            blocks.append(Block(
+                published: cohorts[a].published.sorted(), dimensions: ds, shape: shape, measure: cohorts[a].measure, recorded: recorded[a],
+                empty: empty))
+            offsets.append(offsets.last! + shape.cellCount)
+        }
+        self.blocks = blocks
+        self.offsets = offsets
+
+        var families: [CohortFamily] = []
+        for (draft, link) in zip(drafts, familyDims) {
+            let shape = TableShape(dimensions: link.map { dims[$0] })!
+            let parentCells = Self.embed(shape, link, into: blocks[draft.parent])
+            let partCells = draft.parts.map { Self.embed(shape, link, into: blocks[$0]) }
+            let empty = draft.parts.count == 1 && equivalent(draft.parts[0], draft.parent) ? [Bool](repeating: true, count: shape.cellCount) : nil
+            families.append(CohortFamily(
+                parent: draft.parent, parts: draft.parts, tree: draft.tree, dimensions: link, shape: shape, parentCells: parentCells,
+                partCells: partCells, emptyComplement: empty))
+        }
+        self.families = families
+
+        var components = DisjointSets(count: n)
+        for f in families { for a in f.parts { components.union(f.parent, a) } }
+        self.components = (0..<n).map { components.find($0) }
+    }
+
+    /// Per cell of `shape` (over dimensions `dims`), the block's cell with the same
+    /// categories, and the total in the block's other dimensions.
+    static func embed(_ shape: TableShape, _ dims: [Int], into block: Block) -> [Int] {
+        let strides = dims.map { d in block.shape.strides[block.dimensions.firstIndex(of: d)!] }
+        var base = 0
+        for (k, d) in block.dimensions.enumerated() where !dims.contains(d) { base += block.shape.dimensions[k].total * block.shape.strides[k] }
+        return (0..<shape.cellCount).map { cell in zip(shape.nodes(of: cell), strides).reduce(base) { $0 + $1.0 * $1.1 } }
+    }
+
+    /// The cell of block `b` at the categories of block `a`'s cell `c` (totals elsewhere),
+    /// or nil when `c` is broken down by a dimension `b` does not keep.
+    public func cell(_ c: Int, of a: Int, in b: Int) -> Int? {
+        let source = blocks[a]
+        let nodes = source.shape.nodes(of: c)
+        for (j, d) in source.dimensions.enumerated() where !blocks[b].dimensions.contains(d) && nodes[j] != dimensions[d].total { return nil }
+        return project(c, of: a, to: b)
+    }
+
+    /// The cell of block `b` holding the people of block `a`'s cell `c` (were they in `b`):
+    /// `c`'s categories in the dimensions `b` keeps, totals in the others.
+    public func project(_ c: Int, of a: Int, to b: Int) -> Int {
+        let source = blocks[a]
+        let target = blocks[b]
+        let nodes = source.shape.nodes(of: c)
+        var result = 0
+        for (k, d) in target.dimensions.enumerated() {
+            let node: Int
+            if let j = source.dimensions.firstIndex(of: d) { node = nodes[j] } else { node = dimensions[d].total }
+            result += node * target.shape.strides[k]
+        }
+        return result
+    }
+
+    /// The implied groups among published cells: for every pair of cohorts one within the
+    /// other, and every family of several parts, the cells where all terms are published.
+    ///
+    /// - Parameter published: per global cell, whether some table publishes it.
+    public func groups(published: [Bool]) -> [ImpliedGroup] {
+        precondition(published.count == cellCount)
+        var result: [ImpliedGroup] = []
+        var seen = Set<ImpliedGroup>()
+        func add(_ g: ImpliedGroup) {
+            if seen.insert(g).inserted { result.append(g) }
+        }
+        var outer = [Set<Int>](repeating: [], count: blocks.count)
+        for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
+        for a in blocks.indices {
+            for b in outer[a].sorted() where !outer[b].contains(a) && components[a] == components[b] {
+                for c in 0..<blocks[b].shape.cellCount where published[global(b, c)] {
+                    guard let inner = cell(c, of: b, in: a), published[global(a, inner)], cell(inner, of: a, in: b) == c else { continue }
+                    add(ImpliedGroup(plus: global(b, c), minus: [global(a, inner)]))
+                }
+            }
+        }
+        for f in families where f.parts.count > 1 {
+            for h in 0..<f.shape.cellCount {
+                let plus = global(f.parent, f.parentCells[h])
+                let minus = f.parts.indices.map { global(f.parts[$0], f.partCells[$0][h]) }
+                if published[plus] && minus.allSatisfy({ published[$0] }) { add(ImpliedGroup(plus: plus, minus: minus)) }
+            }
+        }
+        return result
+    }
+
+    /// Per family, per cell of its shape, the complement: the parent's count minus its
+    /// parts' counts.
+    ///
+    /// - Parameter counts: per global cell, the count of people.
+    public func complements(counts: [Int64]) -> [[Int64]] {
+        families.map { f in
+            (0..<f.shape.cellCount).map { h in
+                var k = counts[global(f.parent, f.parentCells[h])]
+                for (i, a) in f.parts.enumerated() { k -= counts[global(a, f.partCells[i][h])] }
+                return k
+            }
+        }
+    }
+}

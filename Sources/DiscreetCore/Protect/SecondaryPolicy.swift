@@ -1,0 +1,42 @@
+/// What secondary suppression minimises when it chooses complementary cells.
+public enum SuppressionCost: String, Sendable, Hashable, CaseIterable {
+    /// Fewest cells first, then the smallest values (the default).
+    case cells
+    /// The smallest total value withheld.
+    case value
+}
+
+/// How secondary suppression searches for certificates.
+public enum SuppressionMethod: String, Sendable, Hashable, CaseIterable {
+    /// Products of one move per dimension, then cycles in the plane of each pair of
+    /// dimensions (the default: fewer cells withheld).
+    case cycles
+    /// Products of one move per dimension only, like a hypercube method (faster on very
+    /// large tables, withholds more).
+    case products
+}
+
+/// The secondary-suppression settings of a release.
+public struct SecondaryPolicy: Sendable, Hashable {
+    public var method: SuppressionMethod
+    public var frequency: FrequencyProtection
+    /// Whether a cell's only contributor is assumed to know its value (and so may not be
+    /// relied on to protect another cell).
+    public var singletons: Bool
+    public var cost: SuppressionCost
+    /// Cost multipliers by dimension name and category code: a cell costs its cost times
+    /// the weight of each of its categories (1 where none is given), so that a weight of 10
+    /// on a total makes withholding it as costly as withholding ten other cells.
+    public var weights: [String: [String: Int]]
+
+    public init(
+        method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .cells,
+        weights: [String: [String: Int]] = [:]
+    ) {
+        self.weights = weights
+        self.method = method
+        self.frequency = frequency
+        self.singletons = singletons
+        self.cost = cost
+    }
+}

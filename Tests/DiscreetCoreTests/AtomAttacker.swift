@@ -1,0 +1,193 @@
+@testable import DiscreetCore
+
+/// An attacker written for the tests, independent of the production audit: the release's
+/// hidden table as atoms (which cohorts a person is in) by the finest categories of every
+/// dimension, every published figure an equation (or a range) over it, and an exact
+/// two-phase simplex (dense tableau, Bland's rule, rationals) for the least and greatest
+/// value of any sum of hidden cells.
+struct AtomAttacker {
+    /// The dimensions, each a product factor of the hidden table (leaves only count).
+    let dimensions: [TableDimension]
+    /// Each atom: the cohorts its people are in.
+    let atoms: [Set<Int>]
+    /// Constraints: coefficients over hidden cells, and the range the sum lies in.
+    var rows: [(terms: [Int: Rational], lower: Rational, upper: Rational?)] = []
+
+    /// Hidden cells: atom-major, then the leaves row-major.
+    var leafCount: Int { dimensions.reduce(1) { $0 * $1.leafCount } }
+    var variableCount: Int { atoms.count * leafCount }
+
+    init(dimensions: [TableDimension], atoms: [Set<Int>]) {
+        self.dimensions = dimensions
+        self.atoms = atoms
+    }
+
+    /// The leaves of each dimension under a node.
+    func leaves(_ d: Int, under node: Int) -> [Int] {
+        let dim = dimensions[d]
+        if dim.isLeaf(node) { return [node] }
+        return dim.children[node].flatMap { leaves(d, under: $0) }
+    }
+
+    /// The hidden cells a cohort's figure at these nodes (one per dimension; totals where the
+    /// figure is not broken down) sums.
+    func cells(cohort: Int, nodes: [Int]) -> [Int] {
+        var combos: [[Int]] = [[]]
+        for d in dimensions.indices {
+            combos = combos.flatMap { prefix in leaves(d, under: nodes[d]).map { prefix + [$0] } }
+        }
+        var result: [Int] = []
+        for (a, atom) in atoms.enumerated() where atom.contains(cohort) {
+            for combo in combos {
+                var leaf = 0
+                for d in dimensions.indices { leaf = leaf * dimensions[d].leafCount + combo[d] }
+                result.append(a * leafCount + leaf)
+            }
+        }
+        return result
+    }
+
+    /// A figure of a cohort, as a linear form.
+    func form(cohort: Int, nodes: [Int]) -> [Int: Rational] {
+        var f: [Int: Rational] = [:]
+        for c in cells(cohort: cohort, nodes: nodes) { f[c] = .one }
+        return f
+    }
+
+    /// A group: a cohort's figure minus others' at the same categories.
+    func form(plus: Int, minus: [Int], nodes: [Int]) -> [Int: Rational] {
+        var f = form(cohort: plus, nodes: nodes)
+        for m in minus { for c in cells(cohort: m, nodes: nodes) { f[c, default: .zero] -= .one } }
+        return f.filter { !$0.value.isZero }
+    }
+
+    /// The attacker learns that a figure lies in [lower, upper] (upper nil: no bound).
+    mutating func know(_ form: [Int: Rational], lower: Int64, upper: Int64?) {
+        rows.append((form, Rational(lower), upper.map { Rational($0) }))
+    }
+
+    /// The least and greatest value of a form over every hidden table the attacker cannot
+    /// rule out (nil upper: unbounded), or nil when none fits what the attacker knows.
+    func interval(_ objective: [Int: Rational]) -> (lower: Rational, upper: Rational?)? {
+        guard let maximum = optimise(objective) else { return nil }
+        guard let minimum = optimise(objective.mapValues { -$0 }) else { return nil }
+        return (-(minimum ?? .zero), maximum)
+    }
+
+    /// The maximum of a form: nil when infeasible, .some(nil) when unbounded.
+    func optimise(_ objective: [Int: Rational]) -> Rational?? {
+        // Standard form: every row sum - s = lower (s >= 0), and sum + t = upper where bounded.
+        let n = variableCount
+        var columns = n
+        var equations: [([Int: Rational], Rational)] = []
+        for row in rows {
+            if let upper = row.upper, upper == row.lower {
+                equations.append((row.terms, row.lower))
+                continue
+            }
+            var lowerRow = row.terms
+            lowerRow[columns] = -.one
+            columns += 1
+            equations.append((lowerRow, row.lower))
+            if let upper = row.upper {
+                var upperRow = row.terms
+                upperRow[columns] = .one
+                columns += 1
+                equations.append((upperRow, upper))
+            }
+        }
+        var simplex = TestSimplex(columns: columns, equations: equations)
+        return simplex.maximise(objective)
+    }
+}
+
+/// A dense two-phase simplex in exact rationals with Bland's rule (it cannot cycle); small
+/// problems only.
+struct TestSimplex {
+    var tableau: [[Rational]]
+    var basis: [Int]
+    let columns: Int
+    var feasible = true
+
+    init(columns: Int, equations: [([Int: Rational], Rational)]) {
+        self.columns = columns
+        let m = equations.count
+        // Artificial variables columns..<columns+m; right-hand side last.
+        let width = columns + m + 1
+        tableau = []
+        basis = []
+        for (i, (terms, rhs)) in equations.enumerated() {
+            var row = [Rational](repeating: .zero, count: width)
+            let flip = rhs < .zero
+            for (j, v) in terms { row[j] = flip ? -v : v }
+            row[columns + i] = .one
+            row[width - 1] = flip ? -rhs : rhs
+            tableau.append(row)
+            basis.append(columns + i)
+        }
+        // Phase one: minimise the artificial variables' sum.
+        var cost = [Rational](repeating: .zero, count: width - 1)
+        for i in 0..<m { cost[columns + i] = -.one }
+        let value = run(cost, eligible: width - 1)
+        if case .some(.some(let v)) = value, v.isZero {
+            // Drive artificial variables out where possible.
+            for i in 0..<m where basis[i] >= columns {
+                if let j = (0..<columns).first(where: { !tableau[i][$0].isZero }) { pivot(i, j) }
+            }
+        } else {
+            feasible = false
+        }
+    }
+
+    mutating func maximise(_ objective: [Int: Rational]) -> Rational?? {
+        guard feasible else { return nil }
+        var cost = [Rational](repeating: .zero, count: columns)
+        for (j, v) in objective { cost[j] = v }
+        var copy = self
+        return copy.run(cost, eligible: columns)
+    }
+
+    /// Maximises cost·x from the current basis; only columns below `eligible` may enter.
+    mutating func run(_ cost: [Rational], eligible: Int) -> Rational?? {
+        let width = tableau.first?.count ?? 1
+        let rhs = width - 1
+        while true {
+            // Reduced costs.
+            var entering = -1
+            for j in 0..<eligible where !basis.contains(j) {
+                var d = j < cost.count ? cost[j] : .zero
+                for (i, b) in basis.enumerated() where b < cost.count && !cost[b].isZero && !tableau[i][j].isZero { d -= cost[b] * tableau[i][j] }
+                if d > .zero {
+                    entering = j
+                    break
+                }
+            }
+            if entering < 0 {
+                var value = Rational.zero
+                for (i, b) in basis.enumerated() where b < cost.count { value += cost[b] * tableau[i][rhs] }
+                return .some(value)
+            }
+            var leaving = -1
+            var best = Rational.zero
+            for i in tableau.indices where tableau[i][entering] > .zero {
+                let ratio = tableau[i][rhs] / tableau[i][entering]
+                if leaving < 0 || ratio < best || (ratio == best && basis[i] < basis[leaving]) {
+                    leaving = i
+                    best = ratio
+                }
+            }
+            if leaving < 0 { return .some(nil) }
+            pivot(leaving, entering)
+        }
+    }
+
+    mutating func pivot(_ r: Int, _ c: Int) {
+        let p = tableau[r][c]
+        for j in tableau[r].indices where !tableau[r][j].isZero { tableau[r][j] = tableau[r][j] / p }
+        for i in tableau.indices where i != r && !tableau[i][c].isZero {
+            let f = tableau[i][c]
+            for j in tableau[r].indices where !tableau[r][j].isZero { tableau[i][j] -= f * tableau[r][j] }
+        }
+        basis[r] = c
+    }
+}

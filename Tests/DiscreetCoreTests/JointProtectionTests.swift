@@ -1,0 +1,194 @@
+import Testing
+@testable import DiscreetCore
+
+/// Linked cohorts built from people: each person is in some cohorts (an atom) and has one
+/// leaf per dimension; each cohort publishes one table over some of the dimensions.
+struct JointCase {
+    let dimensions: [TableDimension]
+    let cohortDimensions: [[Int]]
+    let relations: CohortRelations
+    let people: [(cohorts: Set<Int>, leaves: [Int])]
+    let layout: CohortLayout
+    let tables: [AggregatedTable]
+    let published: [Bool]
+
+    init(
+        dimensions: [TableDimension], cohortDimensions: [[Int]], relations: CohortRelations, people: [(cohorts: Set<Int>, leaves: [Int])]
+    ) {
+        self.dimensions = dimensions
+        self.cohortDimensions = cohortDimensions
+        self.relations = relations
+        self.people = people
+        let layout = CohortLayout(dimensions: dimensions, cohorts: cohortDimensions.map { ($0, .count) }, relations: relations)
+        self.layout = layout
+        tables = layout.blocks.enumerated().map { b, block in
+            var acc = TableAccumulator(shape: block.shape, measure: .count, topCount: 0)
+            for person in people where person.cohorts.contains(b) {
+                var inner = 0
+                for (k, d) in block.dimensions.enumerated() { inner += person.leaves[d] * block.shape.innerStrides[k] }
+                acc.add(cell: inner, value: 1)
+            }
+            return try! acc.finish()
+        }
+        var published = [Bool](repeating: false, count: layout.cellCount)
+        for (b, block) in layout.blocks.enumerated() {
+            for c in 0..<block.shape.cellCount {
+                let nodes = block.shape.nodes(of: c)
+                published[layout.global(b, c)] = block.dimensions.indices.allSatisfy { k in
+                    cohortDimensions[b].contains(block.dimensions[k]) || nodes[k] == block.shape.dimensions[k].total
+                }
+            }
+        }
+        self.published = published
+    }
+
+    /// Every set of cohorts a person can be in, as the relations allow.
+    var possibleAtoms: [Set<Int>] {
+        let n = cohortDimensions.count
+        return (1..<(1 << n)).compactMap { mask -> Set<Int>? in
+            let atom = Set((0..<n).filter { mask & (1 << $0) != 0 })
+            for p in relations.within where atom.contains(p.first) && !atom.contains(p.second) { return nil }
+            for p in relations.disjoint where atom.contains(p.first) && atom.contains(p.second) { return nil }
+            return atom
+        }
+    }
+
+    /// A global cell's nodes over every dimension (totals where its cohort is not broken down).
+    func nodes(_ g: Int) -> (cohort: Int, nodes: [Int]) {
+        let (b, c) = layout.local(g)
+        let block = layout.blocks[b]
+        let own = block.shape.nodes(of: c)
+        return (b, dimensions.indices.map { d in block.dimensions.firstIndex(of: d).map { own[$0] } ?? dimensions[d].total })
+    }
+
+    /// The attacker's knowledge of a release with these statuses: every published figure
+    /// exactly, every withheld one at least `least`.
+    func attacker(statuses: [CellStatus], least: Int64 = 1, atoms: [Set<Int>]? = nil) -> AtomAttacker {
+        var attacker = AtomAttacker(dimensions: dimensions, atoms: atoms ?? possibleAtoms)
+        for g in 0..<layout.cellCount where published[g] {
+            let (b, nodes) = self.nodes(g)
+            let (_, c) = layout.local(g)
+            let value = tables[b].values[c]
+            if statuses[g].disposition.isWithheld {
+                attacker.know(attacker.form(cohort: b, nodes: nodes), lower: value > 0 ? least : 0, upper: nil)
+            } else {
+                attacker.know(attacker.form(cohort: b, nodes: nodes), lower: value, upper: value)
+            }
+        }
+        return attacker
+    }
+
+    /// Every sensitive item whose interval, for the attacker, misses its protection levels.
+    func shortfalls(_ problem: SuppressionProblem, attacker: AtomAttacker) -> [String] {
+        var result: [String] = []
+        for (item, r) in problem.requirements.sorted(by: { $0.key < $1.key }) where !r.isEmpty {
+            let form: [Int: Rational]
+            let what: String
+            if problem.isGroup(item) {
+                let g = problem.groups[item - layout.cellCount]
+                let (plus, nodes) = self.nodes(g.plus)
+                form = attacker.form(plus: plus, minus: g.minus.map { self.nodes($0).cohort }, nodes: nodes)
+                what = "group \(plus) - \(g.minus.map { self.nodes($0).cohort }) at \(nodes)"
+            } else {
+                let (b, nodes) = self.nodes(item)
+                form = attacker.form(cohort: b, nodes: nodes)
+                what = "cohort \(b) cell \(nodes)"
+            }
+            let x = Rational(problem.count(of: item))
+            guard let interval = attacker.interval(form) else {
+                result.append("\(what): no table fits")
+                continue
+            }
+            if let upper = interval.upper, upper < x + Rational(r.countUp) { result.append("\(what) = \(x): upper \(upper) < +\(r.countUp)") }
+            if interval.lower > x - Rational(r.countDown) { result.append("\(what) = \(x): lower \(interval.lower) > -\(r.countDown)") }
+        }
+        return result
+    }
+}
+
+/// People for a one-dimensional case: per leaf, how many are in each atom.
+func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>, leaves: [Int])] {
+    var result: [(cohorts: Set<Int>, leaves: [Int])] = []
+    for (atom, perLeaf) in counts {
+        for (leaf, n) in perLeaf.enumerated() { for _ in 0..<n { result.append((atom, [leaf])) } }
+    }
+    return result
+}
+
+@Suite struct JointProtectionTests {
+    static let wards = dimension("ward", ["w1", "w2", "w3"])
+
+    /// The dashboard's gap: 7 of 8 young people attended their review in ward w1, so one
+    /// did not. Protecting numerator and denominator apart publishes both; protected
+    /// together, the group "denominator minus numerator" is a sensitive cell too.
+    @Test func aDenominatorMinusItsNumeratorIsProtected() throws {
+        // Cohort 0: with an EHCP (8, 20, 15); cohort 1 within it: attended (7, 14, 15).
+        let c = JointCase(
+            dimensions: [Self.wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
+            people: people([([0], [1, 6, 0]), ([0, 1], [7, 14, 15])]))
+        #expect(c.layout.families.count == 1)
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy())
+        // No cell is small; the group at w1 (1 person) is.
+        #expect(problem.statuses.allSatisfy { !$0.disposition.isWithheld })
+        let sensitive = problem.requirements.keys.filter(problem.isGroup)
+        #expect(sensitive.count == 1)
+        #expect(problem.count(of: sensitive[0]) == 1)
+
+        // Alone, each cohort publishes everything, and the attacker pins the group at 1.
+        let open = c.attacker(statuses: problem.statuses)
+        #expect(!c.shortfalls(problem, attacker: open).isEmpty)
+
+        var suppressor = SecondarySuppressor(problem: problem, policy: SecondaryPolicy())
+        try suppressor.run()
+        let statuses = suppressor.statuses
+        #expect(statuses.filter { $0.disposition == .secondary }.count == 2)
+        #expect(CertificateAudit.verify(problem: suppressor.problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        #expect(c.shortfalls(suppressor.problem, attacker: c.attacker(statuses: statuses)) == [])
+    }
+
+    /// Three numerators that split one denominator (community, near, far): the group of
+    /// people in none of them is counted by subtraction too.
+    @Test func theRestOfASplitIsProtected() throws {
+        let c = JointCase(
+            dimensions: [Self.wards], cohortDimensions: [[0], [0], [0], [0]],
+            relations: CohortRelations(within: [.init(1, 0), .init(2, 0), .init(3, 0)], disjoint: [.init(1, 2), .init(1, 3), .init(2, 3)]),
+            people: people([([0], [2, 0, 6]), ([0, 1], [9, 12, 8]), ([0, 2], [6, 7, 9]), ([0, 3], [5, 9, 6])]))
+        #expect(c.layout.families.count == 1)
+        #expect(c.layout.families[0].parts == [1, 2, 3])
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy())
+        // The rest at w1 is 2: a group of three terms.
+        let rest = problem.requirements.keys.filter { problem.isGroup($0) && problem.groups[$0 - c.layout.cellCount].minus.count == 3 }
+        #expect(rest.count == 1)
+        #expect(!c.shortfalls(problem, attacker: c.attacker(statuses: problem.statuses)).isEmpty)
+        var suppressor = SecondarySuppressor(problem: problem, policy: SecondaryPolicy())
+        try suppressor.run()
+        #expect(CertificateAudit.verify(problem: suppressor.problem, statuses: suppressor.statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        #expect(c.shortfalls(suppressor.problem, attacker: c.attacker(statuses: suppressor.statuses)) == [])
+    }
+
+    /// A certificate that empties a complement below zero is refused by the audit.
+    @Test func theCertificateAuditRefusesANegativeComplement() throws {
+        let c = JointCase(
+            dimensions: [Self.wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
+            people: people([([0], [1, 0, 3]), ([0, 1], [2, 9, 8])]))
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 3, comparator: .less))
+        let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy())
+        // Cohort 1 at w1 (2 people) is sensitive and must reach 3.
+        let n1 = c.layout.global(1, Self.wards.node("w1")!)
+        #expect(problem.requirements[n1] == ProtectionRequirement(countUp: 1))
+        var statuses = problem.statuses
+        let n2 = c.layout.global(1, Self.wards.node("w2")!)
+        statuses[n2].disposition = .secondary
+        // Raising cohort 1 at w1 by one leaves its denominator's complement there at 0: fine;
+        // lowering w2 by one keeps everything. But cohort 1 at w1 cannot rise by 2 (the
+        // complement is 1).
+        let fine = ProtectionCertificate(cell: n1, perturbation: Perturbation(cells: [n1, n2], signs: [1, -1]), up: true, down: true)
+        #expect(CertificateAudit.check(fine, problem.requirements[n1]!, problem: problem, statuses: statuses, index: .init(c.layout)) == nil)
+        let tooFar = ProtectionRequirement(countUp: 2)
+        let bad = ProtectionCertificate(cell: n1, perturbation: Perturbation(cells: [n1, n2], signs: [1, -1]), up: true, down: false)
+        #expect(CertificateAudit.check(bad, tooFar, problem: problem, statuses: statuses, index: .init(c.layout)) != nil)
+    }
+}
+
