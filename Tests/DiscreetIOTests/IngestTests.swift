@@ -129,11 +129,13 @@ let header = "id,ward,age,sex,cost,outcome,extra\n"
             Issue.record("a conflict was accepted")
         } catch {
             guard case .conflict(let message) = error else { Issue.record("\(error)"); return }
-            // 'people' and the indicator's denominator count the same cohort: one cohort table.
-            #expect(message.hasPrefix("tables 'people', 'neet.denominator': the rows of one person fall in different cells (\(f.input.path):2 and \(f.input.path):4)"))
+            // 'people' and the indicator's denominator count the same cohort, and the costs and
+            // the numerator lie within it: one person is in one cell of all of them.
+            #expect(message.hasPrefix(
+                "tables 'people', 'neet.denominator', 'costs' and 1 more linked to them: the rows of one person fall in different cells (\(f.input.path):2 and \(f.input.path):4)"))
         }
         let r = try f.ingest(.quarantine)
-        #expect(r.conflicts.map(\.table) == ["tables 'people', 'neet.denominator'"])
+        #expect(r.conflicts.map(\.table) == ["tables 'people', 'neet.denominator', 'costs' and 1 more linked to them"])
         #expect(r.conflicts[0].people == 1)
         #expect(f.value(r, "people", ["CITY", "ALL"]) == 1)
         // Left out of every table of the cohort, so that linked tables agree.

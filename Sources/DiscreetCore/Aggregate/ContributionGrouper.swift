@@ -10,15 +10,45 @@ public enum ConflictPolicy: String, Sendable, Hashable, CaseIterable {
     case last
 }
 
-/// One person whose rows fall in different cells of one table: the rows that disagree.
+/// One person whose rows put them in different categories within one group of linked
+/// tables (`table` is the group): the rows that disagree.
 public struct CellConflict: Sendable, Hashable {
     public var table: Int
     public var first: RowOrigin
     public var second: RowOrigin
 }
 
+/// How one table takes a person's contributions.
+public struct GroupedTable: Sendable {
+    public var shape: TableShape
+    public var measure: Measure
+    /// Tables of one component classify each person once: their cells agree.
+    public var component: Int
+    /// Per dimension of the shape, which dimension of the release it is.
+    public var dimensions: [Int]
+    /// Per dimension of the shape, whether this table decides a person's category there
+    /// (its own tables publish the dimension); elsewhere it takes the category the deciding
+    /// tables give, or the dimension's hidden leaf when none does.
+    public var decides: [Bool]
+
+    public init(shape: TableShape, measure: Measure, component: Int, dimensions: [Int], decides: [Bool]) {
+        self.shape = shape
+        self.measure = measure
+        self.component = component
+        self.dimensions = dimensions
+        self.decides = decides
+    }
+}
+
 /// Combines contribution records person by person, so that each person counts once
-/// per table, and adds each person's combined contribution to the table accumulators.
+/// per table, in one cell of it, and adds each person's combined contribution to the table
+/// accumulators.
+///
+/// Tables of one component (cohorts linked by relations) classify each person once: in
+/// each dimension, the rows of the cohorts that publish it decide the person's category
+/// for every table of the component, so that a person is in the same cell of a numerator
+/// and of its denominator. When those rows disagree, `policy` decides: the person is left
+/// out of every table of the component (`error`), or the first or last row decides.
 ///
 /// A person's records must all be given in one call (the spilling store partitions by
 /// person to guarantee it), in input order. People are compared byte for byte: the
@@ -26,7 +56,7 @@ public struct CellConflict: Sendable, Hashable {
 public struct ContributionGrouper: Sendable {
     public private(set) var accumulators: [TableAccumulator]
     public let policy: ConflictPolicy
-    /// Per table: people left out because their rows conflict.
+    /// Per component: people left out because their rows conflict.
     public private(set) var conflictCounts: [Int]
     /// The first conflicts found, at most ``conflictSampleLimit``.
     public private(set) var conflictSample: [CellConflict] = []
@@ -34,22 +64,51 @@ public struct ContributionGrouper: Sendable {
     /// Distinct people seen (over every call).
     public private(set) var people = 0
 
+    private let tables: [GroupedTable]
+    /// Per release dimension, the leaf index of its hidden leaf (-1: none).
+    private let hiddenLeaf: [Int32]
+    private let dimensionCount: Int
     private var stamp: [Int]
-    private var cell: [UInt32]
     private var sum: [Int64]
-    private var origin: [RowOrigin]
+    private var touchedComponent: [Int]
     private var conflicted: [Bool]
+    /// Per component and release dimension: the person's leaf so far, whether a deciding
+    /// row gave it, which row, and when it was set.
+    private var leaf: [Int32]
+    private var decided: [Bool]
+    private var leafOrigin: [RowOrigin]
+    private var leafStamp: [Int]
     private var generation = 0
 
+    /// Tables each of their own (no two share a person's classification).
     public init(tables: [(shape: TableShape, measure: Measure)], topCount: Int, policy: ConflictPolicy) {
+        self.init(
+            tables: tables.enumerated().map { t, table in
+                GroupedTable(
+                    shape: table.shape, measure: table.measure, component: t, dimensions: Array(table.shape.dimensions.indices),
+                    decides: table.shape.dimensions.map { _ in true })
+            },
+            hiddenLeaf: [Int32](repeating: -1, count: tables.map(\.shape.dimensions.count).max() ?? 0), topCount: topCount, policy: policy)
+    }
+
+    /// - Parameter hiddenLeaf: per release dimension, the leaf index of its hidden leaf (-1: none).
+    public init(tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy) {
         accumulators = tables.map { TableAccumulator(shape: $0.shape, measure: $0.measure, topCount: topCount) }
+        self.tables = tables
         self.policy = policy
-        conflictCounts = [Int](repeating: 0, count: tables.count)
+        self.hiddenLeaf = hiddenLeaf
+        let components = (tables.map(\.component).max() ?? -1) + 1
+        dimensionCount = max(hiddenLeaf.count, (tables.flatMap(\.dimensions).max() ?? -1) + 1)
+        conflictCounts = [Int](repeating: 0, count: components)
         stamp = [Int](repeating: -1, count: tables.count)
-        cell = [UInt32](repeating: 0, count: tables.count)
         sum = [Int64](repeating: 0, count: tables.count)
-        origin = [RowOrigin](repeating: RowOrigin(input: 0, line: 0), count: tables.count)
-        conflicted = [Bool](repeating: false, count: tables.count)
+        touchedComponent = [Int](repeating: -1, count: components)
+        conflicted = [Bool](repeating: false, count: components)
+        let slots = components * dimensionCount
+        leaf = [Int32](repeating: -1, count: slots)
+        decided = [Bool](repeating: false, count: slots)
+        leafOrigin = [RowOrigin](repeating: RowOrigin(input: 0, line: 0), count: slots)
+        leafStamp = [Int](repeating: -1, count: slots)
     }
 
     private struct Entry: Comparable {
@@ -112,6 +171,7 @@ public struct ContributionGrouper: Sendable {
         people += 1
         generation += 1
         var touched: [Int] = []
+        var components: [Int] = []
         for o in offsets {
             let rowOrigin = RowOrigin(packed: records.load(at: o + 12, as: UInt64.self))
             let idLength = Int(records.load(at: o + 20, as: UInt16.self))
@@ -120,7 +180,7 @@ public struct ContributionGrouper: Sendable {
             for _ in 0..<count {
                 let tag = records.load(at: p, as: UInt16.self)
                 let t = Int(tag & ~RowContributions.valued)
-                let c = records.load(at: p + 2, as: UInt32.self)
+                let c = Int(records.load(at: p + 2, as: UInt32.self))
                 p += ContributionRecord.contributionSize
                 var v: Int64 = 1
                 if tag & RowContributions.valued != 0 {
@@ -129,46 +189,71 @@ public struct ContributionGrouper: Sendable {
                 }
                 if stamp[t] != generation {
                     stamp[t] = generation
-                    cell[t] = c
                     sum[t] = v
-                    origin[t] = rowOrigin
-                    conflicted[t] = false
                     touched.append(t)
-                    continue
+                } else {
+                    let (s, overflow) = sum[t].addingReportingOverflow(v)
+                    if overflow { accumulators[t].markOverflow() }
+                    sum[t] = s
                 }
-                if c != cell[t] {
-                    switch policy {
-                    case .error:
-                        if !conflicted[t] {
-                            conflicted[t] = true
-                            if conflictSample.count < Self.conflictSampleLimit {
-                                conflictSample.append(CellConflict(table: t, first: origin[t], second: rowOrigin))
+                let table = tables[t]
+                let component = table.component
+                if touchedComponent[component] != generation {
+                    touchedComponent[component] = generation
+                    conflicted[component] = false
+                    components.append(component)
+                }
+                // The row's category in each of the table's dimensions.
+                let shape = table.shape
+                for k in table.dimensions.indices {
+                    let l = Int32((c / shape.innerStrides[k]) % shape.dimensions[k].leafCount)
+                    let slot = component * dimensionCount + table.dimensions[k]
+                    if table.decides[k] {
+                        if leafStamp[slot] != generation || !decided[slot] {
+                            leafStamp[slot] = generation
+                            leaf[slot] = l
+                            decided[slot] = true
+                            leafOrigin[slot] = rowOrigin
+                        } else if leaf[slot] != l {
+                            switch policy {
+                            case .error:
+                                if !conflicted[component] {
+                                    conflicted[component] = true
+                                    if conflictSample.count < Self.conflictSampleLimit {
+                                        conflictSample.append(CellConflict(table: component, first: leafOrigin[slot], second: rowOrigin))
+                                    }
+                                }
+                            case .first: break
+                            case .last: leaf[slot] = l
                             }
                         }
-                    case .first: break
-                    case .last: cell[t] = c
+                    } else if leafStamp[slot] != generation {
+                        leafStamp[slot] = generation
+                        leaf[slot] = l
+                        decided[slot] = false
                     }
                 }
-                let (s, overflow) = sum[t].addingReportingOverflow(v)
-                if overflow { accumulators[t].markOverflow() }
-                sum[t] = s
             }
         }
+        for component in components where conflicted[component] { conflictCounts[component] += 1 }
         for t in touched {
-            if conflicted[t] {
-                conflictCounts[t] += 1
-            } else {
-                accumulators[t].add(cell: Int(cell[t]), value: sum[t])
+            let table = tables[t]
+            guard !conflicted[table.component] else { continue }
+            var cell = 0
+            for k in table.dimensions.indices {
+                let d = table.dimensions[k]
+                let slot = table.component * dimensionCount + d
+                let l = decided[slot] || hiddenLeaf[d] < 0 ? leaf[slot] : hiddenLeaf[d]
+                cell += Int(l) * table.shape.innerStrides[k]
             }
+            accumulators[t].add(cell: cell, value: sum[t])
         }
     }
 
     /// Adds another grouper's results (over different people) into this one.
     public mutating func merge(_ other: ContributionGrouper) {
-        for t in accumulators.indices {
-            accumulators[t].merge(other.accumulators[t])
-            conflictCounts[t] += other.conflictCounts[t]
-        }
+        for t in accumulators.indices { accumulators[t].merge(other.accumulators[t]) }
+        for k in conflictCounts.indices { conflictCounts[k] += other.conflictCounts[k] }
         for conflict in other.conflictSample where conflictSample.count < Self.conflictSampleLimit {
             conflictSample.append(conflict)
         }

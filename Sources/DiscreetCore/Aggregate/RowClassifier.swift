@@ -13,12 +13,17 @@ public struct DimensionMapper: Sendable {
     public var slot: Int
     public var column: Int
     public var dimension: String
+    /// The leaf a value that maps to none goes to (a hidden "not recorded" leaf, where the
+    /// table's cohort is counted by the dimension only to link it to others), or -1 when
+    /// such a value makes the row bad.
+    public var fallback: Int32
 
-    public init(kind: Kind, slot: Int, column: Int, dimension: String) {
+    public init(kind: Kind, slot: Int, column: Int, dimension: String, fallback: Int32 = -1) {
         self.kind = kind
         self.slot = slot
         self.column = column
         self.dimension = dimension
+        self.fallback = fallback
     }
 
     /// The leaf of a value, or the reason there is none.
@@ -130,6 +135,7 @@ public struct RowClassifier: Sendable {
                         leaf = Int(f.leafOf[lo + Int(value)])
                     }
                 }
+                if leaf < 0 { leaf = Int(f.dimFallback[d]) }
                 guard leaf >= 0 else {
                     // The slow path: name the problem.
                     let mapper = tables[t].dimensions[d - f.dimStart[t]]
@@ -168,6 +174,7 @@ public struct RowClassifier: Sendable {
         let dimBanded: UnsafeMutableBufferPointer<Bool>
         let dimLeafStart: UnsafeMutableBufferPointer<Int>
         let dimLeafCount: UnsafeMutableBufferPointer<Int>
+        let dimFallback: UnsafeMutableBufferPointer<Int32>
         let leafOf: UnsafeMutableBufferPointer<Int32>
         let bandLower: UnsafeMutableBufferPointer<Int64>
         let bandUpper: UnsafeMutableBufferPointer<Int64>
@@ -195,11 +202,13 @@ public struct RowClassifier: Sendable {
             codeStart.append(code.count)
             var dimStart: [Int] = []
             var dimSlot: [Int] = [], dimStride: [Int] = [], dimBanded: [Bool] = [], dimLeafStart: [Int] = [], dimLeafCount: [Int] = []
+            var dimFallback: [Int32] = []
             var leafOf: [Int32] = [], bandLower: [Int64] = [], bandUpper: [Int64] = []
             for table in tables {
                 dimStart.append(dimSlot.count)
                 for (d, mapper) in table.dimensions.enumerated() {
                     dimSlot.append(mapper.slot)
+                    dimFallback.append(mapper.fallback)
                     dimStride.append(table.shape.innerStrides[d])
                     switch mapper.kind {
                     case .category(let leaves):
@@ -228,6 +237,7 @@ public struct RowClassifier: Sendable {
             self.dimBanded = Self.buffer(dimBanded)
             self.dimLeafStart = Self.buffer(dimLeafStart)
             self.dimLeafCount = Self.buffer(dimLeafCount)
+            self.dimFallback = Self.buffer(dimFallback)
             self.leafOf = Self.buffer(leafOf)
             self.bandLower = Self.buffer(bandLower)
             self.bandUpper = Self.buffer(bandUpper)
@@ -238,6 +248,7 @@ public struct RowClassifier: Sendable {
             code.deallocate()
             sets.deallocate()
             dimBanded.deallocate()
+            dimFallback.deallocate()
             leafOf.deallocate()
             bandLower.deallocate()
             bandUpper.deallocate()

@@ -49,8 +49,7 @@ public enum CertificateAudit {
                 var lone = Set<Int>()
                 if singletons {
                     for c in certificate.perturbation.cells
-                    where c != item && problem.published[c] && problem.counts[c] == 1
-                        && (problem.isGroup(item) || !problem.sameLoneContributor(c, item))
+                    where c != item && problem.published[c] && problem.counts[c] == 1 && !problem.sameLoneContributor(c, item)
                     {
                         lone.insert(c)
                     }

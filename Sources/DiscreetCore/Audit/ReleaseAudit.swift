@@ -15,6 +15,9 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         /// A rounded or small-count figure whose stated range does not hold the true value,
         /// or a rounded figure that is not a multiple of the base.
         case misstated
+        /// A group of people counted by subtracting published figures (a denominator minus
+        /// its numerator) that fails the frequency or zero rule.
+        case groupPublished
     }
 
     public var kind: Kind
@@ -29,7 +32,8 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let at = "\(table.hasPrefix("table") ? table : "table '\(table)'"), cell (\(cell.joined(separator: ", ")))"
+        let named = ["table", "indicator", "group"].contains { table.hasPrefix($0) }
+        let at = "\(named ? table : "table '\(table)'"), cell (\(cell.joined(separator: ", ")))"
         switch kind {
         case .sensitivePublished(let rules): return "\(at): published although it fails \(rules.names.joined(separator: ", "))"
         case .recoverable: return "\(at): withheld, but recoverable exactly from its margins"
@@ -37,6 +41,7 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case .unprotectable: return "\(at): sensitive, and no pattern of suppressions can protect it"
         case .unproven(let reason): return "\(at): protection not proven: \(reason)"
         case .misstated: return "\(at): the range the release states for this figure does not hold its true value"
+        case .groupPublished: return "\(at): a group this small can be counted by subtracting published figures"
         }
     }
 }

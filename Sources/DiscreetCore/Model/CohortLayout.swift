@@ -133,9 +133,11 @@ public struct CohortLayout: Sendable {
     ///   - relations: what the spec implies about the cohorts.
     ///   - keep: per cohort, dimensions to cut it by whatever the relations need (so that a
     ///     layout rebuilt with fewer relations keeps the shapes its data was counted in).
+    ///   - hiddenLeaves: given for dimensions that already carry their hidden leaves (a
+    ///     layout restricted to some of another's cohorts): no leaf is added.
     public init(
         dimensions spec: [TableDimension], cohorts: [(published: [Int], measure: Measure)], relations: CohortRelations,
-        keep: [[Int]]? = nil
+        keep: [[Int]]? = nil, hiddenLeaves: [Int?]? = nil
     ) {
         let n = cohorts.count
         self.relations = relations
@@ -225,8 +227,8 @@ public struct CohortLayout: Sendable {
         var needsHidden = Set<Int>()
         for a in 0..<n { needsHidden.formUnion(kept[a].subtracting(recorded[a])) }
         var dims = spec
-        var hidden = [Int?](repeating: nil, count: spec.count)
-        for d in needsHidden.sorted() {
+        var hidden = hiddenLeaves ?? [Int?](repeating: nil, count: spec.count)
+        for d in needsHidden.sorted() where hiddenLeaves == nil {
             let dim = spec[d]
             var entries: [HierarchyEntry] = []
             for node in 0..<dim.nodeCount where node != dim.total {
@@ -280,6 +282,19 @@ public struct CohortLayout: Sendable {
         var components = DisjointSets(count: n)
         for f in families { for a in f.parts { components.union(f.parent, a) } }
         self.components = (0..<n).map { components.find($0) }
+    }
+
+    /// The layout of some of the cohorts (a component), their shapes unchanged; block `k`
+    /// of the result is block `blocks[k]` here.
+    public func restricted(to blocks: [Int]) -> CohortLayout {
+        let number = Dictionary(uniqueKeysWithValues: blocks.enumerated().map { ($1, $0) })
+        func renumber(_ pairs: [CohortRelations.Pair]) -> [CohortRelations.Pair] {
+            pairs.compactMap { p in number[p.first].flatMap { a in number[p.second].map { CohortRelations.Pair(a, $0) } } }
+        }
+        return CohortLayout(
+            dimensions: dimensions, cohorts: blocks.map { (published: self.blocks[$0].published, measure: self.blocks[$0].measure) },
+            relations: CohortRelations(within: renumber(relations.within), disjoint: renumber(relations.disjoint)),
+            keep: blocks.map { self.blocks[$0].dimensions }, hiddenLeaves: hiddenLeaf)
     }
 
     /// Per cell of `shape` (over dimensions `dims`), the block's cell with the same

@@ -53,6 +53,8 @@ public struct SecondarySuppressor {
     /// count cells).
     let counts: [Int64]
     let values: [Int64]
+    /// Per global cell, whether it is a magnitude cell.
+    let valued: [Bool]
     /// Where the release shows some withheld counts within bounds: per cell, the least and
     /// greatest count a witness may give it (nil when no count is shown so).
     let countLimits: CountLimits?
@@ -79,8 +81,14 @@ public struct SecondarySuppressor {
         counts = problem.counts
         var values: [Int64] = []
         values.reserveCapacity(layout.cellCount)
-        for t in problem.tables { values += t.values }
+        var valued: [Bool] = []
+        valued.reserveCapacity(layout.cellCount)
+        for t in problem.tables {
+            values += t.values
+            valued += repeatElement(t.measure.isMagnitude, count: t.shape.cellCount)
+        }
         self.values = values
+        self.valued = valued
         let n = layout.cellCount
         if problem.countBounds.isEmpty && !problem.leastWithheld.contains(where: { $0 > 0 }) {
             countLimits = nil
@@ -248,10 +256,8 @@ public struct SecondarySuppressor {
         return result
     }
 
-    /// Whether the lone contributor of cell `c` is the item's own (a cell item's only person).
-    func sameLone(_ c: Int, _ item: Int) -> Bool {
-        !problem.isGroup(item) && problem.sameLoneContributor(c, item)
-    }
+    /// Whether the lone contributor of cell `c` is the item's own only person.
+    func sameLone(_ c: Int, _ item: Int) -> Bool { problem.sameLoneContributor(c, item) }
 
     mutating func add(_ certificate: ProtectionCertificate) {
         for c in newlyWithheld(by: certificate) { withheld[c] = true }
@@ -280,16 +286,13 @@ public struct SecondarySuppressor {
 
     /// The ways the cohorts can change together so that the item rises by one: each of the
     /// item's cohorts alone (its parent's complement absorbs the change), with each chain
-    /// of its ancestors, against each sibling in its family, with each child. A magnitude
-    /// cell moves alone: its sum is not related to other cohorts.
+    /// of its ancestors, against each sibling in its family, with each child. (Only counts
+    /// relate cohorts: a magnitude cell's sum moves in its own table alone.)
     func cohortMoves(for item: Int) -> [CohortMove] {
         var termBlocks: [(block: Int, sign: Int8)] = []
         for (cell, sign) in problem.terms(of: item) {
             let b = layout.local(cell).block
             if !termBlocks.contains(where: { $0.block == b }) { termBlocks.append((b, sign)) }
-        }
-        if !problem.isGroup(item) && problem.tables[termBlocks[0].block].measure.isMagnitude {
-            return [CohortMove(blocks: [termBlocks[0].block], signs: [1])]
         }
         var candidates: [[Int: Int8]] = []
         for (b, s) in termBlocks {
@@ -349,8 +352,8 @@ public struct SecondarySuppressor {
                     coefficient: Int64(coefficient), map: view.familyMaps[f]!, complement: problem.complements[f], empty: family.emptyComplement))
             }
             let price = JointPricer(
-                item: problem.isGroup(item) ? -1 : item, requirement: r, up: up, down: down, newCells: newCells, avoiding: avoiding,
-                singletons: policy.singletons, problem: problem, counts: counts, values: values, countLimits: countLimits,
+                item: item, requirement: r, up: up, down: down, newCells: newCells, avoiding: avoiding,
+                singletons: policy.singletons, problem: problem, counts: counts, values: values, valued: valued, countLimits: countLimits,
                 countSlack: countSlack, structurallyEmpty: structurallyEmpty, withheld: withheld, published: problem.published, cost: cost,
                 participants: participants, families: checks)
             // Paths down go to the fullest cells of the first cohort that sees them.
@@ -361,7 +364,9 @@ public struct SecondarySuppressor {
                 }
                 return 0
             }
-            guard let found = view.grid.search(start, price: price, line: line), found.cost < best?.cost ?? .infinity else { continue }
+            let found0 = view.grid.search(start, price: price, line: line)
+            if debugSearch { print("DEBUG move", move.blocks, move.signs, "start", start, "dims", view.dimensions, "found", found0.map { ($0.cost, $0.perturbation.cells, $0.perturbation.signs) } as Any, "checks", checks.map(\.coefficient), "price(start,+)", price(start, 1) as Any) }
+            guard let found = found0, found.cost < best?.cost ?? .infinity else { continue }
             best = (found.perturbation, found.cost, move, view)
             if found.cost == 0 { break }
         }
@@ -417,6 +422,7 @@ public struct SecondarySuppressor {
     public var reliance: [Int: Set<Int>] { users.filter { withheld[$0.key] && !$0.value.isEmpty } }
 }
 
+nonisolated(unsafe) var debugSearch = false
 /// What changing one cell of a cohort move's grid costs: the sum over the cohorts of the
 /// move of what changing their cell there costs (a cohort that does not keep the cell's
 /// categories does not see it), nil when any of them may not change that way or a
@@ -439,7 +445,7 @@ struct JointPricer: GridPricer {
         var empty: [Bool]?
     }
 
-    /// The item when it is a cell (global), else -1.
+    /// The item: a global cell, or a group.
     let item: Int
     let requirement: ProtectionRequirement
     let up: Bool
@@ -452,6 +458,8 @@ struct JointPricer: GridPricer {
     let problem: SuppressionProblem
     let counts: [Int64]
     let values: [Int64]
+    /// Per global cell, whether it is a magnitude cell (its sum moves too).
+    let valued: [Bool]
     let countLimits: CountLimits?
     let countSlack: CountSlack?
     let structurallyEmpty: [Bool]?
@@ -495,14 +503,14 @@ struct JointPricer: GridPricer {
             if singletons && n == 1 && published[c] {
                 if let avoiding {
                     if avoiding.contains(c) { return nil }
-                } else if item < 0 || !problem.sameLoneContributor(c, item) {
+                } else if !problem.sameLoneContributor(c, item) {
                     return nil
                 }
             }
         }
         let r = requirement
-        if sign < 0 && up && (counts[c] < r.countUp || values[c] < r.valueUp) { return nil }
-        if sign > 0 && down && (counts[c] < r.countDown || values[c] < r.valueDown) { return nil }
+        if sign < 0 && up && (counts[c] < r.countUp || valued[c] && values[c] < r.valueUp) { return nil }
+        if sign > 0 && down && (counts[c] < r.countDown || valued[c] && values[c] < r.valueDown) { return nil }
         if let countLimits {
             let s = Int64(sign)
             if up && !countLimits.allow(c, counts[c] + s * r.countUp) { return nil }

@@ -106,9 +106,11 @@ public struct SuppressionProblem: Sendable {
     /// - Parameters:
     ///   - published: per global cell, whether some table publishes it.
     ///   - rounding: the rounding the release will apply to published counts.
+    ///   - showsSmall: per block, whether its small counts are shown as such where the policy
+    ///     says so (``FrequencyProtection/band``); nil: every count table's are.
     public init(
         layout: CohortLayout, tables: [AggregatedTable], published: [Bool], primary: PrimaryPolicy, secondary: SecondaryPolicy,
-        rounding: RoundedFigureRules? = nil
+        rounding: RoundedFigureRules? = nil, showsSmall: [Bool]? = nil
     ) {
         var statuses = [CellStatus](repeating: .published, count: layout.cellCount)
         var requirements: [Int: ProtectionRequirement] = [:]
@@ -118,9 +120,11 @@ public struct SuppressionProblem: Sendable {
         for (b, table) in tables.enumerated() {
             // Small counts shown as such apply to count tables; elsewhere they are withheld
             // like any other cell, and need to reach the threshold.
-            let band = secondary.frequency == .band && !table.measure.isMagnitude
-            let frequency: FrequencyProtection = secondary.frequency == .band && !band ? .reachThreshold : secondary.frequency
-            let atLeast = Self.withheldCountsAtLeast(primary: primary, secondary: secondary, measure: table.measure)
+            let band = secondary.frequency == .band && !table.measure.isMagnitude && showsSmall?[b] ?? true
+            var own = secondary
+            if secondary.frequency == .band && !band { own.frequency = .reachThreshold }
+            let frequency = own.frequency
+            let atLeast = Self.withheldCountsAtLeast(primary: primary, secondary: own, measure: table.measure)
             least.append(atLeast)
             for cell in 0..<table.shape.cellCount where published[layout.global(b, cell)] {
                 let failed = primary.failures(of: table, cell: cell)
@@ -203,6 +207,22 @@ public struct SuppressionProblem: Sendable {
         return tables[b].values[c]
     }
 
+    /// Whether the one person of cell `c` is the one person of a group: `c` is a cell of
+    /// the group's larger cohort, within the group's categories, where the subtracted
+    /// cohorts have nobody.
+    func lonePersonIsTheGroup(_ c: Int, _ item: Int) -> Bool {
+        let group = groups[item - layout.cellCount]
+        guard counts[c] == 1, count(of: item) == 1 else { return false }
+        let (b, local) = layout.local(c)
+        let (plusBlock, plusCell) = layout.local(group.plus)
+        guard b == plusBlock, tables[b].shape.meet(local, plusCell) == local else { return false }
+        for m in group.minus {
+            let (mb, _) = layout.local(m)
+            guard let there = layout.cell(local, of: b, in: mb), tables[mb].contributors(there) == 0 else { return false }
+        }
+        return true
+    }
+
     /// How far a published count may move, down and up, and still agree with the rounded
     /// figure the release will show for it (whichever figure the rounding draws); nil where
     /// it will not be rounded.
@@ -222,18 +242,21 @@ public struct SuppressionProblem: Sendable {
     }
 
     /// Whether two cells with one person each hold the same person: in one table, their
-    /// cells overlap in a cell with someone in it; across tables, the smaller cohort's cell
-    /// at their common categories has someone in it and lies within the other's.
+    /// cells overlap in a cell with someone in it; across two cohorts one within the other,
+    /// the inner cohort has someone where the two cells overlap (that person is in the
+    /// outer cohort's cell too, and is its only one).
     public func sameLoneContributor(_ a: Int, _ b: Int) -> Bool {
+        if isGroup(b) { return lonePersonIsTheGroup(a, b) }
         guard counts[a] == 1 && counts[b] == 1 else { return false }
         let (ba, ca) = layout.local(a)
         let (bb, cb) = layout.local(b)
         if ba == bb { return tables[ba].sameLoneContributor(ca, cb) }
-        // Within: the person of the inner cohort's cell is in the outer cohort's cell.
         let within = layout.relations.within
         for (inner, outer, ci, co) in [(ba, bb, ca, cb), (bb, ba, cb, ca)] where within.contains(CohortRelations.Pair(inner, outer)) {
-            let at = layout.project(ci, of: inner, to: outer)
-            if tables[outer].shape.meet(at, co) == at { return true }
+            guard let meet = tables[outer].shape.meet(layout.project(ci, of: inner, to: outer), co),
+                let there = layout.cell(meet, of: outer, in: inner), tables[inner].shape.meet(there, ci) == there
+            else { continue }
+            if tables[inner].contributors(there) > 0 { return true }
         }
         return false
     }

@@ -215,7 +215,7 @@ private struct IngestState {
         var programs: [FilterProgram] = [.everyRow]
         var programIndex: [String: Int] = ["*": 0]
         var tables: [TableClassification] = []
-        for t in plan.cohorts {
+        for (c, t) in plan.cohorts.enumerated() {
             var filter = 0
             if let expression = t.filter {
                 let key = expression.description
@@ -234,17 +234,21 @@ private struct IngestState {
             }
             let mappers = t.dimensions.map { d -> DimensionMapper in
                 let dim = spec.dimensions[d]
+                // A dimension the cohort is counted by only to link it to others: a value it
+                // does not classify goes to the hidden leaf (where there is one).
+                let hidden = plan.layout.hiddenLeaf[d]
+                let fallback = hidden != nil && !plan.layout.blocks[c].recorded.contains(d) ? Int32(hidden!) : -1
                 if dim.isBanded {
                     return DimensionMapper(
                         kind: .bands(lower: dim.bands.map(\.lower), upper: dim.bands.map(\.upper)),
-                        slot: dim.column, column: dim.column, dimension: dim.name)
+                        slot: dim.column, column: dim.column, dimension: dim.name, fallback: fallback)
                 }
                 var leafOf = [Int32](repeating: -1, count: dictionaries[dim.column].count)
                 for (node, code) in dim.dimension.codes.enumerated() {
                     let id = Int(dictionaries[dim.column].find(code)!)
                     leafOf[id] = dim.dimension.isLeaf(node) ? Int32(node) : -2
                 }
-                return DimensionMapper(kind: .category(leafOf: leafOf), slot: dim.column, column: dim.column, dimension: dim.name)
+                return DimensionMapper(kind: .category(leafOf: leafOf), slot: dim.column, column: dim.column, dimension: dim.name, fallback: fallback)
             }
             tables.append(TableClassification(
                 name: t.label, filter: filter, dimensions: mappers, shape: t.shape, sumSlot: t.sumColumn, sumColumn: t.sumColumn))
@@ -386,19 +390,26 @@ private struct IngestState {
         let planned = plan.cohorts
         let topCount = plan.spec.protection.primary.topCount
         let policy = plan.spec.conflicts
+        let layout = plan.layout
+        let grouped = planned.enumerated().map { c, cohort in
+            GroupedTable(
+                shape: cohort.shape, measure: cohort.measure, component: plan.component[c], dimensions: cohort.dimensions,
+                decides: cohort.dimensions.map { cohort.publishedDimensions.contains($0) })
+        }
+        let hidden = layout.hiddenLeaf.map { $0.map(Int32.init) ?? -1 }
         let grouper = try store.group(workers: options.workers) {
-            ContributionGrouper(tables: planned.map { ($0.shape, $0.measure) }, topCount: topCount, policy: policy)
+            ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy)
         }
         func origin(_ o: RowOrigin) -> String { "\(inputNames[o.input]):\(o.line)" }
         var conflicts: [ConflictReport] = []
-        for (t, count) in grouper.conflictCounts.enumerated() where count > 0 {
-            let sample = grouper.conflictSample.filter { $0.table == t }.map { "\(origin($0.first)) and \(origin($0.second))" }
+        for (k, count) in grouper.conflictCounts.enumerated() where count > 0 {
+            let sample = grouper.conflictSample.filter { $0.table == k }.map { "\(origin($0.first)) and \(origin($0.second))" }
             if options.onError == .stop {
                 throw .conflict(
-                    "\(plan.describe(cohort: t)): the rows of one person fall in different cells (\(sample.first ?? "")); "
+                    "\(plan.describe(component: k)): the rows of one person fall in different cells (\(sample.first ?? "")); "
                         + "fix the data, or set 'conflicts: first' or 'conflicts: last' in the spec to let one row decide")
             }
-            conflicts.append(ConflictReport(table: plan.describe(cohort: t), people: count, first: Array(sample.prefix(5))))
+            conflicts.append(ConflictReport(table: plan.describe(component: k), people: count, first: Array(sample.prefix(5))))
         }
         var tables: [AggregatedTable] = []
         for (t, accumulator) in grouper.accumulators.enumerated() {

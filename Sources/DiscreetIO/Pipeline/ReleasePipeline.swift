@@ -44,6 +44,15 @@ public struct ProtectedRelease: Sendable {
     public let fallbacks: [String]
     /// Per cohort, whether its small counts are shown as such ("fewer than 5").
     public let showsSmallCounts: [Bool]
+    /// The cohorts as one hidden table, with the relations the data bears out (the plan's,
+    /// less any disjointness some people's rows contradict).
+    public let layout: CohortLayout
+    /// Per planned table, per cell: whether it is withheld to protect a figure of another
+    /// cohort or a group counted by subtraction (a relation between cohorts).
+    public let crossCohort: [[Bool]]
+    /// The groups an attacker can count by subtraction that the rules call sensitive, and
+    /// how each was protected.
+    public let sensitiveGroups: Int
     /// What the audit found; a release is written only when this is empty.
     public let findings: [AuditFinding]
 }
@@ -89,14 +98,23 @@ public enum ReleasePipeline {
         }
         if !inconsistent.isEmpty { throw .inconsistent(inconsistent) }
 
-        // Protect each cohort table: primary rules, then secondary suppression with a
-        // certificate for every sensitive cell, then the exact audit of those certificates.
+        // The relations the protection relies on must hold in the data.
+        let layout = try checkedLayout(plan: plan, ingest: ingest)
+        var fallbacks = plan.notes + layout.notes
+
+        // Protect each component of linked cohorts: primary rules on every cell and every
+        // group counted by subtraction, secondary suppression with a certificate for each
+        // sensitive one, then the exact audit of those certificates.
         let protection = plan.spec.protection
         let cohorts = ingest.cohorts
-        // Cohorts are independent: protect them on every core, the largest first.
-        let order = plan.cohorts.indices.sorted { plan.cohorts[$0].shape.cellCount > plan.cohorts[$1].shape.cellCount }
+        let components = Dictionary(grouping: plan.cohorts.indices, by: { plan.component[$0] }).values.map { $0.sorted() }
+        // Components are independent: protect them on every core, the largest first.
+        let order = components.sorted { a, b in
+            let (x, y) = (a.reduce(0) { $0 + plan.cohorts[$1].shape.cellCount }, b.reduce(0) { $0 + plan.cohorts[$1].shape.cellCount })
+            return x != y ? x > y : a[0] < b[0]
+        }
         let next = Mutex(0)
-        let results = Mutex([Int: CohortProtection]())
+        let results = Mutex([Int: ComponentProtection]())
         DispatchQueue.concurrentPerform(iterations: max(1, min(options.workers, order.count))) { _ in
             while true {
                 let i = next.withLock { n -> Int in
@@ -104,20 +122,29 @@ public enum ReleasePipeline {
                     return n
                 }
                 guard i < order.count else { break }
-                let c = order[i]
-                let result = protectCohort(plan: plan, cohort: c, table: cohorts[c], protection: protection)
-                results.withLock { $0[c] = result }
+                let result = protectComponent(plan: plan, layout: layout.layout, blocks: order[i], tables: cohorts, protection: protection)
+                results.withLock { $0[i] = result }
             }
         }
         let protected = results.withLock { $0 }
-        var statuses: [[CellStatus]] = []
+        var statuses = [[CellStatus]](repeating: [], count: plan.cohorts.count)
+        var crossCohortCells = [[Bool]](repeating: [], count: plan.cohorts.count)
+        var showsSmall = [Bool](repeating: false, count: plan.cohorts.count)
+        var least = [Int64](repeating: 0, count: plan.cohorts.count)
         var findings: [AuditFinding] = []
-        var fallbacks: [String] = []
-        for c in plan.cohorts.indices {
-            statuses.append(protected[c]!.statuses)
-            findings += protected[c]!.findings
-            if protection.display.small != nil && !protected[c]!.showsSmall && !plan.cohorts[c].measure.isMagnitude {
-                fallbacks.append("\(plan.describe(cohort: c)): showing small counts as such would have let some be worked out exactly; they are shown as withheld")
+        var sensitiveGroups = 0
+        for (i, blocks) in order.enumerated() {
+            let result = protected[i]!
+            findings += result.findings
+            sensitiveGroups += result.sensitiveGroups
+            for (k, c) in blocks.enumerated() {
+                statuses[c] = result.statuses[k]
+                crossCohortCells[c] = result.crossCohort[k]
+                showsSmall[c] = result.showsSmall[k]
+                least[c] = result.withheldCountsAtLeast[k]
+                if protection.display.small != nil && protection.secondary.frequency == .band && !result.showsSmall[k] && !plan.cohorts[c].measure.isMagnitude {
+                    fallbacks.append("\(plan.describe(cohort: c)): showing small counts as such would have let some be worked out exactly; they are shown as withheld")
+                }
             }
         }
         // Round the published counts, cohort by cohort, after suppression: withheld cells
@@ -157,9 +184,9 @@ public enum ReleasePipeline {
             }
             return ProtectedTable(
                 name: planned.name, data: truth[t], statuses: planned.cohortCells.map { statuses[planned.cohort][$0] }, rounding: rounding,
-                smallCountsUpTo: protected[planned.cohort]!.showsSmall ? smallCountsUpTo : nil,
-                withheldCountsAtLeast: protected[planned.cohort]!.withheldCountsAtLeast)
+                smallCountsUpTo: showsSmall[planned.cohort] ? smallCountsUpTo : nil, withheldCountsAtLeast: least[planned.cohort])
         }
+        let crossCohort = plan.tables.map { planned in planned.cohortCells.map { crossCohortCells[planned.cohort][$0] } }
         var indicators: [IndicatorFigures] = []
         for indicator in plan.indicators {
             do {
@@ -172,43 +199,98 @@ public enum ReleasePipeline {
         }
         findings += ReleaseAudit.run(
             tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: protection.primary)
+        findings += groupFindings(plan: plan, layout: layout.layout, tables: tables, primary: protection.primary)
         return ProtectedRelease(
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, randomness: randomness,
-            randomnessUsed: randomnessUsed, fallbacks: fallbacks,
-            showsSmallCounts: plan.cohorts.indices.map { protected[$0]!.showsSmall }, findings: findings)
+            randomnessUsed: randomnessUsed, fallbacks: fallbacks, showsSmallCounts: showsSmall, layout: layout.layout, crossCohort: crossCohort,
+            sensitiveGroups: sensitiveGroups, findings: findings)
     }
 
-    /// One cohort table's protection.
-    struct CohortProtection: Sendable {
-        var statuses: [CellStatus]
+    /// The plan's layout, less the disjointness some people's rows contradict (two partners
+    /// recording different residences put one person in two cohorts the filters keep
+    /// apart); throws when a numerator is not within its denominator in the data.
+    static func checkedLayout(plan: ReleasePlan, ingest: IngestResult) throws(ReleaseError) -> (layout: CohortLayout, notes: [String]) {
+        var layout = plan.layout
+        var notes: [String] = []
+        let counts = ingest.cohorts.flatMap { t in (0..<t.shape.cellCount).map { t.contributors($0) } }
+        while true {
+            let complements = layout.complements(counts: counts)
+            guard let f = layout.families.indices.first(where: { complements[$0].contains { $0 < 0 } }) else { break }
+            let family = layout.families[f]
+            guard family.parts.count > 1 else {
+                // A containment the data contradicts: only an indicator can state one the
+                // filters do not prove.
+                let names = plan.indicators.filter { plan.tables[$0.numerator].cohort == family.parts[0] && plan.tables[$0.denominator].cohort == family.parent }
+                    .map { "indicator '\($0.spec.name)'" }
+                throw .inconsistent([
+                    "\(names.first ?? plan.describe(cohort: family.parts[0])): some people are in the numerator cohort but not in its denominator cohort; "
+                        + "is the numerator cohort within the denominator cohort?"
+                ])
+            }
+            let parts = Set(family.parts)
+            let names = family.parts.map { "'\(plan.cohorts[$0].label)'" }.joined(separator: ", ")
+            notes.append("the cohorts of \(names) share nobody by their filters, but some people's rows put them in more than one; they are protected as cohorts that may overlap")
+            var relations = layout.relations
+            relations.disjoint.removeAll { parts.contains($0.first) && parts.contains($0.second) }
+            layout = CohortLayout(
+                dimensions: plan.spec.dimensions.map(\.dimension), cohorts: layout.blocks.map { ($0.published, $0.measure) }, relations: relations,
+                keep: layout.blocks.map(\.dimensions))
+        }
+        return (layout, notes)
+    }
+
+    /// One component's protection, per cohort of it (in the order given).
+    struct ComponentProtection: Sendable {
+        var statuses: [[CellStatus]]
+        /// Per cohort cell: withheld to protect another cohort's figure or a group.
+        var crossCohort: [[Bool]]
         var findings: [AuditFinding]
-        /// Whether small counts are shown as such ("fewer than 5") in its tables.
-        var showsSmall: Bool
-        /// The least count anyone can tell a withheld cell has.
-        var withheldCountsAtLeast: Int64
+        /// Per cohort, whether small counts are shown as such ("fewer than 5") in its tables.
+        var showsSmall: [Bool]
+        /// Per cohort, the least count anyone can tell a withheld cell has.
+        var withheldCountsAtLeast: [Int64]
+        var sensitiveGroups: Int
+        /// The cohorts (positions in the component) of the items found wanting.
+        var failing: [Int]
     }
 
-    /// Protects one cohort table: primary rules, then secondary suppression with a
-    /// certificate for every sensitive cell, then the exact audit of those certificates.
+    /// Protects the cohorts of one component together: primary rules, then secondary
+    /// suppression with a certificate for every sensitive cell and group, then the exact
+    /// audit of those certificates.
     ///
     /// Where small counts are shown as such, everyone knows each lies between 1 and the
-    /// largest small count, and together those ranges can pin one down. When no pattern of
-    /// suppressions prevents that, the cohort's small counts are shown as withheld instead,
-    /// and protected as any withheld count.
-    static func protectCohort(plan: ReleasePlan, cohort c: Int, table: AggregatedTable, protection: ProtectionSpec) -> CohortProtection {
-        func least(_ secondary: SecondaryPolicy) -> Int64 {
-            SuppressionProblem.withheldCountsAtLeast(primary: protection.primary, secondary: secondary, measure: table.measure)
+    /// largest small count, and together those ranges can pin one down. Each cohort whose
+    /// cell or group no pattern of suppressions protects then shows its small counts as
+    /// withheld instead, protected as any withheld count, and the component is protected
+    /// again.
+    static func protectComponent(
+        plan: ReleasePlan, layout: CohortLayout, blocks: [Int], tables: [AggregatedTable], protection: ProtectionSpec
+    ) -> ComponentProtection {
+        var shows = blocks.map { protection.secondary.frequency == .band && !plan.cohorts[$0].measure.isMagnitude }
+        // A cohort's people are within its ancestors': ancestors shown as small cap it.
+        let position = Dictionary(uniqueKeysWithValues: blocks.enumerated().map { ($1, $0) })
+        var parent = [Int?](repeating: nil, count: blocks.count)
+        for family in layout.families where family.tree {
+            for part in family.parts { if let k = position[part], let p = position[family.parent] { parent[k] = p } }
         }
-        let first = protectCohort(plan: plan, cohort: c, table: table, secondary: protection.secondary, protection: protection)
-        let band = protection.secondary.frequency == .band && !table.measure.isMagnitude
-        guard band, !first.findings.isEmpty else {
-            return CohortProtection(statuses: first.statuses, findings: first.findings, showsSmall: band, withheldCountsAtLeast: least(protection.secondary))
+        while true {
+            let result = protectComponent(plan: plan, layout: layout, blocks: blocks, tables: tables, showsSmall: shows, protection: protection)
+            guard !result.findings.isEmpty else { return result }
+            var switched = false
+            for k in result.failing {
+                var a: Int? = k
+                while let c = a {
+                    if shows[c] {
+                        shows[c] = false
+                        switched = true
+                        break
+                    }
+                    a = parent[c]
+                }
+            }
+            if !switched { return result }
         }
-        var plain = protection.secondary
-        plain.frequency = .reachThreshold
-        let second = protectCohort(plan: plan, cohort: c, table: table, secondary: plain, protection: protection)
-        return CohortProtection(statuses: second.statuses, findings: second.findings, showsSmall: false, withheldCountsAtLeast: least(plain))
     }
 
     /// What the release's rounded counts will tell (nil without rounding).
@@ -216,25 +298,91 @@ public enum ReleasePipeline {
         protection.rounding.map { RoundedFigureRules(policy: $0, marksNotZero: protection.display.roundsToZero != nil, primary: protection.primary) }
     }
 
-    static func protectCohort(
-        plan: ReleasePlan, cohort c: Int, table: AggregatedTable, secondary: SecondaryPolicy, protection: ProtectionSpec
-    ) -> (statuses: [CellStatus], findings: [AuditFinding]) {
-        let cohort = plan.cohorts[c]
+    static func protectComponent(
+        plan: ReleasePlan, layout whole: CohortLayout, blocks: [Int], tables: [AggregatedTable], showsSmall: [Bool], protection: ProtectionSpec
+    ) -> ComponentProtection {
+        let layout = whole.restricted(to: blocks)
+        let published = blocks.flatMap { plan.cohorts[$0].published }
+        let secondary = protection.secondary
         let problem = SuppressionProblem(
-            table: table, published: cohort.published, primary: protection.primary, secondary: secondary, rounding: roundingRules(protection))
+            layout: layout, tables: blocks.map { tables[$0] }, published: published, primary: protection.primary, secondary: secondary,
+            rounding: roundingRules(protection), showsSmall: showsSmall)
+        // The cohorts (positions in `blocks`) of an item.
+        func cohorts(_ item: Int) -> [Int] { Array(Set(problem.terms(of: item).map { layout.local($0.cell).block })).sorted() }
+        func split<T>(_ global: [T]) -> [[T]] { layout.blocks.indices.map { b in Array(global[layout.offsets[b]..<layout.offsets[b + 1]]) } }
+        let noCross = blocks.map { [Bool](repeating: false, count: plan.cohorts[$0].shape.cellCount) }
+        let sensitiveGroups = problem.requirements.keys.filter(problem.isGroup).count
         var suppressor = SecondarySuppressor(problem: problem, policy: secondary)
         do {
             try suppressor.run()
         } catch {
-            let finding = AuditFinding(kind: .unprotectable, table: plan.describe(cohort: c), cell: cohort.shape.codes(of: error.cell))
-            return (problem.statuses, [finding])
+            let finding = AuditFinding(kind: .unprotectable, table: describe(error.cell, problem: problem, plan: plan, blocks: blocks), cell: codes(error.cell, problem: problem))
+            return ComponentProtection(
+                statuses: split(problem.statuses), crossCohort: noCross, findings: [finding], showsSmall: showsSmall, withheldCountsAtLeast: problem.leastWithheld,
+                sensitiveGroups: sensitiveGroups, failing: cohorts(error.cell))
         }
         let result = suppressor.statuses
         let failures = CertificateAudit.verify(problem: suppressor.problem, statuses: result, certificates: suppressor.certificates, singletons: secondary.singletons)
         let findings = failures.map { failure in
-            AuditFinding(kind: .unproven(failure.reason), table: plan.describe(cohort: c), cell: cohort.shape.codes(of: failure.cell))
+            AuditFinding(kind: .unproven(failure.reason), table: describe(failure.cell, problem: problem, plan: plan, blocks: blocks), cell: codes(failure.cell, problem: problem))
         }
-        return (result, findings)
+        // Withheld for another cohort's figure, or for a group: a relation between cohorts.
+        var cross = [Bool](repeating: false, count: layout.cellCount)
+        for (cell, items) in suppressor.reliance where result[cell].disposition == .secondary {
+            let block = layout.local(cell).block
+            cross[cell] = items.contains { problem.isGroup($0) || layout.local($0).block != block }
+        }
+        return ComponentProtection(
+            statuses: split(result), crossCohort: split(cross), findings: findings, showsSmall: showsSmall, withheldCountsAtLeast: problem.leastWithheld,
+            sensitiveGroups: sensitiveGroups, failing: Array(Set(failures.flatMap { cohorts($0.cell) })).sorted())
+    }
+
+    /// The tables an item belongs to, for messages; for a group, what is subtracted from what.
+    static func describe(_ item: Int, problem: SuppressionProblem, plan: ReleasePlan, blocks: [Int]) -> String {
+        guard problem.isGroup(item) else { return plan.describe(cohort: blocks[problem.layout.local(item).block]) }
+        let group = problem.groups[item - problem.layout.cellCount]
+        return plan.describe(group: blocks[problem.layout.local(group.plus).block], minus: group.minus.map { blocks[problem.layout.local($0).block] })
+    }
+
+    /// An item's category codes (a group's: those of its cells).
+    static func codes(_ item: Int, problem: SuppressionProblem) -> [String] {
+        let cell = problem.terms(of: item)[0].cell
+        let (b, c) = problem.layout.local(cell)
+        return problem.layout.blocks[b].shape.codes(of: c)
+    }
+
+    /// Groups counted by subtraction from published figures that fail the frequency or zero
+    /// rule: every term published exactly (none withheld or rounded).
+    static func groupFindings(plan: ReleasePlan, layout: CohortLayout, tables: [ProtectedTable], primary: PrimaryPolicy) -> [AuditFinding] {
+        // Each cohort cell's published figure: exact, or nil where no table publishes it as such.
+        var exact = [Int64?](repeating: nil, count: layout.cellCount)
+        for (t, planned) in plan.tables.enumerated() {
+            let table = tables[t]
+            for (cell, c) in planned.cohortCells.enumerated() {
+                guard case .exact(let v) = table.figure(cell) else { continue }
+                exact[layout.global(planned.cohort, c)] = table.data.measure.isMagnitude ? table.data.contributors(cell) : v
+            }
+        }
+        var published = [Bool](repeating: false, count: layout.cellCount)
+        for (c, cohort) in plan.cohorts.enumerated() { for (k, p) in cohort.published.enumerated() where p { published[layout.global(c, k)] = true } }
+        var findings: [AuditFinding] = []
+        for group in layout.groups(published: published) {
+            guard let plus = exact[group.plus] else { continue }
+            var n = plus
+            var complete = true
+            for m in group.minus {
+                guard let v = exact[m] else {
+                    complete = false
+                    break
+                }
+                n -= v
+            }
+            guard complete, !primary.failures(count: n).isEmpty else { continue }
+            let (b, c) = layout.local(group.plus)
+            findings.append(AuditFinding(
+                kind: .groupPublished, table: plan.describe(group: b, minus: group.minus.map { layout.local($0).block }), cell: layout.blocks[b].shape.codes(of: c)))
+        }
+        return findings
     }
 
     /// Computes a release and, if the audit passes, writes it atomically to `destination`.

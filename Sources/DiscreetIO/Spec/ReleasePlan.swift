@@ -18,17 +18,22 @@ public struct PlannedTable: Sendable {
 }
 
 /// Everyone in one cohort, measured one way, cross-classified by every dimension that any
-/// table of the cohort uses. Tables of a cohort are its projections (their cells are cells
-/// of the cohort table), so they are aggregated once, agree on shared cells, and are
-/// protected together: an attacker who reads all of them learns no more than the
-/// relations of the cohort table tell.
+/// table of the cohort uses, and by those that link it to the cohorts it relates to (see
+/// ``CohortLayout``). Tables of a cohort are its projections (their cells are cells of the
+/// cohort table), so they are aggregated once, agree on shared cells, and are protected
+/// together with every cohort related to it.
 public struct PlannedCohort: Sendable {
     /// The cohort filter with cohort references expanded; nil for every row.
     public var filter: FilterExpression?
+    /// The filter as the spec writes it (empty for every row).
+    public var text: String
     public var measure: Measure
     /// The summed column of a magnitude cohort.
     public var sumColumn: Int?
-    /// Indices into the spec's dimensions, in spec order.
+    /// The dimensions its tables publish (indices into the spec's dimensions, ascending).
+    public var publishedDimensions: [Int]
+    /// The dimensions it is counted by: the published ones and those linking it to other
+    /// cohorts (indices into the spec's dimensions, ascending).
     public var dimensions: [Int]
     public var shape: TableShape
     /// The planned tables that are projections of this cohort.
@@ -57,6 +62,15 @@ public struct ReleasePlan: Sendable {
     public let cohorts: [PlannedCohort]
     public let tables: [PlannedTable]
     public let indicators: [PlannedIndicator]
+    /// The cohorts as one hidden table: how they relate, and the dimensions each is
+    /// counted by. Block `c` is cohort `c`.
+    public let layout: CohortLayout
+    /// Containments an indicator states (its numerator within its denominator) that the
+    /// filters alone do not prove: the data must bear them out.
+    public let stated: [CohortRelations.Pair]
+    /// Relations discreet could not work out from the filters (the cohorts are then
+    /// treated as unrelated there), for the manifest.
+    public let notes: [String]
 
     /// Plans the release; fails when the tables of one cohort together need a cohort table
     /// too large to hold.
@@ -67,6 +81,7 @@ public struct ReleasePlan: Sendable {
             var name: String
             var title: String?
             var filter: FilterExpression?
+            var text: String
             var sumColumn: Int?
             var dimensions: [Int]
             var declared: Bool
@@ -94,84 +109,151 @@ public struct ReleasePlan: Sendable {
         }
         for t in spec.tables {
             _ = add(Draft(
-                name: t.name, title: t.title, filter: t.filter.map { Self.expand($0, cohortDefinitions) }, sumColumn: t.sum,
+                name: t.name, title: t.title, filter: t.filter.map { Self.expand($0, cohortDefinitions) }, text: t.filterText, sumColumn: t.sum,
                 dimensions: dims(t.by), declared: true, location: t.location))
         }
         var indicatorParts: [(IndicatorSpec, Int, Int)] = []
         for i in spec.indicators {
             let d = dims(i.by)
             let n = add(Draft(
-                name: "\(i.name).numerator", title: i.title, filter: Self.expand(i.numerator, cohortDefinitions), sumColumn: nil,
-                dimensions: d, declared: false, location: i.location))
+                name: "\(i.name).numerator", title: i.title, filter: Self.expand(i.numerator, cohortDefinitions), text: i.numeratorText,
+                sumColumn: nil, dimensions: d, declared: false, location: i.location))
             let m = add(Draft(
-                name: "\(i.name).denominator", title: i.title, filter: Self.expand(i.denominator, cohortDefinitions), sumColumn: nil,
-                dimensions: d, declared: false, location: i.location))
+                name: "\(i.name).denominator", title: i.title, filter: Self.expand(i.denominator, cohortDefinitions), text: i.denominatorText,
+                sumColumn: nil, dimensions: d, declared: false, location: i.location))
             indicatorParts.append((i, n, m))
         }
 
-        // Group the tables by cohort and measure.
-        var cohortIndex: [String: Int] = [:]
+        // Group the tables by cohort and measure: the same filter, or filters that select
+        // the same rows however they are written.
+        let logic = Self.logic(spec)
+        var notes: [String] = []
         var members: [[Int]] = []
+        var cohortOf = [Int](repeating: -1, count: drafts.count)
         for (t, d) in drafts.enumerated() {
-            let key = "\(d.filter?.description ?? "*")|\(d.sumColumn.map(String.init) ?? "count")"
-            if let c = cohortIndex[key] {
-                members[c].append(t)
+            let same = members.firstIndex { group in
+                let first = drafts[group[0]]
+                guard first.sumColumn == d.sumColumn else { return false }
+                if first.filter?.description == d.filter?.description { return true }
+                return logic.implies(first.filter, d.filter) == true && logic.implies(d.filter, first.filter) == true
+            }
+            if let same {
+                members[same].append(t)
+                cohortOf[t] = same
             } else {
-                cohortIndex[key] = members.count
+                cohortOf[t] = members.count
                 members.append([t])
             }
         }
+        // What the filters say of each pair of cohorts; an indicator's numerator lies within
+        // its denominator whatever its filters say (the percentage states it).
+        let filters = members.map { drafts[$0[0]].filter }
+        var within: [CohortRelations.Pair] = []
+        var disjoint: [CohortRelations.Pair] = []
+        var stated: [CohortRelations.Pair] = []
+        let names = members.map { "'\(drafts[$0[0]].name)'" }
+        for a in members.indices {
+            for b in members.indices where a != b {
+                switch logic.implies(filters[a], filters[b]) {
+                case .some(true): within.append(.init(a, b))
+                case .some(false): break
+                case nil: notes.append("could not work out from their filters whether the cohort of \(names[a]) lies within that of \(names[b]); they are protected as unrelated there")
+                }
+                guard a < b else { continue }
+                switch logic.disjoint(filters[a], filters[b]) {
+                case .some(true): disjoint.append(.init(a, b))
+                case .some(false): break
+                case nil: notes.append("could not work out from their filters whether the cohorts of \(names[a]) and \(names[b]) can share people; they are protected as if they could")
+                }
+            }
+        }
+        for (_, n, m) in indicatorParts {
+            let pair = CohortRelations.Pair(cohortOf[n], cohortOf[m])
+            if pair.first != pair.second && !within.contains(pair) {
+                within.append(pair)
+                stated.append(pair)
+            }
+        }
         var problems: [SpecProblem] = []
+        let publishedDims = members.map { group in Array(Set(group.flatMap { drafts[$0].dimensions })).sorted() }
+        let layout = CohortLayout(
+            dimensions: spec.dimensions.map(\.dimension),
+            cohorts: members.indices.map { c in (published: publishedDims[c], measure: Self.measure(spec, drafts[members[c][0]].sumColumn)) },
+            relations: CohortRelations(within: within, disjoint: disjoint))
         var cohorts: [PlannedCohort] = []
         var tables = [PlannedTable?](repeating: nil, count: drafts.count)
-        for group in members {
+        for (c, group) in members.enumerated() {
             let first = drafts[group[0]]
-            let union = Array(Set(group.flatMap { drafts[$0].dimensions })).sorted()
-            let dimensions = union.map { spec.dimensions[$0].dimension }
-            let cellCount = dimensions.reduce(1.0) { $0 * Double($1.nodeCount) }
-            guard cellCount <= Double(Self.maximumCohortCells), let shape = TableShape(dimensions: dimensions) else {
+            let block = layout.blocks[c]
+            let cellCount = block.dimensions.reduce(1.0) { $0 * Double(layout.dimensions[$1].nodeCount) }
+            guard cellCount <= Double(Self.maximumCohortCells) else {
                 let names = group.map { "'\(drafts[$0].name)'" }.joined(separator: ", ")
+                let linking = block.dimensions.count > publishedDims[c].count ? " and those linking them to related cohorts" : ""
                 problems.append(SpecProblem(
                     first.location,
-                    "tables \(names) count the same cohort, so they are linked and protected together over all their dimensions "
-                        + "(\(union.map { spec.dimensions[$0].name }.joined(separator: " x "))), which would make \(Int(cellCount)) cells; "
+                    "\(group.count == 1 ? "table" : "tables") \(names) count the same cohort, so they are linked and protected together over all their dimensions\(linking) "
+                        + "(\(block.dimensions.map { spec.dimensions[$0].name }.joined(separator: " x "))), which would make \(Int(cellCount)) cells; "
                         + "the limit is \(Self.maximumCohortCells): use fewer dimensions in these tables"))
                 continue
             }
-            let measure: Measure = first.sumColumn.map { .sum(column: spec.columns[$0].name, places: spec.columns[$0].type.scale) } ?? .count
-            var published = [Bool](repeating: false, count: shape.cellCount)
+            var published = [Bool](repeating: false, count: block.shape.cellCount)
             for t in group {
                 let d = drafts[t]
                 let tableShape = TableShape(dimensions: d.dimensions.map { spec.dimensions[$0].dimension })!
-                let cells = Self.projection(table: tableShape, dimensions: d.dimensions, cohort: shape, cohortDimensions: union)
-                for c in cells { published[c] = true }
+                let cells = Self.projection(table: tableShape, dimensions: d.dimensions, cohort: block.shape, cohortDimensions: block.dimensions)
+                for cell in cells { published[cell] = true }
                 tables[t] = PlannedTable(
-                    name: d.name, title: d.title, cohort: cohorts.count, dimensions: d.dimensions, shape: tableShape,
-                    declared: d.declared, cohortCells: cells)
+                    name: d.name, title: d.title, cohort: c, dimensions: d.dimensions, shape: tableShape, declared: d.declared, cohortCells: cells)
             }
             cohorts.append(PlannedCohort(
-                filter: first.filter, measure: measure, sumColumn: first.sumColumn, dimensions: union, shape: shape,
-                tables: group, published: published, label: first.name))
+                filter: first.filter, text: first.text, measure: block.measure, sumColumn: first.sumColumn, publishedDimensions: publishedDims[c],
+                dimensions: block.dimensions, shape: block.shape, tables: group, published: published, label: first.name))
         }
         if !problems.isEmpty { throw SpecProblems(problems: problems) }
         self.cohorts = cohorts
         self.tables = tables.map { $0! }
+        self.layout = layout
+        self.stated = stated
+        self.notes = notes
         indicators = indicatorParts.map { i, n, m in
             PlannedIndicator(spec: i, numerator: n, denominator: m, decimals: i.decimals ?? spec.protection.percentDecimals)
         }
     }
 
-    /// The cohort cell of every table cell: the table's nodes, and the total in the
-    /// cohort's other dimensions.
+    /// The measure of a table summing `column` (nil: counting people).
+    static func measure(_ spec: ReleaseSpec, _ column: Int?) -> Measure {
+        column.map { .sum(column: spec.columns[$0].name, places: spec.columns[$0].type.scale) } ?? .count
+    }
+
+    /// What the spec's filters can be compared with: each column's type and declared values.
+    public static func logic(_ spec: ReleaseSpec) -> FilterLogic {
+        var domains: [String: FilterLogic.Domain] = [:]
+        for (i, column) in spec.columns.enumerated() {
+            switch column.type {
+            case .identifier: continue
+            case .category: domains[column.name] = .category(values: spec.declaredValues[i].isEmpty ? nil : spec.declaredValues[i])
+            case .integer, .decimal: domains[column.name] = .number(places: column.type.scale)
+            }
+        }
+        return FilterLogic(domains: domains)
+    }
+
+    /// The cohort cell of every table cell: the table's categories, and the total in the
+    /// cohort's other dimensions. (Categories are matched by code: a cohort's dimension may
+    /// have a hidden leaf the table's lacks.)
     static func projection(table: TableShape, dimensions: [Int], cohort: TableShape, cohortDimensions: [Int]) -> [Int] {
         var base = 0
         for (k, d) in cohortDimensions.enumerated() where !dimensions.contains(d) {
             base += cohort.dimensions[k].total * cohort.strides[k]
         }
-        // The cohort stride of each of the table's dimensions, in the table's order.
-        let strides = dimensions.map { d in cohort.strides[cohortDimensions.firstIndex(of: d)!] }
+        // Per table dimension, its stride in the cohort and each node's cohort node.
+        let positions = dimensions.map { d in cohortDimensions.firstIndex(of: d)! }
+        let strides = positions.map { cohort.strides[$0] }
+        let nodes = zip(table.dimensions, positions).map { dim, k in dim.codes.map { cohort.dimensions[k].node($0)! } }
         return (0..<table.cellCount).map { cell in
-            zip(table.nodes(of: cell), strides).reduce(base) { $0 + $1.0 * $1.1 }
+            var result = base
+            for (j, node) in table.nodes(of: cell).enumerated() { result += nodes[j][node] * strides[j] }
+            return result
         }
     }
 
@@ -190,6 +272,33 @@ public struct ReleasePlan: Sendable {
     public func describe(cohort c: Int) -> String {
         let names = cohorts[c].tables.map { "'\(tables[$0].name)'" }
         return (names.count == 1 ? "table " : "tables ") + names.joined(separator: ", ")
+    }
+
+    /// The tables of a component (cohorts linked by relations, classified together), for
+    /// messages: its first three tables, and how many more.
+    public func describe(component k: Int) -> String {
+        let names = cohorts.indices.filter { component[$0] == k }.flatMap { cohorts[$0].tables }.map { "'\(tables[$0].name)'" }
+        if names.count <= 3 { return (names.count == 1 ? "table " : "tables ") + names.joined(separator: ", ") }
+        return "tables " + names.prefix(3).joined(separator: ", ") + " and \(names.count - 3) more linked to them"
+    }
+
+    /// A group counted by subtraction, for messages: "indicator 'x' (denominator minus
+    /// numerator)" or "group 'a' minus 'b', 'c'" (each cohort by its first table).
+    public func describe(group plus: Int, minus: [Int]) -> String {
+        if minus.count == 1, let indicator = indicators.first(where: { tables[$0.numerator].cohort == minus[0] && tables[$0.denominator].cohort == plus }) {
+            return "indicator '\(indicator.spec.name)' (denominator minus numerator)"
+        }
+        return "group '\(cohorts[plus].label)' minus " + minus.map { "'\(cohorts[$0].label)'" }.joined(separator: ", ")
+    }
+
+    /// Per cohort, its component: cohorts linked by relations, numbered from 0.
+    public var component: [Int] {
+        var numbers: [Int: Int] = [:]
+        return layout.components.map { root in
+            if let n = numbers[root] { return n }
+            numbers[root] = numbers.count
+            return numbers.count - 1
+        }
     }
 
     /// The true values of a table: its cells of the cohort table.
