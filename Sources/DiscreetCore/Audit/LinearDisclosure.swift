@@ -33,6 +33,27 @@ public enum LinearDisclosure {
         return result
     }
 
+    /// The unknowns among `unknown` that the relations (each a weighted sum that is zero)
+    /// determine, whatever the published values are.
+    public static func determined(relations: [[(variable: Int, coefficient: Rational)]], unknown: [Bool]) -> Set<Int> {
+        var rows: [[(column: Int, value: Rational)]] = []
+        for relation in relations {
+            var merged: [Int: Rational] = [:]
+            for (c, k) in relation where unknown[c] { merged[c, default: .zero] += k }
+            let row = merged.filter { !$0.value.isZero }.map { (column: $0.key, value: $0.value) }.sorted { $0.column < $1.column }
+            if !row.isEmpty { rows.append(row) }
+        }
+        var sets = DisjointSets(count: unknown.count)
+        for row in rows {
+            for entry in row.dropFirst() { sets.union(row[0].column, entry.column) }
+        }
+        var groups: [Int: [[(column: Int, value: Rational)]]] = [:]
+        for row in rows { groups[sets.find(row[0].column), default: []].append(row) }
+        var result = Set<Int>()
+        for root in groups.keys.sorted() { result.formUnion(determined(rows: groups[root]!)) }
+        return result
+    }
+
     /// The columns whose unit vectors lie in the row space of `rows` (sparse, each sorted by
     /// column, no column twice in a row).
     static func determined(rows: [[(column: Int, value: Rational)]]) -> Set<Int> {

@@ -57,7 +57,9 @@ public struct SuppressionProblem: Sendable {
         requirements: [Int: ProtectionRequirement], countBounds: [Int: CellBounds] = [:], leastWithheld: [Int64]? = nil
     ) {
         precondition(tables.count == layout.blocks.count && published.count == layout.cellCount && statuses.count == layout.cellCount)
-        for (b, t) in tables.enumerated() { precondition(t.shape == layout.blocks[b].shape, "block \(b) has the wrong shape") }
+        for (b, t) in tables.enumerated() {
+            precondition(t.shape.dimensions.map(\.codes) == layout.blocks[b].shape.dimensions.map(\.codes), "block \(b) has the wrong shape")
+        }
         self.layout = layout
         self.tables = tables
         self.published = published

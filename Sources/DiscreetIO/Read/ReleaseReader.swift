@@ -33,6 +33,19 @@ public struct PublishedRelease: Sendable {
     public var id: String
     public var title: String?
     public var cohorts: [PublishedCohort]
+    /// The cohorts as one hidden table (block `c` is cohort `c`): how they relate, as the
+    /// release states it (or, for a release written before discreet 0.4, as its indicators
+    /// imply: each numerator within its denominator).
+    public var layout: CohortLayout
+    /// Per global cell of the layout, whether some table or indicator publishes it.
+    public var published: [Bool]
+    /// Whether the relations were inferred from the indicators (a release written before
+    /// discreet 0.4, which did not state them).
+    public var inferredRelations: Bool
+    /// The primary rules and the protection of small counts, as the manifest states them
+    /// (nil where it does not).
+    public var primary: PrimaryPolicy?
+    public var frequencyProtection: String?
     /// The declared tables by name.
     public var tables: [String: PublishedTableLink]
     /// Things wrong with the directory that do not stop the audit: a file changed since the
@@ -59,19 +72,25 @@ public enum ReleaseReader {
 
         // Dimensions, rebuilt from their categories.
         var dimensions: [String: TableDimension] = [:]
+        var dimensionList: [TableDimension] = []
         for (i, d) in (root["dimensions"] as? [[String: Any]] ?? []).enumerated() {
             guard let name = d["name"] as? String, let total = d["total"] as? String, let categories = d["categories"] as? [[String: Any]] else {
                 throw fail("dimension \(i + 1) needs a name, a total and its categories")
             }
             var entries: [HierarchyEntry] = []
+            var totalLabel: String?
             for category in categories {
                 guard let code = category["code"] as? String else { throw fail("dimension '\(name)': a category has no code") }
-                if code == total { continue }
+                if code == total {
+                    totalLabel = category["label"] as? String
+                    continue
+                }
                 let parent = category["parent"] as? String
-                entries.append(HierarchyEntry(code: code, parent: parent == total ? nil : parent))
+                entries.append(HierarchyEntry(code: code, parent: parent == total ? nil : parent, label: category["label"] as? String))
             }
             do {
-                dimensions[name] = try TableDimension.build(name: name, total: total, entries: entries)
+                dimensions[name] = try TableDimension.build(name: name, label: d["label"] as? String, total: total, totalLabel: totalLabel, entries: entries)
+                dimensionList.append(dimensions[name]!)
             } catch {
                 throw fail("dimension '\(name)': \(error.problems.map(\.description).joined(separator: "; "))")
             }
@@ -79,6 +98,45 @@ public enum ReleaseReader {
         guard let cohortList = root["cohorts"] as? [[String: Any]] else {
             throw fail("has no 'cohorts' (it was written by a version of discreet before 0.2, which did not record how tables link)")
         }
+
+        // How the cohorts relate: as the release states it, or else as its indicators imply.
+        var ids: [String: Int] = [:]
+        var drafts: [(published: [Int], measure: Measure)] = []
+        for (k, c) in cohortList.enumerated() {
+            guard let id = c["id"] as? String, let names = c["dimensions"] as? [String] else { throw fail("a cohort needs an id and its dimensions") }
+            var published: [Int] = []
+            for name in names {
+                guard let d = dimensionList.firstIndex(where: { $0.name == name }) else { throw fail("cohort '\(id)' uses the undefined dimension '\(name)'") }
+                published.append(d)
+            }
+            ids[id] = k
+            let places = c["decimals"] as? Int ?? 0
+            drafts.append((published.sorted(), c["measure"] as? String == "sum" ? .sum(column: c["column"] as? String ?? "", places: places) : .count))
+        }
+        var relations = CohortRelations()
+        let inferred = !cohortList.contains { $0["within"] != nil }
+        if inferred {
+            for i in root["indicators"] as? [[String: Any]] ?? [] {
+                guard let n = (i["numerator_cohort"] as? String).flatMap({ ids[$0] }), let d = (i["denominator_cohort"] as? String).flatMap({ ids[$0] }), n != d else { continue }
+                let pair = CohortRelations.Pair(n, d)
+                if !relations.within.contains(pair) { relations.within.append(pair) }
+            }
+        } else {
+            for (k, c) in cohortList.enumerated() {
+                for outer in c["within"] as? [String] ?? [] {
+                    guard let o = ids[outer] else { throw fail("cohort '\(c["id"] as? String ?? "?")' lies within the unknown cohort '\(outer)'") }
+                    relations.within.append(.init(k, o))
+                }
+            }
+            for pair in root["disjoint"] as? [[String]] ?? [] {
+                guard pair.count == 2, let a = ids[pair[0]], let b = ids[pair[1]] else { throw fail("'disjoint' names an unknown cohort") }
+                relations.disjoint.append(.init(a, b))
+            }
+        }
+        // The dimensions each cohort was counted by, where the release says (the relations
+        // alone may ask for fewer where the data contradicted some).
+        let keep = cohortList.map { c in (c["counted_by"] as? [String] ?? []).compactMap { name in dimensionList.firstIndex { $0.name == name } } }
+        let layout = CohortLayout(dimensions: dimensionList, cohorts: drafts, relations: relations, keep: keep)
 
         // Each cohort's quantities, filled in from the tables and indicators.
         struct Building {
@@ -94,23 +152,22 @@ public enum ReleaseReader {
             var contributorsWithheld: [Bool]
             /// Cells published within bounds rather than exactly (rounded, or shown as small).
             var bounds: [Int: CellBounds] = [:]
+            /// Cells some table or indicator publishes.
+            var published: [Bool]
         }
         var cohorts: [Building] = []
         var index: [String: Int] = [:]
-        for c in cohortList {
-            guard let id = c["id"] as? String, let names = c["dimensions"] as? [String] else { throw fail("a cohort needs an id and its dimensions") }
-            let dims = try names.map { (name: String) throws(ReleaseReadError) -> TableDimension in
-                guard let d = dimensions[name] else { throw fail("cohort '\(id)' uses the undefined dimension '\(name)'") }
-                return d
-            }
-            guard let shape = TableShape(dimensions: dims) else { throw fail("cohort '\(id)' has too many cells") }
+        for (k, c) in cohortList.enumerated() {
+            let id = c["id"] as! String
+            let shape = layout.blocks[k].shape
             let n = shape.cellCount
             index[id] = cohorts.count
             cohorts.append(Building(
                 id: id, shape: shape, places: c["decimals"] as? Int ?? 0, magnitude: c["measure"] as? String == "sum",
                 showsSmall: c["small_counts_shown"] as? Bool ?? false,
                 values: Array(repeating: nil, count: n), withheld: Array(repeating: false, count: n),
-                contributors: Array(repeating: nil, count: n), contributorsWithheld: Array(repeating: false, count: n)))
+                contributors: Array(repeating: nil, count: n), contributorsWithheld: Array(repeating: false, count: n),
+                published: Array(repeating: false, count: n)))
         }
         var disagreements = 0
 
@@ -118,6 +175,7 @@ public enum ReleaseReader {
         /// table published a different figure for it. A figure with bounds (rounded, or a
         /// small count) is an unknown within them.
         func record(_ b: inout Building, cell: Int, value: Any?, bounds: Any? = nil, contributors: Bool) -> Bool {
+            b.published[cell] = true
             let scale = contributors ? 1 : pow(10.0, Double(b.places))
             let number = (value as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
             if !contributors, let pair = bounds as? [Any], pair.count == 2 {
@@ -190,7 +248,29 @@ public enum ReleaseReader {
             }
             return PublishedCohort(id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities, showsSmallCounts: b.showsSmall)
         }
-        return PublishedRelease(id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, tables: links, problems: problems)
+        let policy = Self.policy(directory)
+        return PublishedRelease(
+            id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, layout: layout,
+            published: cohorts.flatMap(\.published), inferredRelations: inferred, primary: policy.primary, frequencyProtection: policy.frequency,
+            tables: links, problems: problems)
+    }
+
+    /// The frequency and zero rules and the protection of small counts the manifest states.
+    static func policy(_ directory: String) -> (primary: PrimaryPolicy?, frequency: String?) {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path),
+            let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let policy = manifest["policy"] as? [String: Any], let primary = policy["primary"] as? [String: Any]
+        else { return (nil, nil) }
+        var rule: FrequencyRule?
+        if let f = primary["frequency"] as? [String: Any], let threshold = f["threshold"] as? Int, let comparator = (f["comparator"] as? String).flatMap(RuleComparator.init(rawValue:)),
+            comparator == .less || comparator == .lessOrEqual
+        {
+            rule = FrequencyRule(threshold: Int64(threshold), comparator: comparator)
+        }
+        let zeros = (primary["zeros"] as? String).flatMap(ZeroPolicy.init(rawValue:)) ?? .publish
+        let frequency = (policy["secondary"] as? [String: Any])?["frequency_protection"]
+        return (PrimaryPolicy(frequency: rule, zeros: zeros), frequency as? String ?? (frequency != nil ? "fixed" : nil))
     }
 
     /// Files whose checksum differs from the manifest's, or that are missing.

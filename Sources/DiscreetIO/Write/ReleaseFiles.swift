@@ -123,16 +123,40 @@ enum ReleaseFiles {
         let symbols = spec.protection.display
         ReleaseManifest.renderDisplay(spec.protection, into: &json)
         if let rounding = spec.protection.rounding { ReleaseManifest.renderRounding(rounding, into: &json) }
-        // Tables of one cohort are projections of one table: an auditor links them by this.
+        // Tables of one cohort are projections of one cohort table, and cohorts relate as the
+        // spec's filters say: an auditor rebuilds the release's hidden table from this.
+        let relations = release.layout.relations
         json.array("cohorts")
         for (c, cohort) in plan.cohorts.enumerated() {
             json.object()
             json.value("id", cohortID(c))
+            json.value("filter", cohort.text)
             json.value("measure", cohort.measure.isMagnitude ? "sum" : "count")
             if let column = cohort.sumColumn { json.value("column", spec.columns[column].name) }
             json.value("decimals", cohort.measure.places)
             json.value("small_counts_shown", release.showsSmallCounts[c])
-            json.strings("dimensions", cohort.dimensions.map { spec.dimensions[$0].name })
+            json.strings("dimensions", cohort.publishedDimensions.map { spec.dimensions[$0].name })
+            json.strings("within", relations.within.filter { $0.first == c }.map { cohortID($0.second) })
+            json.strings("counted_by", cohort.dimensions.map { spec.dimensions[$0].name })
+            json.endObject()
+        }
+        json.endArray()
+        json.array("disjoint")
+        for pair in relations.disjoint {
+            json.array()
+            json.value(nil, cohortID(pair.first))
+            json.value(nil, cohortID(pair.second))
+            json.endArray()
+        }
+        json.endArray()
+        // The atoms of the hidden table: each family splits a cohort into its parts (which
+        // share nobody) and the rest of its people.
+        json.array("families")
+        for family in release.layout.families {
+            json.object()
+            json.value("cohort", cohortID(family.parent))
+            json.strings("parts", family.parts.map(cohortID))
+            json.strings("dimensions", family.dimensions.map { spec.dimensions[$0].name })
             json.endObject()
         }
         json.endArray()
