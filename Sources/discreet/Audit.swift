@@ -7,11 +7,13 @@ struct Audit: ParsableCommand {
         abstract: "Audit a written release: what can an attacker learn about its withheld cells?",
         discussion: """
             Reads RELEASE/release.json, checks every file against the manifest's
-            checksums, links the tables and indicators that publish the same cohort, and
-            computes, in exact rational arithmetic, the interval of values each withheld
-            cell could take given every published figure, the tables' relations and non-
-            negativity. It fails when a withheld cell is known exactly, published
-            figures do not add up, or a file has changed.
+            checksums, rebuilds how its cohorts relate (tables of one cohort, a
+            numerator within its denominator, parts that share nobody), and computes,
+            in exact rational arithmetic, the interval of values each withheld cell and
+            each group counted by subtraction could take given every published figure,
+            every relation and non-negativity. It fails when a withheld cell is known
+            exactly, a group is pinned to a count the rules withhold, published figures
+            do not add up, or a file has changed.
 
             With --spec (and the extracts, from the spec or --input), it also aggregates
             the data again and checks each sensitive cell's interval against its
@@ -74,6 +76,10 @@ struct Audit: ParsableCommand {
                 }
             }
         }
+        if !audit.groups.isEmpty {
+            let exact = audit.groups.filter { $0.interval?.isExact ?? false }.count
+            print("\(plural(audit.groups.count, "group")) of people counted by subtracting published figures (a denominator minus its numerator, a cohort minus one within it): \(grouped(exact)) known exactly")
+        }
         for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
         if audit.findings.count > 100 { report("finding: \(audit.findings.count - 100) more") }
         guard audit.findings.isEmpty else {
@@ -81,7 +87,7 @@ struct Audit: ParsableCommand {
             throw Exit.refused
         }
         var passed = "audit passed: no withheld figure can be recovered exactly"
-        if truth != nil { passed += "; every sensitive cell keeps its protection levels (\(plural(audit.sensitiveChecked, "cell")) checked)" }
+        if truth != nil { passed += "; every sensitive cell and group keeps its protection levels (\(grouped(audit.sensitiveChecked)) checked)" }
         print(passed)
     }
 

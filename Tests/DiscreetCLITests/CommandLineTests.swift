@@ -71,7 +71,8 @@ func temporaryDirectory() -> String {
         #expect(audit.out.contains("cohort-1 (indicator 'annual_health_check' (denominator)"))
         let inside = try discreet("audit", out, "--spec", spec, "--intervals")
         #expect(inside.status == 0, "\(inside.err)")
-        #expect(inside.out.contains("every sensitive cell keeps its protection levels"))
+        #expect(inside.out.contains("every sensitive cell and group keeps its protection levels"))
+        #expect(inside.out.contains("groups of people counted by subtracting published figures"))
         #expect(inside.out.contains("  (E05900001, "))
         // Running again needs --overwrite.
         let again = try discreet("protect", "--spec", spec, "--out", out)
@@ -162,6 +163,20 @@ func temporaryDirectory() -> String {
         #expect(run.status == 4)
         #expect(run.err.contains("no pattern of suppressions can protect it"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+    }
+
+    /// Version 0.3.0 protected each cohort alone: its release of the bundled example
+    /// publishes 7 of 8 attended their review in ward E05900007, and nine more complements of
+    /// 1 to 4. The audit reads the numerator within its denominator from the indicator and
+    /// fails the release; under the NHS preset, rounded figures leave every complement open.
+    @Test func theAuditFindsTheComplementsThatVersion0_3Published() throws {
+        let run = try discreet("audit", root + "/fixtures/releases/transitions-0.3.0")
+        #expect(run.status == 4)
+        #expect(run.err.contains(
+            "finding: cohort-12 (indicator 'ehcp_review_attended' (denominator)) minus cohort-11 (indicator 'ehcp_review_attended' (numerator)), cell (E05900007): pinned to a count the rules withhold"))
+        #expect(run.err.contains("audit failed: 10 findings"))
+        let nhs = try discreet("audit", root + "/fixtures/releases/transitions-nhs-0.3.0")
+        #expect(nhs.status == 0, "\(nhs.err)")
     }
 
     @Test func usageErrorsExitSixtyFour() throws {

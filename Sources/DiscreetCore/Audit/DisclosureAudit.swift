@@ -91,32 +91,91 @@ public struct LinkedDisclosureReport: Sendable {
     public var contradicted: [Int]
 }
 
+/// The attacker's view of linked cohorts' counts as a linear system, and where each cell
+/// of the layout is in it.
+public struct LinkedView: Sendable {
+    public var view: LinearView
+    /// Per global cell, its unknown in the view (-1 for a cell the view does not hold: a
+    /// cell of a cohort table that no figure and no relation needs).
+    public var variable: [Int32]
+
+    /// A global cell's unknown, if the view holds it.
+    public func variable(_ g: Int) -> Int? { variable[g] >= 0 ? Int(variable[g]) : nil }
+}
+
 extension CohortLayout {
-    /// The attacker's view of the cohorts' counts: every cell of every cohort table, then a
+    /// The attacker's view of the cohorts' counts: the cells of every cohort table, then a
     /// complement per family and leaf cell of its table (the people in the parent and in
     /// none of its parts: never negative, and zero where the spec says so).
+    ///
+    /// A cohort table whose figures need only some combinations of its dimensions (tables by
+    /// area and age, by area and sex, by area and ethnic group) is held as smaller tables, one
+    /// per clique of a junction tree of those combinations, agreeing on their shared margins:
+    /// any such tables that agree have a table over all the dimensions that they are margins
+    /// of, so an attacker learns nothing more from the whole, and the linear programmes are
+    /// far smaller.
     ///
     /// - Parameters:
     ///   - values: per global cell, the published count, or nil.
     ///   - bounds: per global cell, what the release states of it besides.
-    public func view(values: [Int64?], bounds: [Int: CellBounds] = [:]) -> LinearView {
+    ///   - tables: per block, the dimensions of each table that publishes it (nil: hold every
+    ///     cohort table whole).
+    public func view(values: [Int64?], bounds: [Int: CellBounds] = [:], tables: [[[Int]]]? = nil) -> LinkedView {
         precondition(values.count == cellCount)
         var relations: [[(variable: Int, coefficient: Rational)]] = []
+        var variable = [Int32](repeating: -1, count: cellCount)
+        var count = 0
         for (b, block) in blocks.enumerated() {
-            for r in block.shape.relations() {
-                relations.append([(global(b, r.total), .one)] + r.parts.map { (global(b, $0), -Rational.one) })
+            // The combinations of dimensions the block's figures and relations need.
+            var needed = (tables?[b] ?? [block.dimensions]).map { Set($0) }
+            for family in families where family.parent == b || family.parts.contains(b) { needed.append(Set(family.dimensions)) }
+            let cliques = Self.cliques(block.dimensions, needed)
+            var tablesOf: [(dims: [Int], shape: TableShape, first: Int)] = []
+            for clique in cliques {
+                let shape = TableShape(dimensions: clique.map { dimensions[$0] })!
+                tablesOf.append((clique, shape, count))
+                for r in shape.relations() {
+                    relations.append([(count + r.total, .one)] + r.parts.map { (count + $0, -Rational.one) })
+                }
+                count += shape.cellCount
+            }
+            // Neighbouring cliques agree on their shared margins.
+            for (i, j) in Self.junctionTree(cliques) {
+                let shared = cliques[i].filter(cliques[j].contains)
+                let sepShape = TableShape(dimensions: shared.map { dimensions[$0] })!
+                let a = Self.embed(sepShape, shared, into: tablesOf[i].dims, tablesOf[i].shape)
+                let c = Self.embed(sepShape, shared, into: tablesOf[j].dims, tablesOf[j].shape)
+                for h in 0..<sepShape.cellCount {
+                    relations.append([(tablesOf[i].first + a[h], .one), (tablesOf[j].first + c[h], -.one)])
+                }
+            }
+            // Each cell of the block: in the first clique holding its broken-down dimensions.
+            for cell in 0..<block.shape.cellCount {
+                let nodes = block.shape.nodes(of: cell)
+                let broken = block.dimensions.indices.filter { nodes[$0] != block.shape.dimensions[$0].total }.map { block.dimensions[$0] }
+                guard let t = tablesOf.firstIndex(where: { table in broken.allSatisfy(table.dims.contains) }) else { continue }
+                let table = tablesOf[t]
+                var at = 0
+                for (k, d) in table.dims.enumerated() { at += nodes[block.dimensions.firstIndex(of: d)!] * table.shape.strides[k] }
+                variable[global(b, cell)] = Int32(table.first + at)
             }
         }
-        var count = cellCount
-        var known: [Rational?] = values.map { $0.map { Rational($0) } }
+        var known = [Rational?](repeating: nil, count: count)
+        var stated: [Int: CellBounds] = [:]
+        for g in 0..<cellCount {
+            guard variable[g] >= 0 else { continue }
+            let v = Int(variable[g])
+            if let x = values[g] { known[v] = Rational(x) }
+            if let b = bounds[g] { stated[v] = b }
+        }
         for (b, block) in blocks.enumerated() {
             guard let empty = block.empty else { continue }
-            for c in empty.indices where empty[c] { known[global(b, c)] = .zero }
+            for c in empty.indices where empty[c] && variable[global(b, c)] >= 0 { known[Int(variable[global(b, c)])] = .zero }
         }
         for family in families {
             for h in family.shape.innerToFull() {
-                var row: [(variable: Int, coefficient: Rational)] = [(global(family.parent, family.parentCells[h]), .one)]
-                for (i, part) in family.parts.enumerated() { row.append((global(part, family.partCells[i][h]), -.one)) }
+                var row: [(variable: Int, coefficient: Rational)] = [(Int(variable[global(family.parent, family.parentCells[h])]), .one)]
+                for (i, part) in family.parts.enumerated() { row.append((Int(variable[global(part, family.partCells[i][h])]), -.one)) }
                 if family.emptyComplement?[h] != true {
                     row.append((count, -.one))
                     known.append(nil)
@@ -125,7 +184,59 @@ extension CohortLayout {
                 relations.append(row)
             }
         }
-        return LinearView(count: count, relations: relations, values: known, bounds: bounds)
+        return LinkedView(view: LinearView(count: count, relations: relations, values: known, bounds: stated), variable: variable)
+    }
+
+    /// Cliques covering `needed` (sets of dimensions, within `dims`) whose graph is chordal:
+    /// the dimensions eliminated one at a time, fewest new links first.
+    static func cliques(_ dims: [Int], _ needed: [Set<Int>]) -> [[Int]] {
+        var neighbours = Dictionary(uniqueKeysWithValues: dims.map { ($0, Set<Int>()) })
+        for set in needed {
+            for a in set where neighbours[a] != nil { for b in set where b != a && neighbours[b] != nil { neighbours[a]!.insert(b) } }
+        }
+        var remaining = Set(dims)
+        var cliques: [Set<Int>] = []
+        while !remaining.isEmpty {
+            func fill(_ d: Int) -> Int {
+                let n = Array(neighbours[d]!.intersection(remaining))
+                var missing = 0
+                for i in n.indices { for j in (i + 1)..<n.count where !neighbours[n[i]]!.contains(n[j]) { missing += 1 } }
+                return missing
+            }
+            let d = remaining.min { (fill($0), $0) < (fill($1), $1) }!
+            let n = neighbours[d]!.intersection(remaining)
+            for a in n { for b in n where b != a { neighbours[a]!.insert(b) } }
+            let clique = n.union([d])
+            if !cliques.contains(where: { clique.isSubset(of: $0) }) {
+                cliques.removeAll { $0.isSubset(of: clique) }
+                cliques.append(clique)
+            }
+            remaining.remove(d)
+        }
+        return cliques.map { $0.sorted() }.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The edges of a junction tree on cliques: a spanning tree of greatest total overlap.
+    static func junctionTree(_ cliques: [[Int]]) -> [(Int, Int)] {
+        var edges: [(weight: Int, i: Int, j: Int)] = []
+        for i in cliques.indices { for j in (i + 1)..<cliques.count { edges.append((cliques[i].filter(cliques[j].contains).count, i, j)) } }
+        edges.sort { ($0.weight, -$0.i, -$0.j) > ($1.weight, -$1.i, -$1.j) }
+        var sets = DisjointSets(count: cliques.count)
+        var tree: [(Int, Int)] = []
+        for e in edges where sets.find(e.i) != sets.find(e.j) {
+            sets.union(e.i, e.j)
+            tree.append((e.i, e.j))
+        }
+        return tree
+    }
+
+    /// Per cell of `shape` (over dimensions `dims`), the cell of a table over `target` (a
+    /// superset) with the same categories, totals elsewhere.
+    static func embed(_ shape: TableShape, _ dims: [Int], into target: [Int], _ targetShape: TableShape) -> [Int] {
+        let strides = dims.map { d in targetShape.strides[target.firstIndex(of: d)!] }
+        var base = 0
+        for (k, d) in target.enumerated() where !dims.contains(d) { base += targetShape.dimensions[k].total * targetShape.strides[k] }
+        return (0..<shape.cellCount).map { cell in zip(shape.nodes(of: cell), strides).reduce(base) { $0 + $1.0 * $1.1 } }
     }
 }
 
@@ -140,9 +251,11 @@ extension DisclosureAudit {
     ///   - groups: the groups to bound.
     ///   - groupLowerWhere: given a group's index and its greatest value, whether its least
     ///     value is wanted (elsewhere its interval's lower end is 0 and means nothing).
+    ///   - tables: per block, the dimensions of each table that publishes it (see
+    ///     ``CohortLayout/view(values:bounds:tables:)``).
     public static func run(
         layout: CohortLayout, values: [Int64?], withheld: [Bool], bounds: [Int: CellBounds], groups: [ImpliedGroup],
-        groupLowerWhere: ((Int, Rational?) -> Bool)? = nil
+        tables: [[[Int]]]? = nil, groupLowerWhere: ((Int, Rational?) -> Bool)? = nil
     ) -> LinkedDisclosureReport {
         var inconsistent: [Int] = []
         for (b, block) in layout.blocks.enumerated() {
@@ -175,17 +288,19 @@ extension DisclosureAudit {
                 if complete && (k < 0 || family.emptyComplement?[h] == true && k != 0) { negative.append((f, h)) }
             }
         }
-        let view = layout.view(values: values, bounds: bounds)
+        let linked = layout.view(values: values, bounds: bounds, tables: tables)
+        let view = linked.view
         let cells = (0..<layout.cellCount).filter { withheld[$0] }
         var unknown = view.values.map { $0 == nil }
-        for (c, b) in bounds where b.lower != nil && b.lower == b.upper { unknown[c] = false }
-        let linear = LinearDisclosure.determined(relations: view.relations, unknown: unknown)
+        for (c, b) in view.bounds where b.lower != nil && b.lower == b.upper { unknown[c] = false }
+        let determined = LinearDisclosure.determined(relations: view.relations, unknown: unknown)
+        let linear = Set(cells.filter { linked.variable($0).map(determined.contains) ?? false })
         guard inconsistent.isEmpty && negative.isEmpty else {
             return LinkedDisclosureReport(
                 inconsistent: Array(Set(inconsistent)).sorted(), negativeComplements: negative, intervals: [:], groups: groups.map { _ in nil },
                 linear: linear.intersection(cells), contradicted: [])
         }
-        let objectives = cells.map { [($0, Rational.one)] } + groups.map { g in g.terms.map { ($0.cell, Rational(Int64($0.sign))) } }
+        let objectives = cells.map { [(linked.variable($0)!, Rational.one)] } + groups.map { g in g.terms.map { (linked.variable($0.cell)!, Rational(Int64($0.sign))) } }
         let found = IntervalAudit.intervals(view, of: objectives) { i, upper in
             i < cells.count || groupLowerWhere?(i - cells.count, upper) ?? true
         }

@@ -91,7 +91,9 @@ public struct PublishedAudit: Sendable {
             problem = p
         }
         let largestSmall = release.primary?.frequency.map(FrequencyProtection.largestSmall) ?? 0
-        let linked = DisclosureAudit.run(layout: layout, values: values, withheld: withheld, bounds: countBounds, groups: groups) { g, upper in
+        let linked = DisclosureAudit.run(
+            layout: layout, values: values, withheld: withheld, bounds: countBounds, groups: groups, tables: release.cohorts.map(\.tableDimensions)
+        ) { g, upper in
             sensitiveGroups.contains(g) || upper.map { $0 <= Rational(largestSmall) } ?? false
         }
 

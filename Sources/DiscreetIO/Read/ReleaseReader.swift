@@ -18,6 +18,8 @@ public struct PublishedCohort: Sendable {
     public var quantities: [(name: String, places: Int, quantity: PublishedQuantity)]
     /// Whether its small counts are shown as such ("fewer than 5") rather than withheld.
     public var showsSmallCounts: Bool
+    /// The dimensions (indices into the release's) of each table and indicator publishing it.
+    public var tableDimensions: [[Int]]
 }
 
 /// Where a published table's figures live.
@@ -154,6 +156,11 @@ public enum ReleaseReader {
             var bounds: [Int: CellBounds] = [:]
             /// Cells some table or indicator publishes.
             var published: [Bool]
+            /// The dimensions of each table and indicator publishing it.
+            var tables: [[Int]] = []
+        }
+        func dimensionSet(_ names: Any?) -> [Int] {
+            ((names as? [String]) ?? []).compactMap { name in dimensionList.firstIndex { $0.name == name } }.sorted()
         }
         var cohorts: [Building] = []
         var index: [String: Int] = [:]
@@ -221,6 +228,7 @@ public enum ReleaseReader {
             guard let id = t["cohort"] as? String, let c = index[id] else { throw fail("table '\(name)' names no known cohort") }
             links[name] = PublishedTableLink(cohort: id, dimensions: t["dimensions"] as? [String] ?? [])
             cohorts[c].sources.append("table '\(name)'")
+            cohorts[c].tables.append(dimensionSet(t["dimensions"]))
             for cell in t["cells"] as? [[String: Any]] ?? [] {
                 let at = try cohortCell(cohorts[c], cell, "table '\(name)'")
                 if !record(&cohorts[c], cell: at, value: cell["value"], bounds: cell["bounds"], contributors: false) { disagreements += 1 }
@@ -232,6 +240,7 @@ public enum ReleaseReader {
             for part in ["numerator", "denominator"] {
                 guard let id = i["\(part)_cohort"] as? String, let c = index[id] else { throw fail("indicator '\(name)' names no known \(part) cohort") }
                 cohorts[c].sources.append("indicator '\(name)' (\(part))")
+                cohorts[c].tables.append(dimensionSet(i["dimensions"]))
                 for cell in i["cells"] as? [[String: Any]] ?? [] {
                     let at = try cohortCell(cohorts[c], cell, "indicator '\(name)'")
                     if !record(&cohorts[c], cell: at, value: cell[part], bounds: cell["\(part)_bounds"], contributors: false) { disagreements += 1 }
@@ -246,7 +255,9 @@ public enum ReleaseReader {
             if b.magnitude {
                 quantities.append((name: "contributors", places: 0, quantity: PublishedQuantity(shape: b.shape, values: b.contributors, withheld: b.contributorsWithheld)))
             }
-            return PublishedCohort(id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities, showsSmallCounts: b.showsSmall)
+            return PublishedCohort(
+                id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities, showsSmallCounts: b.showsSmall,
+                tableDimensions: Array(Set(b.tables)).sorted { $0.lexicographicallyPrecedes($1) })
         }
         let policy = Self.policy(directory)
         return PublishedRelease(
