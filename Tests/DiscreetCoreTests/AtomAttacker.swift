@@ -68,14 +68,10 @@ struct AtomAttacker {
 
     /// The least and greatest value of a form over every hidden table the attacker cannot
     /// rule out (nil upper: unbounded), or nil when none fits what the attacker knows.
-    func interval(_ objective: [Int: Rational]) -> (lower: Rational, upper: Rational?)? {
-        guard let maximum = optimise(objective) else { return nil }
-        guard let minimum = optimise(objective.mapValues { -$0 }) else { return nil }
-        return (-(minimum ?? .zero), maximum)
-    }
+    func interval(_ objective: [Int: Rational]) -> (lower: Rational, upper: Rational?)? { intervals([objective])[0] }
 
-    /// The maximum of a form: nil when infeasible, .some(nil) when unbounded.
-    func optimise(_ objective: [Int: Rational]) -> Rational?? {
+    /// The intervals of several forms, from one feasible basis.
+    func intervals(_ objectives: [[Int: Rational]]) -> [(lower: Rational, upper: Rational?)?] {
         // Standard form: every row sum - s = lower (s >= 0), and sum + t = upper where bounded.
         let n = variableCount
         var columns = n
@@ -96,17 +92,22 @@ struct AtomAttacker {
                 equations.append((upperRow, upper))
             }
         }
-        var simplex = TestSimplex(columns: columns, equations: equations)
-        return simplex.maximise(objective)
+        let simplex = TestSimplex(columns: columns, equations: equations)
+        return objectives.map { objective in
+            guard let maximum = simplex.maximise(objective), let minimum = simplex.maximise(objective.mapValues { -$0 }) else { return nil }
+            return (-(minimum ?? .zero), maximum)
+        }
     }
 }
 
-/// A dense two-phase simplex in exact rationals with Bland's rule (it cannot cycle); small
-/// problems only.
+/// A dense two-phase simplex in exact rationals with Bland's rule (it cannot cycle), the
+/// objective row kept up to date through each pivot; small problems only.
 struct TestSimplex {
     var tableau: [[Rational]]
     var basis: [Int]
     let columns: Int
+    /// Columns of the tableau: the variables, the artificial ones, the right-hand side.
+    let width: Int
     var feasible = true
 
     init(columns: Int, equations: [([Int: Rational], Rational)]) {
@@ -114,6 +115,7 @@ struct TestSimplex {
         let m = equations.count
         // Artificial variables columns..<columns+m; right-hand side last.
         let width = columns + m + 1
+        self.width = width
         tableau = []
         basis = []
         for (i, (terms, rhs)) in equations.enumerated() {
@@ -132,14 +134,15 @@ struct TestSimplex {
         if case .some(.some(let v)) = value, v.isZero {
             // Drive artificial variables out where possible.
             for i in 0..<m where basis[i] >= columns {
-                if let j = (0..<columns).first(where: { !tableau[i][$0].isZero }) { pivot(i, j) }
+                if let j = (0..<columns).first(where: { !tableau[i][$0].isZero }) { pivot(i, j, objective: nil) }
             }
         } else {
             feasible = false
         }
     }
 
-    mutating func maximise(_ objective: [Int: Rational]) -> Rational?? {
+    /// The maximum of the objective: nil when infeasible, .some(nil) when unbounded.
+    func maximise(_ objective: [Int: Rational]) -> Rational?? {
         guard feasible else { return nil }
         var cost = [Rational](repeating: .zero, count: columns)
         for (j, v) in objective { cost[j] = v }
@@ -149,24 +152,16 @@ struct TestSimplex {
 
     /// Maximises cost·x from the current basis; only columns below `eligible` may enter.
     mutating func run(_ cost: [Rational], eligible: Int) -> Rational?? {
-        let width = tableau.first?.count ?? 1
         let rhs = width - 1
+        // The objective row: reduced costs, and minus the objective's value last.
+        var z = [Rational](repeating: .zero, count: width)
+        for j in 0..<min(cost.count, rhs) { z[j] = cost[j] }
+        for (i, b) in basis.enumerated() where b < cost.count && !cost[b].isZero {
+            for j in 0..<width where !tableau[i][j].isZero { z[j] -= cost[b] * tableau[i][j] }
+        }
+        var inBasis = Set(basis)
         while true {
-            // Reduced costs.
-            var entering = -1
-            for j in 0..<eligible where !basis.contains(j) {
-                var d = j < cost.count ? cost[j] : .zero
-                for (i, b) in basis.enumerated() where b < cost.count && !cost[b].isZero && !tableau[i][j].isZero { d -= cost[b] * tableau[i][j] }
-                if d > .zero {
-                    entering = j
-                    break
-                }
-            }
-            if entering < 0 {
-                var value = Rational.zero
-                for (i, b) in basis.enumerated() where b < cost.count { value += cost[b] * tableau[i][rhs] }
-                return .some(value)
-            }
+            guard let entering = (0..<eligible).first(where: { !inBasis.contains($0) && z[$0] > .zero }) else { return .some(-z[rhs]) }
             var leaving = -1
             var best = Rational.zero
             for i in tableau.indices where tableau[i][entering] > .zero {
@@ -177,17 +172,28 @@ struct TestSimplex {
                 }
             }
             if leaving < 0 { return .some(nil) }
-            pivot(leaving, entering)
+            inBasis.remove(basis[leaving])
+            inBasis.insert(entering)
+            pivot(leaving, entering, objective: &z)
         }
     }
 
-    mutating func pivot(_ r: Int, _ c: Int) {
+    mutating func pivot(_ r: Int, _ c: Int, objective: UnsafeMutablePointer<[Rational]>?) {
         let p = tableau[r][c]
-        for j in tableau[r].indices where !tableau[r][j].isZero { tableau[r][j] = tableau[r][j] / p }
+        let nonZero = tableau[r].indices.filter { !tableau[r][$0].isZero }
+        for j in nonZero { tableau[r][j] = tableau[r][j] / p }
         for i in tableau.indices where i != r && !tableau[i][c].isZero {
             let f = tableau[i][c]
-            for j in tableau[r].indices where !tableau[r][j].isZero { tableau[i][j] -= f * tableau[r][j] }
+            for j in nonZero { tableau[i][j] -= f * tableau[r][j] }
+        }
+        if let objective, !objective.pointee[c].isZero {
+            let f = objective.pointee[c]
+            for j in nonZero { objective.pointee[j] -= f * tableau[r][j] }
         }
         basis[r] = c
+    }
+
+    mutating func pivot(_ r: Int, _ c: Int, objective z: inout [Rational]) {
+        withUnsafeMutablePointer(to: &z) { pivot(r, c, objective: $0) }
     }
 }

@@ -78,24 +78,27 @@ struct JointCase {
         return attacker
     }
 
+    /// The attacker's form of an item: a cohort's cell, or a group.
+    func form(_ item: Int, _ problem: SuppressionProblem, _ attacker: AtomAttacker) -> (form: [Int: Rational], what: String) {
+        if problem.isGroup(item) {
+            let g = problem.groups[item - layout.cellCount]
+            let (plus, nodes) = self.nodes(g.plus)
+            let minus = g.minus.map { self.nodes($0).cohort }
+            return (attacker.form(plus: plus, minus: minus, nodes: nodes), "group \(plus) - \(minus) at \(nodes)")
+        }
+        let (b, nodes) = self.nodes(item)
+        return (attacker.form(cohort: b, nodes: nodes), "cohort \(b) cell \(nodes)")
+    }
+
     /// Every sensitive item whose interval, for the attacker, misses its protection levels.
     func shortfalls(_ problem: SuppressionProblem, attacker: AtomAttacker) -> [String] {
         var result: [String] = []
-        for (item, r) in problem.requirements.sorted(by: { $0.key < $1.key }) where !r.isEmpty {
-            let form: [Int: Rational]
-            let what: String
-            if problem.isGroup(item) {
-                let g = problem.groups[item - layout.cellCount]
-                let (plus, nodes) = self.nodes(g.plus)
-                form = attacker.form(plus: plus, minus: g.minus.map { self.nodes($0).cohort }, nodes: nodes)
-                what = "group \(plus) - \(g.minus.map { self.nodes($0).cohort }) at \(nodes)"
-            } else {
-                let (b, nodes) = self.nodes(item)
-                form = attacker.form(cohort: b, nodes: nodes)
-                what = "cohort \(b) cell \(nodes)"
-            }
+        let items = problem.requirements.keys.sorted().filter { !problem.requirements[$0]!.isEmpty }
+        let forms = items.map { form($0, problem, attacker) }
+        for (item, (found, (_, what))) in zip(items, zip(attacker.intervals(forms.map(\.form)), forms)) {
+            let r = problem.requirements[item]!
             let x = Rational(problem.count(of: item))
-            guard let interval = attacker.interval(form) else {
+            guard let interval = found else {
                 result.append("\(what): no table fits")
                 continue
             }

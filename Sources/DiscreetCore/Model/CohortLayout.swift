@@ -192,22 +192,32 @@ public struct CohortLayout: Sendable {
             }
         }
 
-        // Families: the children of a parent, grouped so that parts of a family share nobody.
+        // Families: the children of a parent, one per largest set of children that share
+        // nobody (a child alone where it shares people with every other). Sets may overlap:
+        // a child that shares nobody with two others that overlap is in two families. (For
+        // the few children of a dashboard, the sums these families bound are exactly what
+        // the parent can hold: the graph of who shares nobody with whom is perfect.)
         var drafts: [(parent: Int, parts: [Int], tree: Bool)] = []
         for p in 0..<n {
-            var groups: [[Int]] = []
-            for c in children[p] {
-                if equivalent(c, p) {
-                    groups.append([c])
-                } else if let g = groups.firstIndex(where: { group in
-                    group.allSatisfy { disjoint.contains(CohortRelations.Pair($0, c)) && !equivalent($0, p) }
-                }) {
-                    groups[g].append(c)
-                } else {
-                    groups.append([c])
+            let free = children[p].filter { !equivalent($0, p) }
+            for c in children[p] where equivalent(c, p) { drafts.append((p, [c], true)) }
+            func apart(_ a: Int, _ b: Int) -> Bool { disjoint.contains(CohortRelations.Pair(a, b)) }
+            var cliques: [[Int]] = []
+            func extend(_ clique: [Int], _ candidates: [Int], _ excluded: [Int]) {
+                if candidates.isEmpty && excluded.isEmpty {
+                    cliques.append(clique.sorted())
+                    return
+                }
+                var candidates = candidates
+                var excluded = excluded
+                for v in candidates {
+                    extend(clique + [v], candidates.filter { apart(v, $0) }, excluded.filter { apart(v, $0) })
+                    candidates.removeAll { $0 == v }
+                    excluded.append(v)
                 }
             }
-            for g in groups { drafts.append((p, g, true)) }
+            extend([], free, [])
+            for clique in cliques.filter({ !$0.isEmpty }).sorted(by: { ($0.first!, $0.count) < ($1.first!, $1.count) }) { drafts.append((p, clique, true)) }
         }
         for e in extra { drafts.append((e.outer, [e.inner], false)) }
         // A family relates its cohorts over the dimensions the parent and its parts keep;

@@ -68,9 +68,8 @@ public struct SecondarySuppressor {
     public private(set) var certificates: [Int: [ProtectionCertificate]] = [:]
     /// For each cell used by a certificate, the items whose certificates use it.
     var users: [Int: Set<Int>] = [:]
-    /// The tree parent of each block (-1 for a root) and the tree family it is a part of.
+    /// The tree parent of each block (-1 for a root).
     let treeParent: [Int]
-    let treeFamily: [Int?]
     let grids: GridCache
 
     public init(problem: SuppressionProblem, policy: SecondaryPolicy) {
@@ -154,13 +153,12 @@ public struct SecondarySuppressor {
         var parent = [Int](repeating: -1, count: layout.blocks.count)
         var family = [Int?](repeating: nil, count: layout.blocks.count)
         for (f, fam) in layout.families.enumerated() where fam.tree {
-            for a in fam.parts {
+            for a in fam.parts where family[a] == nil {
                 parent[a] = fam.parent
                 family[a] = f
             }
         }
         treeParent = parent
-        treeFamily = family
         grids = GridCache(layout: layout, method: policy.method)
     }
 
@@ -304,8 +302,8 @@ public struct SecondarySuppressor {
                 candidates.append(chain)
                 p = treeParent[p]
             }
-            if let f = treeFamily[b] {
-                for sibling in layout.families[f].parts where sibling != b { candidates.append([b: s, sibling: -s]) }
+            for family in layout.families where family.tree && family.parts.contains(b) {
+                for sibling in family.parts where sibling != b { candidates.append([b: s, sibling: -s]) }
             }
             for family in layout.families where family.tree && family.parent == b {
                 for child in family.parts { candidates.append([b: s, child: s]) }
