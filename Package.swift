@@ -41,8 +41,10 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "DiscreetCoreTests", dependencies: ["DiscreetCore"]),
-        .testTarget(name: "DiscreetIOTests", dependencies: ["DiscreetIO", "DiscreetCore", "CSQLite"]),
+        // An attacker written for the tests, independent of the production audit.
+        .target(name: "DiscreetTestSupport", dependencies: ["DiscreetCore"], path: "Tests/DiscreetTestSupport"),
+        .testTarget(name: "DiscreetCoreTests", dependencies: ["DiscreetCore", "DiscreetTestSupport"]),
+        .testTarget(name: "DiscreetIOTests", dependencies: ["DiscreetIO", "DiscreetCore", "CSQLite", "DiscreetTestSupport"]),
         .testTarget(name: "DiscreetCLITests", dependencies: ["discreet", "DiscreetIO"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Testing
 @testable import DiscreetCore
+import DiscreetTestSupport
 
 /// A random release of linked cohorts: 2 to 6 cohorts nested, overlapping or splitting a
 /// parent into parts that share nobody, each published over some of one or two random

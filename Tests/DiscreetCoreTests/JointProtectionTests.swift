@@ -1,5 +1,6 @@
 import Testing
 @testable import DiscreetCore
+import DiscreetTestSupport
 
 /// Linked cohorts built from people: each person is in some cohorts (an atom) and has one
 /// leaf per dimension; each cohort publishes one table over some of the dimensions.

@@ -1,29 +1,29 @@
-@testable import DiscreetCore
+import DiscreetCore
 
 /// An attacker written for the tests, independent of the production audit: the release's
 /// hidden table as atoms (which cohorts a person is in) by the finest categories of every
 /// dimension, every published figure an equation (or a range) over it, and an exact
 /// two-phase simplex (dense tableau, Bland's rule, rationals) for the least and greatest
 /// value of any sum of hidden cells.
-struct AtomAttacker {
+public struct AtomAttacker {
     /// The dimensions, each a product factor of the hidden table (leaves only count).
-    let dimensions: [TableDimension]
+    public let dimensions: [TableDimension]
     /// Each atom: the cohorts its people are in.
-    let atoms: [Set<Int>]
+    public let atoms: [Set<Int>]
     /// Constraints: coefficients over hidden cells, and the range the sum lies in.
-    var rows: [(terms: [Int: Rational], lower: Rational, upper: Rational?)] = []
+    public var rows: [(terms: [Int: Rational], lower: Rational, upper: Rational?)] = []
 
     /// Hidden cells: atom-major, then the leaves row-major.
-    var leafCount: Int { dimensions.reduce(1) { $0 * $1.leafCount } }
-    var variableCount: Int { atoms.count * leafCount }
+    public var leafCount: Int { dimensions.reduce(1) { $0 * $1.leafCount } }
+    public var variableCount: Int { atoms.count * leafCount }
 
-    init(dimensions: [TableDimension], atoms: [Set<Int>]) {
+    public init(dimensions: [TableDimension], atoms: [Set<Int>]) {
         self.dimensions = dimensions
         self.atoms = atoms
     }
 
     /// The leaves of each dimension under a node.
-    func leaves(_ d: Int, under node: Int) -> [Int] {
+    public func leaves(_ d: Int, under node: Int) -> [Int] {
         let dim = dimensions[d]
         if dim.isLeaf(node) { return [node] }
         return dim.children[node].flatMap { leaves(d, under: $0) }
@@ -31,7 +31,7 @@ struct AtomAttacker {
 
     /// The hidden cells a cohort's figure at these nodes (one per dimension; totals where the
     /// figure is not broken down) sums.
-    func cells(cohort: Int, nodes: [Int]) -> [Int] {
+    public func cells(cohort: Int, nodes: [Int]) -> [Int] {
         var combos: [[Int]] = [[]]
         for d in dimensions.indices {
             combos = combos.flatMap { prefix in leaves(d, under: nodes[d]).map { prefix + [$0] } }
@@ -48,30 +48,30 @@ struct AtomAttacker {
     }
 
     /// A figure of a cohort, as a linear form.
-    func form(cohort: Int, nodes: [Int]) -> [Int: Rational] {
+    public func form(cohort: Int, nodes: [Int]) -> [Int: Rational] {
         var f: [Int: Rational] = [:]
         for c in cells(cohort: cohort, nodes: nodes) { f[c] = .one }
         return f
     }
 
     /// A group: a cohort's figure minus others' at the same categories.
-    func form(plus: Int, minus: [Int], nodes: [Int]) -> [Int: Rational] {
+    public func form(plus: Int, minus: [Int], nodes: [Int]) -> [Int: Rational] {
         var f = form(cohort: plus, nodes: nodes)
         for m in minus { for c in cells(cohort: m, nodes: nodes) { f[c, default: .zero] -= .one } }
         return f.filter { !$0.value.isZero }
     }
 
     /// The attacker learns that a figure lies in [lower, upper] (upper nil: no bound).
-    mutating func know(_ form: [Int: Rational], lower: Int64, upper: Int64?) {
+    public mutating func know(_ form: [Int: Rational], lower: Int64, upper: Int64?) {
         rows.append((form, Rational(lower), upper.map { Rational($0) }))
     }
 
     /// The least and greatest value of a form over every hidden table the attacker cannot
     /// rule out (nil upper: unbounded), or nil when none fits what the attacker knows.
-    func interval(_ objective: [Int: Rational]) -> (lower: Rational, upper: Rational?)? { intervals([objective])[0] }
+    public func interval(_ objective: [Int: Rational]) -> (lower: Rational, upper: Rational?)? { intervals([objective])[0] }
 
     /// The intervals of several forms, from one feasible basis.
-    func intervals(_ objectives: [[Int: Rational]]) -> [(lower: Rational, upper: Rational?)?] {
+    public func intervals(_ objectives: [[Int: Rational]]) -> [(lower: Rational, upper: Rational?)?] {
         // Standard form: every row sum - s = lower (s >= 0), and sum + t = upper where bounded.
         let n = variableCount
         var columns = n
