@@ -32,6 +32,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "JointProtection",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetCore", package: "discreet"),
+            ],
+            path: "Benchmarks/JointProtection",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Rounding",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

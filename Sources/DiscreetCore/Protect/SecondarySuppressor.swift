@@ -362,9 +362,7 @@ public struct SecondarySuppressor {
                 }
                 return 0
             }
-            let found0 = view.grid.search(start, price: price, line: line)
-            if debugSearch { print("DEBUG move", move.blocks, move.signs, "start", start, "dims", view.dimensions, "found", found0.map { ($0.cost, $0.perturbation.cells, $0.perturbation.signs) } as Any, "checks", checks.map(\.coefficient), "price(start,+)", price(start, 1) as Any) }
-            guard let found = found0, found.cost < best?.cost ?? .infinity else { continue }
+            guard let found = view.grid.search(start, price: price, line: line), found.cost < best?.cost ?? .infinity else { continue }
             best = (found.perturbation, found.cost, move, view)
             if found.cost == 0 { break }
         }
@@ -420,7 +418,6 @@ public struct SecondarySuppressor {
     public var reliance: [Int: Set<Int>] { users.filter { withheld[$0.key] && !$0.value.isEmpty } }
 }
 
-nonisolated(unsafe) var debugSearch = false
 /// What changing one cell of a cohort move's grid costs: the sum over the cohorts of the
 /// move of what changing their cell there costs (a cohort that does not keep the cell's
 /// categories does not see it), nil when any of them may not change that way or a

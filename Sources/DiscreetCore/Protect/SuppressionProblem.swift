@@ -245,20 +245,23 @@ public struct SuppressionProblem: Sendable {
 
     /// Whether two cells with one person each hold the same person: in one table, their
     /// cells overlap in a cell with someone in it; across two cohorts one within the other,
-    /// the inner cohort has someone where the two cells overlap (that person is in the
-    /// outer cohort's cell too, and is its only one).
+    /// some cohort between them (either included) has that inner person alone at the inner
+    /// cell's categories, and someone where those meet the outer cell's (so the inner person
+    /// is in the outer cell, whose only person it is).
     public func sameLoneContributor(_ a: Int, _ b: Int) -> Bool {
         if isGroup(b) { return lonePersonIsTheGroup(a, b) }
         guard counts[a] == 1 && counts[b] == 1 else { return false }
         let (ba, ca) = layout.local(a)
         let (bb, cb) = layout.local(b)
         if ba == bb { return tables[ba].sameLoneContributor(ca, cb) }
-        let within = layout.relations.within
-        for (inner, outer, ci, co) in [(ba, bb, ca, cb), (bb, ba, cb, ca)] where within.contains(CohortRelations.Pair(inner, outer)) {
-            guard let meet = tables[outer].shape.meet(layout.project(ci, of: inner, to: outer), co),
-                let there = layout.cell(meet, of: outer, in: inner), tables[inner].shape.meet(there, ci) == there
-            else { continue }
-            if tables[inner].contributors(there) > 0 { return true }
+        let within = Set(layout.relations.within)
+        func lies(_ x: Int, _ y: Int) -> Bool { x == y || within.contains(CohortRelations.Pair(x, y)) }
+        for (inner, outer, ci, co) in [(ba, bb, ca, cb), (bb, ba, cb, ca)] where lies(inner, outer) {
+            for x in tables.indices where lies(inner, x) && lies(x, outer) {
+                let px = layout.project(ci, of: inner, to: x)
+                guard tables[x].contributors(px) == 1, let cx = layout.cell(co, of: outer, in: x), let meet = tables[x].shape.meet(px, cx) else { continue }
+                if tables[x].contributors(meet) > 0 { return true }
+            }
         }
         return false
     }
