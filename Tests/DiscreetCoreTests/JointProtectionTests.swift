@@ -172,6 +172,53 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
         #expect(c.shortfalls(suppressor.problem, attacker: c.attacker(statuses: suppressor.statuses)) == [])
     }
 
+    /// Adults (cohort 1) within the young (cohort 0), published by ward alone: the filters
+    /// say nobody in cohort 1 is in the first band, and everyone of cohort 0 in the second
+    /// band is in cohort 1. A certificate that moves cohort 0's second band without cohort 1
+    /// contradicts that: the audit refuses it where the layout knows it, and only there.
+    @Test func categoriesTheFiltersLeaveEmptyBindCertificates() throws {
+        let wards = dimension("ward", ["w1", "w2"], total: "all")
+        let bands = dimension("band", ["b1", "b2"])
+        var people: [(cohorts: Set<Int>, leaves: [Int])] = []
+        for (w, young, old) in [(0, 9, 20), (1, 2, 15)] {
+            for _ in 0..<young { people.append(([0], [w, 0])) }
+            for _ in 0..<old { people.append(([0, 1], [w, 1])) }
+        }
+        let relations = CohortRelations(within: [.init(1, 0)])
+        let zeros = StructuralZeros(
+            cohorts: [1: [.init(dimension: 1, leaves: [bands.node("b1")!])]], complements: [[0, 1]: [.init(dimension: 1, leaves: [bands.node("b2")!])]])
+        let knows = CohortLayout(dimensions: [wards, bands], cohorts: [([0, 1], .count), ([0], .count)], relations: relations, zeros: zeros)
+        let blind = CohortLayout(dimensions: [wards, bands], cohorts: [([0, 1], .count), ([0], .count)], relations: relations, keep: [[0, 1], [0, 1]])
+        #expect(knows.blocks[1].dimensions == [0, 1])
+        #expect(knows.families[0].dimensions == [0, 1])
+        for (layout, refused) in [(knows, true), (blind, false)] {
+            let tables = layout.blocks.enumerated().map { b, block -> AggregatedTable in
+                var acc = TableAccumulator(shape: block.shape, measure: .count, topCount: 0)
+                for person in people where person.cohorts.contains(b) {
+                    acc.add(cell: person.leaves[0] * block.shape.innerStrides[0] + person.leaves[1] * block.shape.innerStrides[1], value: 1)
+                }
+                return try! acc.finish()
+            }
+            let published = (0..<layout.cellCount).map { g -> Bool in
+                let (b, cell) = layout.local(g)
+                return b == 0 || layout.blocks[1].shape.nodes(of: cell)[1] == bands.total
+            }
+            let problem = SuppressionProblem(
+                layout: layout, tables: tables, published: published, statuses: [CellStatus](repeating: .published, count: layout.cellCount), requirements: [:])
+            var statuses = problem.statuses
+            // Cohort 0 in w1 (and in all wards) up by one in the second band, down in the
+            // first: every ward total stays, and cohort 1 does not move.
+            let shape = layout.blocks[0].shape
+            let cells = [("w1", "b1"), ("w1", "b2"), ("all", "b1"), ("all", "b2")].map { w, b in
+                layout.global(0, shape.cell([w == "all" ? wards.total : wards.node(w)!, bands.node(b)!]))
+            }
+            for g in cells { statuses[g].disposition = .secondary }
+            let certificate = ProtectionCertificate(cell: cells[1], perturbation: Perturbation(cells: cells, signs: [-1, 1, -1, 1]), up: true, down: false)
+            let reason = CertificateAudit.check(certificate, ProtectionRequirement(countUp: 1), problem: problem, statuses: statuses, index: .init(layout))
+            #expect(reason == (refused ? "it changes a complement known to be empty" : nil))
+        }
+    }
+
     /// A certificate that empties a complement below zero is refused by the audit.
     @Test func theCertificateAuditRefusesANegativeComplement() throws {
         let c = JointCase(

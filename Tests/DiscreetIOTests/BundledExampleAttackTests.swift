@@ -25,6 +25,9 @@ import Testing
         var within: Set<[Int]>
         var disjoint: Set<[Int]>
         var families: [(parent: Int, parts: [Int])]
+        /// Categories (dimension, leaf) where a cohort, or a family's rest, holds nobody.
+        var empty: [Int: [(dimension: Int, leaf: Int)]]
+        var restEmpty: [[Int]: [(dimension: Int, leaf: Int)]]
         /// Per cohort, per published cell (nodes over every dimension): what the release
         /// says (lower, upper; upper nil when unbounded).
         var figures: [[[Int]: (lower: Int64, upper: Int64?)]]
@@ -50,11 +53,22 @@ import Testing
         func dimension(_ name: String) -> Int { dims.firstIndex { $0.name == name }! }
         var release = Release(
             dimensions: dims, cohorts: ids, published: cohorts.map { ($0["dimensions"] as! [String]).map(dimension).sorted() },
-            within: [], disjoint: [], families: [], figures: ids.map { _ in [:] })
+            within: [], disjoint: [], families: [], empty: [:], restEmpty: [:], figures: ids.map { _ in [:] })
+        func facts(_ list: Any?) -> [(dimension: Int, leaf: Int)] {
+            ((list as? [[String: Any]]) ?? []).flatMap { entry in
+                let d = dimension(entry["dimension"] as! String)
+                return (entry["categories"] as! [String]).map { (d, dims[d].node($0)!) }
+            }
+        }
+        for (k, c) in cohorts.enumerated() { release.empty[k] = facts(c["empty"]) }
         // (A release of version 0.3 states no relations.)
         for (k, c) in cohorts.enumerated() { for outer in c["within"] as? [String] ?? [] { release.within.insert([k, index(outer)]) } }
         for pair in root["disjoint"] as? [[String]] ?? [] { release.disjoint.insert([index(pair[0]), index(pair[1])].sorted()) }
-        for f in root["families"] as? [[String: Any]] ?? [] { release.families.append((index(f["cohort"] as! String), (f["parts"] as! [String]).map(index))) }
+        for f in root["families"] as? [[String: Any]] ?? [] {
+            let family = (index(f["cohort"] as! String), (f["parts"] as! [String]).map(index))
+            release.families.append(family)
+            release.restEmpty[[family.0] + family.1.sorted()] = facts(f["rest_empty"])
+        }
         func record(_ cohort: Int, _ cell: [String: Any], _ key: String, _ boundsKey: String) {
             let nodes = dims.map { d in (cell[d.name] as? String).map { d.node($0)! } ?? d.total }
             if let bounds = cell[boundsKey] as? [Any] {
@@ -90,9 +104,13 @@ import Testing
         for c in 0..<n where !chain.contains(c) && isWithin(c, plus) {
             if minus.contains(where: { isWithin(c, $0) || isWithin($0, c) || apart(c, $0) }) { chain.append(c) }
         }
-        // Categories: those the cohorts below the larger one use, and the group's own.
+        // Categories: those the cohorts below the larger one use, and the group's own, and
+        // those where the filters leave a cohort or a family's rest empty.
         var grid = Set((0..<r.dimensions.count).filter { nodes[$0] != r.dimensions[$0].total })
         for c in chain where c != plus && isWithin(c, plus) { grid.formUnion(r.published[c]) }
+        for c in chain { for fact in r.empty[c] ?? [] { grid.insert(fact.dimension) } }
+        let families = r.families.filter { f in chain.contains(f.parent) && f.parts.allSatisfy(chain.contains) }
+        for f in families { for fact in r.restEmpty[[f.parent] + f.parts.sorted()] ?? [] { grid.insert(fact.dimension) } }
         let dims = grid.sorted()
         // Every set of the chain's cohorts a person can be in.
         var atoms: [Set<Int>] = []
@@ -107,6 +125,14 @@ import Testing
             for (cellNodes, figure) in r.figures[c] {
                 guard cellNodes.indices.allSatisfy({ grid.contains($0) || cellNodes[$0] == r.dimensions[$0].total }) else { continue }
                 attacker.know(attacker.form(cohort: c, nodes: dims.map { cellNodes[$0] }), lower: figure.lower, upper: figure.upper)
+            }
+        }
+        // What the filters say: nobody there.
+        func at(_ d: Int, _ leaf: Int) -> [Int] { dims.map { $0 == d ? leaf : r.dimensions[$0].total } }
+        for c in chain { for fact in r.empty[c] ?? [] { attacker.know(attacker.form(cohort: c, nodes: at(fact.dimension, fact.leaf)), lower: 0, upper: 0) } }
+        for f in families {
+            for fact in r.restEmpty[[f.parent] + f.parts.sorted()] ?? [] {
+                attacker.know(attacker.form(plus: f.parent, minus: f.parts, nodes: at(fact.dimension, fact.leaf)), lower: 0, upper: 0)
             }
         }
         return attacker.interval(attacker.form(plus: plus, minus: minus, nodes: dims.map { nodes[$0] }))
@@ -127,7 +153,14 @@ import Testing
     func noGroupIsPinnedToASmallCount(spec: String) throws {
         let (dir, out, made) = try Self.protect(spec)
         _ = dir
-        let found = try Self.attackEverySmallGroup(Self.read(out), made: made, spec: spec)
+        let release = try Self.read(out)
+        // The filters say: nobody aged 18 or over is in the 14-17 band, and everyone in
+        // transition in the 18-25 band is aged 18 or over.
+        let adults = made.plan.cohorts.firstIndex { $0.label == "employed_16_hours.denominator" }!
+        let band = release.dimensions.firstIndex { $0.name == "age_band" }!
+        #expect(release.empty[adults]!.contains { $0.dimension == band && release.dimensions[band].codes[$0.leaf] == "14-17" })
+        #expect(release.restEmpty.contains { key, facts in key == [0, adults] && facts.contains { release.dimensions[band].codes[$0.leaf] == "18-25" } })
+        let found = Self.attackEverySmallGroup(release, made: made, spec: spec)
         #expect(found.attacked > 10)
         #expect(found.problems == [])
     }
@@ -143,6 +176,8 @@ import Testing
         old.within = now.within
         old.disjoint = now.disjoint
         old.families = now.families
+        old.empty = now.empty
+        old.restEmpty = now.restEmpty
         let found = Self.attackEverySmallGroup(old, made: made, spec: "0.3.0")
         #expect(found.problems.filter { $0.hasSuffix("is pinned") }.count >= 10)
     }

@@ -21,6 +21,34 @@ public struct CohortRelations: Sendable, Hashable {
     }
 }
 
+/// Categories where a cohort, or a family's complement, holds nobody whatever the data, as
+/// the spec's filters say: people aged 18 or over have nobody in the 14-17 band; in the
+/// 18-25 band everyone in transition is aged 18 or over, so the complement of "aged 18 or
+/// over" within "in transition" is empty there.
+public struct StructuralZeros: Sendable, Hashable {
+    /// Leaves (node numbers) of one dimension (an index into the layout's).
+    public struct Leaves: Sendable, Hashable {
+        public var dimension: Int
+        public var leaves: Set<Int>
+        public init(dimension: Int, leaves: Set<Int>) {
+            self.dimension = dimension
+            self.leaves = leaves
+        }
+    }
+
+    /// Per cohort, where it is empty.
+    public var cohorts: [Int: [Leaves]]
+    /// Per family (its parent, then its parts in ascending order), where its complement is empty.
+    public var complements: [[Int]: [Leaves]]
+
+    public init(cohorts: [Int: [Leaves]] = [:], complements: [[Int]: [Leaves]] = [:]) {
+        self.cohorts = cohorts
+        self.complements = complements
+    }
+
+    public var isEmpty: Bool { cohorts.isEmpty && complements.isEmpty }
+}
+
 /// A cohort split into parts that share nobody: the parent holds each part and the rest
 /// of its people, the *complement*, which is never negative. A family with one part says
 /// that cohort lies within the parent; its complement is the group "in the parent but not
@@ -102,6 +130,8 @@ public struct CohortLayout: Sendable {
     public let blocks: [Block]
     public let families: [CohortFamily]
     public let relations: CohortRelations
+    /// Where cohorts or families' complements are empty whatever the data.
+    public let zeros: StructuralZeros
     /// Where each block's cells start in the global numbering.
     public let offsets: [Int]
     /// Per block, its component: cohorts linked by some relation share one.
@@ -133,14 +163,22 @@ public struct CohortLayout: Sendable {
     ///   - relations: what the spec implies about the cohorts.
     ///   - keep: per cohort, dimensions to cut it by whatever the relations need (so that a
     ///     layout rebuilt with fewer relations keeps the shapes its data was counted in).
+    ///   - zeros: where cohorts or families' complements are empty whatever the data; each
+    ///     cohort concerned is counted by the dimension, and each family relates its cohorts
+    ///     by it.
     ///   - hiddenLeaves: given for dimensions that already carry their hidden leaves (a
     ///     layout restricted to some of another's cohorts): no leaf is added.
     public init(
         dimensions spec: [TableDimension], cohorts: [(published: [Int], measure: Measure)], relations: CohortRelations,
-        keep: [[Int]]? = nil, hiddenLeaves: [Int?]? = nil
+        zeros: StructuralZeros = StructuralZeros(), keep: [[Int]]? = nil, hiddenLeaves: [Int?]? = nil
     ) {
         let n = cohorts.count
         self.relations = relations
+        self.zeros = zeros
+        // The dimensions each cohort's figures, or what the filters say of it, need.
+        var uses = (0..<n).map { Set(cohorts[$0].published) }
+        for (c, facts) in zeros.cohorts { for f in facts { uses[c].insert(f.dimension) } }
+        for (key, facts) in zeros.complements { for c in key { for f in facts { uses[c].insert(f.dimension) } } }
         var outer = [Set<Int>](repeating: [], count: n)
         for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
         let disjoint = Set(relations.disjoint.flatMap { [$0, CohortRelations.Pair($0.second, $0.first)] })
@@ -176,18 +214,18 @@ public struct CohortLayout: Sendable {
         }
         var rootOf = [Int](repeating: -1, count: n)
         for v in order { rootOf[v] = parent[v] < 0 ? v : rootOf[parent[v]] }
-        var kept = (0..<n).map { Set(cohorts[$0].published).union(keep?[$0] ?? []) }
-        let allDims = Set(cohorts.flatMap(\.published))
+        var kept = (0..<n).map { uses[$0].union(keep?[$0] ?? []) }
+        let allDims = uses.reduce(into: Set<Int>()) { $0.formUnion($1) }
         for d in allDims.sorted() {
             var below = [Int](repeating: 0, count: n)
             for v in order.reversed() {
-                below[v] += cohorts[v].published.contains(d) ? 1 : 0
+                below[v] += uses[v].contains(d) ? 1 : 0
                 if parent[v] >= 0 { below[parent[v]] += below[v] }
             }
             for v in 0..<n {
                 let total = below[rootOf[v]]
                 let branches = children[v].filter { below[$0] > 0 }.count
-                let inside = cohorts[v].published.contains(d) || branches >= 2 || (branches >= 1 && below[v] < total)
+                let inside = uses[v].contains(d) || branches >= 2 || (branches >= 1 && below[v] < total)
                 if inside { kept[v].insert(d) }
             }
         }
@@ -269,6 +307,15 @@ public struct CohortLayout: Sendable {
                 let count = dims[d].nodeCount
                 for cell in 0..<shape.cellCount where (cell / stride) % count == hidden[d]! { empty![cell] = true }
             }
+            // Where the filters leave the cohort empty.
+            for fact in zeros.cohorts[a] ?? [] {
+                guard let k = ds.firstIndex(of: fact.dimension) else { continue }
+                let nodes = Self.emptyNodes(dims[fact.dimension], fact.leaves)
+                if empty == nil { empty = [Bool](repeating: false, count: shape.cellCount) }
+                let stride = shape.strides[k]
+                let count = dims[fact.dimension].nodeCount
+                for cell in 0..<shape.cellCount where nodes[(cell / stride) % count] { empty![cell] = true }
+            }
             blocks.append(Block(
                 published: cohorts[a].published.sorted(), dimensions: ds, shape: shape, measure: cohorts[a].measure, recorded: recorded[a],
                 empty: empty))
@@ -282,7 +329,15 @@ public struct CohortLayout: Sendable {
             let shape = TableShape(dimensions: link.map { dims[$0] })!
             let parentCells = Self.embed(shape, link, into: blocks[draft.parent])
             let partCells = draft.parts.map { Self.embed(shape, link, into: blocks[$0]) }
-            let empty = draft.parts.count == 1 && equivalent(draft.parts[0], draft.parent) ? [Bool](repeating: true, count: shape.cellCount) : nil
+            var empty = draft.parts.count == 1 && equivalent(draft.parts[0], draft.parent) ? [Bool](repeating: true, count: shape.cellCount) : nil
+            for fact in zeros.complements[[draft.parent] + draft.parts.sorted()] ?? [] {
+                guard let k = link.firstIndex(of: fact.dimension) else { continue }
+                let nodes = Self.emptyNodes(dims[fact.dimension], fact.leaves)
+                if empty == nil { empty = [Bool](repeating: false, count: shape.cellCount) }
+                let stride = shape.strides[k]
+                let count = dims[fact.dimension].nodeCount
+                for cell in 0..<shape.cellCount where nodes[(cell / stride) % count] { empty![cell] = true }
+            }
             families.append(CohortFamily(
                 parent: draft.parent, parts: draft.parts, tree: draft.tree, dimensions: link, shape: shape, parentCells: parentCells,
                 partCells: partCells, emptyComplement: empty))
@@ -294,6 +349,13 @@ public struct CohortLayout: Sendable {
         self.components = (0..<n).map { components.find($0) }
     }
 
+    /// Per node of a dimension, whether every leaf under it is among `leaves`.
+    public static func emptyNodes(_ dim: TableDimension, _ leaves: Set<Int>) -> [Bool] {
+        var empty = (0..<dim.nodeCount).map { dim.isLeaf($0) && leaves.contains($0) }
+        for node in dim.rollUpOrder { empty[node] = dim.children[node].allSatisfy { empty[$0] } }
+        return empty
+    }
+
     /// The layout of some of the cohorts (a component), their shapes unchanged; block `k`
     /// of the result is block `blocks[k]` here.
     public func restricted(to blocks: [Int]) -> CohortLayout {
@@ -301,9 +363,14 @@ public struct CohortLayout: Sendable {
         func renumber(_ pairs: [CohortRelations.Pair]) -> [CohortRelations.Pair] {
             pairs.compactMap { p in number[p.first].flatMap { a in number[p.second].map { CohortRelations.Pair(a, $0) } } }
         }
+        var restrictedZeros = StructuralZeros()
+        for (c, facts) in zeros.cohorts { if let k = number[c] { restrictedZeros.cohorts[k] = facts } }
+        for (key, facts) in zeros.complements where key.allSatisfy({ number[$0] != nil }) {
+            restrictedZeros.complements[[number[key[0]]!] + key.dropFirst().map { number[$0]! }.sorted()] = facts
+        }
         return CohortLayout(
             dimensions: dimensions, cohorts: blocks.map { (published: self.blocks[$0].published, measure: self.blocks[$0].measure) },
-            relations: CohortRelations(within: renumber(relations.within), disjoint: renumber(relations.disjoint)),
+            relations: CohortRelations(within: renumber(relations.within), disjoint: renumber(relations.disjoint)), zeros: restrictedZeros,
             keep: blocks.map { self.blocks[$0].dimensions }, hiddenLeaves: hiddenLeaf)
     }
 
@@ -355,20 +422,43 @@ public struct CohortLayout: Sendable {
         for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
         for a in blocks.indices {
             for b in outer[a].sorted() where !outer[b].contains(a) && components[a] == components[b] {
-                for c in 0..<blocks[b].shape.cellCount where published[global(b, c)] {
-                    guard let inner = cell(c, of: b, in: a), published[global(a, inner)], cell(inner, of: a, in: b) == c else { continue }
+                for c in 0..<blocks[b].shape.cellCount where published[global(b, c)] && blocks[b].empty?[c] != true {
+                    guard let inner = cell(c, of: b, in: a), published[global(a, inner)], cell(inner, of: a, in: b) == c,
+                        !emptyBetween(a, inner, b)
+                    else { continue }
                     add(ImpliedGroup(plus: global(b, c), minus: [global(a, inner)]))
                 }
             }
         }
         for f in families where f.parts.count > 1 {
-            for h in 0..<f.shape.cellCount {
+            for h in 0..<f.shape.cellCount where f.emptyComplement?[h] != true {
                 let plus = global(f.parent, f.parentCells[h])
                 let minus = f.parts.indices.map { global(f.parts[$0], f.partCells[$0][h]) }
                 if published[plus] && minus.allSatisfy({ published[$0] }) { add(ImpliedGroup(plus: plus, minus: minus)) }
             }
         }
         return result
+    }
+
+    /// Whether the people in cohort `b` but not in cohort `a` (within it) at the categories
+    /// of `a`'s cell `c` are none whatever the data: every step up the tree from `a` to `b` is
+    /// a family of one part whose complement is empty there.
+    func emptyBetween(_ a: Int, _ c: Int, _ b: Int) -> Bool {
+        var x = a
+        while x != b {
+            guard let f = families.first(where: { $0.tree && $0.parts.contains(x) }) else { return false }
+            guard let step = families.first(where: { $0.parent == f.parent && $0.parts == [x] }), let empty = step.emptyComplement else { return false }
+            // The complement's cell at the categories of `c` it is broken down by.
+            let nodes = blocks[a].shape.nodes(of: c)
+            var h = 0
+            for (k, d) in step.dimensions.enumerated() {
+                let node = blocks[a].dimensions.firstIndex(of: d).map { nodes[$0] } ?? dimensions[d].total
+                h += node * step.shape.strides[k]
+            }
+            guard empty[h] else { return false }
+            x = f.parent
+        }
+        return true
     }
 
     /// Per family, per cell of its shape, the complement: the parent's count minus its

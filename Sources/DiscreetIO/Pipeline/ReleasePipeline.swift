@@ -207,15 +207,62 @@ public enum ReleasePipeline {
             sensitiveGroups: sensitiveGroups, findings: findings)
     }
 
-    /// The plan's layout, less the disjointness some people's rows contradict (two partners
-    /// recording different residences put one person in two cohorts the filters keep
-    /// apart); throws when a numerator is not within its denominator in the data.
+    /// The plan's layout, less what some people's rows contradict: disjointness (two
+    /// partners recording different residences put one person in two cohorts the filters
+    /// keep apart), and categories the filters leave empty (a person whose rows put them in
+    /// the 14-17 band and, by another row, in a cohort aged 18 or over). Throws when a
+    /// numerator is not within its denominator in the data.
     static func checkedLayout(plan: ReleasePlan, ingest: IngestResult) throws(ReleaseError) -> (layout: CohortLayout, notes: [String]) {
         var layout = plan.layout
         var notes: [String] = []
         let counts = ingest.cohorts.flatMap { t in (0..<t.shape.cellCount).map { t.contributors($0) } }
+        let dims = plan.spec.dimensions
+        func describe(_ fact: StructuralZeros.Leaves) -> String {
+            let dim = dims[fact.dimension]
+            return "\(fact.leaves.sorted().map { "'\(dim.dimension.codes[$0])'" }.joined(separator: ", ")) of '\(dim.name)'"
+        }
+        func rebuild(_ relations: CohortRelations, _ zeros: StructuralZeros) {
+            layout = CohortLayout(
+                dimensions: dims.map(\.dimension), cohorts: layout.blocks.map { ($0.published, $0.measure) }, relations: relations, zeros: zeros,
+                keep: layout.blocks.map(\.dimensions))
+        }
         while true {
+            // Categories the filters leave empty must be empty in the data.
+            var zeros = layout.zeros
+            for (c, facts) in layout.zeros.cohorts {
+                let block = layout.blocks[c]
+                let kept = facts.filter { fact in
+                    guard let k = block.dimensions.firstIndex(of: fact.dimension) else { return true }
+                    let empty = CohortLayout.emptyNodes(block.shape.dimensions[k], fact.leaves)
+                    return (0..<block.shape.cellCount).allSatisfy { cell in
+                        !empty[(cell / block.shape.strides[k]) % block.shape.dimensions[k].nodeCount] || counts[layout.global(c, cell)] == 0
+                    }
+                }
+                for fact in facts where !kept.contains(fact) {
+                    notes.append("\(plan.describe(cohort: c)): its filter leaves nobody in \(describe(fact)), but some people's rows put them there; that is not assumed")
+                }
+                zeros.cohorts[c] = kept.isEmpty ? nil : kept
+            }
             let complements = layout.complements(counts: counts)
+            for (f, family) in layout.families.enumerated() {
+                let key = [family.parent] + family.parts.sorted()
+                guard let facts = layout.zeros.complements[key] else { continue }
+                let kept = facts.filter { fact in
+                    guard let k = family.dimensions.firstIndex(of: fact.dimension) else { return true }
+                    let empty = CohortLayout.emptyNodes(family.shape.dimensions[k], fact.leaves)
+                    return (0..<family.shape.cellCount).allSatisfy { h in
+                        !empty[(h / family.shape.strides[k]) % family.shape.dimensions[k].nodeCount] || complements[f][h] == 0
+                    }
+                }
+                for fact in facts where !kept.contains(fact) {
+                    notes.append("\(plan.describe(cohort: family.parent)): its filter puts everyone in \(describe(fact)) in \(family.parts.map { "'\(plan.cohorts[$0].label)'" }.joined(separator: ", ")), but some people's rows do not; that is not assumed")
+                }
+                zeros.complements[key] = kept.isEmpty ? nil : kept
+            }
+            if zeros != layout.zeros {
+                rebuild(layout.relations, zeros)
+                continue
+            }
             guard let f = layout.families.indices.first(where: { complements[$0].contains { $0 < 0 } }) else { break }
             let family = layout.families[f]
             guard family.parts.count > 1 else {
@@ -233,9 +280,7 @@ public enum ReleasePipeline {
             notes.append("the cohorts of \(names) share nobody by their filters, but some people's rows put them in more than one; they are protected as cohorts that may overlap")
             var relations = layout.relations
             relations.disjoint.removeAll { parts.contains($0.first) && parts.contains($0.second) }
-            layout = CohortLayout(
-                dimensions: plan.spec.dimensions.map(\.dimension), cohorts: layout.blocks.map { ($0.published, $0.measure) }, relations: relations,
-                keep: layout.blocks.map(\.dimensions))
+            rebuild(relations, layout.zeros)
         }
         return (layout, notes)
     }

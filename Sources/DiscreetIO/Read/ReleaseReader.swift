@@ -138,7 +138,34 @@ public enum ReleaseReader {
         // The dimensions each cohort was counted by, where the release says (the relations
         // alone may ask for fewer where the data contradicted some).
         let keep = cohortList.map { c in (c["counted_by"] as? [String] ?? []).compactMap { name in dimensionList.firstIndex { $0.name == name } } }
-        let layout = CohortLayout(dimensions: dimensionList, cohorts: drafts, relations: relations, keep: keep)
+        // Categories the filters leave empty.
+        func facts(_ list: Any?) throws(ReleaseReadError) -> [StructuralZeros.Leaves] {
+            var result: [StructuralZeros.Leaves] = []
+            for entry in list as? [[String: Any]] ?? [] {
+                guard let name = entry["dimension"] as? String, let d = dimensionList.firstIndex(where: { $0.name == name }),
+                    let codes = entry["categories"] as? [String]
+                else { throw fail("an 'empty' entry needs a known dimension and its categories") }
+                var leaves = Set<Int>()
+                for code in codes {
+                    guard let node = dimensionList[d].node(code), dimensionList[d].isLeaf(node) else { throw fail("'\(code)' is not a category of '\(name)'") }
+                    leaves.insert(node)
+                }
+                result.append(.init(dimension: d, leaves: leaves))
+            }
+            return result
+        }
+        var zeros = StructuralZeros()
+        for (k, c) in cohortList.enumerated() {
+            let found = try facts(c["empty"])
+            if !found.isEmpty { zeros.cohorts[k] = found }
+        }
+        for f in root["families"] as? [[String: Any]] ?? [] {
+            let found = try facts(f["rest_empty"])
+            guard !found.isEmpty, let p = (f["cohort"] as? String).flatMap({ ids[$0] }) else { continue }
+            let parts = (f["parts"] as? [String] ?? []).compactMap { ids[$0] }.sorted()
+            zeros.complements[[p] + parts] = found
+        }
+        let layout = CohortLayout(dimensions: dimensionList, cohorts: drafts, relations: relations, zeros: zeros, keep: keep)
 
         // Each cohort's quantities, filled in from the tables and indicators.
         struct Building {

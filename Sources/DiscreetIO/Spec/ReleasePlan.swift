@@ -176,10 +176,11 @@ public struct ReleasePlan: Sendable {
         }
         var problems: [SpecProblem] = []
         let publishedDims = members.map { group in Array(Set(group.flatMap { drafts[$0].dimensions })).sorted() }
-        let layout = CohortLayout(
-            dimensions: spec.dimensions.map(\.dimension),
-            cohorts: members.indices.map { c in (published: publishedDims[c], measure: Self.measure(spec, drafts[members[c][0]].sumColumn)) },
-            relations: CohortRelations(within: within, disjoint: disjoint))
+        let cohortsDrafts = members.indices.map { c in (published: publishedDims[c], measure: Self.measure(spec, drafts[members[c][0]].sumColumn)) }
+        let relations = CohortRelations(within: within, disjoint: disjoint)
+        let zeros = Self.structuralZeros(
+            spec, logic: logic, filters: filters, layout: CohortLayout(dimensions: spec.dimensions.map(\.dimension), cohorts: cohortsDrafts, relations: relations))
+        let layout = CohortLayout(dimensions: spec.dimensions.map(\.dimension), cohorts: cohortsDrafts, relations: relations, zeros: zeros)
         var cohorts: [PlannedCohort] = []
         var tables = [PlannedTable?](repeating: nil, count: drafts.count)
         for (c, group) in members.enumerated() {
@@ -218,6 +219,42 @@ public struct ReleasePlan: Sendable {
         indicators = indicatorParts.map { i, n, m in
             PlannedIndicator(spec: i, numerator: n, denominator: m, decimals: i.decimals ?? spec.protection.percentDecimals)
         }
+    }
+
+    /// Where the filters leave a cohort, or a family's complement, empty in some categories
+    /// of a dimension whose column they test (aged 18 or over: nobody in the 14-17 band),
+    /// for the dimensions of each cohort's component.
+    static func structuralZeros(_ spec: ReleaseSpec, logic: FilterLogic, filters: [FilterExpression?], layout: CohortLayout) -> StructuralZeros {
+        var tested = Set<String>()
+        for f in filters { for (name, _) in f?.names ?? [] { tested.insert(name) } }
+        var componentDims: [Int: Set<Int>] = [:]
+        for (c, block) in layout.blocks.enumerated() { componentDims[layout.components[c], default: []].formUnion(block.published) }
+        /// The leaves of dimension `d` where no row passes `filter` and fails every one of `excluded`.
+        func empty(_ filter: FilterExpression?, excluding excluded: [FilterExpression?], _ d: Int) -> Set<Int> {
+            let dim = spec.dimensions[d]
+            let column = spec.columns[dim.column].name
+            var leaves = Set<Int>()
+            for leaf in 0..<dim.dimension.leafCount {
+                let restriction: FilterLogic.Restriction = dim.isBanded
+                    ? .range(dim.bands[leaf].lower, dim.bands[leaf].upper) : .codes([dim.dimension.codes[leaf]])
+                if logic.satisfiable(filter, excluding: excluded, where: [column: restriction]) == false { leaves.insert(leaf) }
+            }
+            return leaves.count < dim.dimension.leafCount ? leaves : []
+        }
+        var zeros = StructuralZeros()
+        for c in layout.blocks.indices {
+            for d in componentDims[layout.components[c]]!.sorted() where tested.contains(spec.columns[spec.dimensions[d].column].name) {
+                let leaves = empty(filters[c], excluding: [], d)
+                if !leaves.isEmpty { zeros.cohorts[c, default: []].append(.init(dimension: d, leaves: leaves)) }
+            }
+        }
+        for family in layout.families where family.emptyComplement == nil {
+            for d in componentDims[layout.components[family.parent]]!.sorted() where tested.contains(spec.columns[spec.dimensions[d].column].name) {
+                let leaves = empty(filters[family.parent], excluding: family.parts.map { filters[$0] }, d)
+                if !leaves.isEmpty { zeros.complements[[family.parent] + family.parts.sorted(), default: []].append(.init(dimension: d, leaves: leaves)) }
+            }
+        }
+        return zeros
     }
 
     /// The measure of a table summing `column` (nil: counting people).

@@ -107,6 +107,19 @@ enum ReleaseFiles {
         return csv.bytes
     }
 
+    /// Categories where the filters leave a cohort (or the rest of a family) empty.
+    static func renderEmpty(_ facts: [StructuralZeros.Leaves], _ key: String, _ spec: ReleaseSpec, into json: inout JSONText) {
+        json.array(key)
+        for fact in facts {
+            let dim = spec.dimensions[fact.dimension]
+            json.object()
+            json.value("dimension", dim.name)
+            json.strings("categories", fact.leaves.sorted().map { dim.dimension.codes[$0] })
+            json.endObject()
+        }
+        json.endArray()
+    }
+
     static func releaseJSON(_ release: ProtectedRelease) -> [UInt8] {
         let plan = release.plan
         let spec = plan.spec
@@ -138,6 +151,7 @@ enum ReleaseFiles {
             json.strings("dimensions", cohort.publishedDimensions.map { spec.dimensions[$0].name })
             json.strings("within", relations.within.filter { $0.first == c }.map { cohortID($0.second) })
             json.strings("counted_by", cohort.dimensions.map { spec.dimensions[$0].name })
+            renderEmpty(release.layout.zeros.cohorts[c] ?? [], "empty", spec, into: &json)
             json.endObject()
         }
         json.endArray()
@@ -157,6 +171,7 @@ enum ReleaseFiles {
             json.value("cohort", cohortID(family.parent))
             json.strings("parts", family.parts.map(cohortID))
             json.strings("dimensions", family.dimensions.map { spec.dimensions[$0].name })
+            renderEmpty(release.layout.zeros.complements[[family.parent] + family.parts.sorted()] ?? [], "rest_empty", spec, into: &json)
             json.endObject()
         }
         json.endArray()
