@@ -90,6 +90,14 @@ func summary(_ release: ProtectedRelease) -> [String] {
     }
     lines.append("\(plural(release.tables.count, "table")) (\(grouped(declared.count)) declared, the rest behind indicators): \(plural(cells, "cell"))")
     lines.append("withheld \(plural(primary + secondary, "cell")): \(grouped(primary)) primary, \(grouped(secondary)) secondary")
+    var related = 0
+    for t in release.tables.indices {
+        related += release.crossCohort[t].enumerated().filter { $1 && release.tables[t].statuses[$0].disposition == .secondary }.count
+    }
+    if release.sensitiveGroups > 0 || related > 0 {
+        lines.append("  \(plural(release.sensitiveGroups, "group")) of 1 to \(release.plan.spec.protection.primary.frequency.map { FrequencyProtection.largestSmall($0) } ?? 0) people countable by subtracting figures (a denominator minus its numerator) protected; "
+            + "\(plural(related, "secondary cell")) withheld for related cohorts")
+    }
     if let policy = release.plan.spec.protection.rounding {
         let rounded = release.tables.reduce(0) { $0 + $1.roundedCount }
         lines.append("rounded \(plural(rounded, "published figure")): \(policy.method.rawValue) rounding of counts to base \(policy.base)" + (policy.sums.map { ", sums to \($0)" } ?? "")
@@ -103,8 +111,9 @@ func summary(_ release: ProtectedRelease) -> [String] {
         let table = release.tables[t]
         let counts = table.dispositionCounts
         let loss = table.informationLoss
+        let forRelated = release.crossCohort[t].enumerated().filter { $1 && table.statuses[$0].disposition == .secondary }.count
         lines.append("  \(release.plan.tables[t].name): \(plural(table.shape.cellCount, "cell")), withheld \(grouped(counts[.primary] ?? 0)) primary + \(grouped(counts[.secondary] ?? 0)) secondary"
-            + " (\(percent(loss.cells)) of cells, \(percent(loss.total)) of the total)")
+            + (forRelated > 0 ? ", \(grouped(forRelated)) of them for related cohorts" : "") + " (\(percent(loss.cells)) of cells, \(percent(loss.total)) of the total)")
     }
     if !release.indicators.isEmpty {
         var published = 0, withheld = 0, total = 0
@@ -116,6 +125,15 @@ func summary(_ release: ProtectedRelease) -> [String] {
             }
         }
         lines.append("\(plural(release.indicators.count, "indicator")): \(plural(total, "percentage")), \(grouped(published)) published, \(grouped(withheld)) withheld")
+        // Indicators whose figures were withheld to protect related cohorts' figures or groups.
+        for (i, indicator) in release.plan.indicators.enumerated() {
+            let figures = release.indicators[i]
+            var related = 0
+            for t in [figures.numerator, figures.denominator] {
+                related += release.crossCohort[t].enumerated().filter { $1 && release.tables[t].statuses[$0].disposition == .secondary }.count
+            }
+            if related > 0 { lines.append("  \(indicator.spec.name): \(plural(related, "figure")) withheld for related cohorts (a complement of 1 to 4, or another cohort's figure)") }
+        }
     }
     return lines
 }

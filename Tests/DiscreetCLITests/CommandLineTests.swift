@@ -60,6 +60,12 @@ func temporaryDirectory() -> String {
         #expect(run.out.contains("read 5 inputs: 4,548 rows, 1,046 people"))
         #expect(run.out.contains("audit passed; release written to \(out)"))
         #expect(run.out.contains("transition_by_area_ethnicity: 147 cells, withheld"))
+        // Groups counted by subtraction are protected, and what that withheld is reported.
+        #expect(run.out.contains("groups of 1 to 4 people countable by subtracting figures (a denominator minus its numerator) protected"))
+        #expect(run.out.contains("  ehcp_review_attended: "))
+        let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"secondary_for_related_cohorts\""))
+        #expect(manifest.contains("\"numerator_secondary_for_related_cohorts\""))
         for file in ["manifest.json", "release.json", "indicators.csv", "tables/transition_by_area_age.csv",
                      "tables/transition_by_area_sex.csv", "tables/transition_by_area_ethnicity.csv", "tables/care_cost_by_area_age.csv"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")

@@ -80,6 +80,12 @@ public enum ReleaseManifest {
             renderRounding(rounding, into: &json)
         }
         json.strings("fallbacks", release.fallbacks)
+        json.object("related_cohorts")
+        json.value("relations", release.layout.relations.within.count + release.layout.relations.disjoint.count)
+        json.value("families", release.layout.families.count)
+        json.value("sensitive_groups", release.sensitiveGroups)
+        json.value("about", "groups counted by subtracting published figures (a denominator minus its numerator, a cohort minus one within it) get the primary rules like any count")
+        json.endObject()
         renderDisplay(spec.protection, into: &json)
         json.object("percentages")
         json.value("decimals", spec.protection.percentDecimals)
@@ -101,6 +107,7 @@ public enum ReleaseManifest {
             json.value("published", counts[.published] ?? 0)
             json.object("withheld")
             for d in CellDisposition.allCases where d.isWithheld { json.value(d.description, counts[d] ?? 0) }
+            json.value("secondary_for_related_cohorts", release.crossCohort[t].enumerated().filter { $1 && table.statuses[$0].disposition == .secondary }.count)
             json.endObject()
             if table.rounding != nil { json.value("rounded", table.roundedCount) }
             let loss = table.informationLoss
@@ -124,6 +131,12 @@ public enum ReleaseManifest {
             json.value("numerator_table", plan.tables[indicator.numerator].name)
             json.value("denominator_table", plan.tables[indicator.denominator].name)
             json.value("cells", release.indicators[i].percentages.count)
+            // Numerators and denominators withheld to protect another cohort's figures, or
+            // the people counted by subtracting one from the other.
+            for (part, t) in [("numerator", indicator.numerator), ("denominator", indicator.denominator)] {
+                let table = release.tables[t]
+                json.value("\(part)_secondary_for_related_cohorts", release.crossCohort[t].enumerated().filter { $1 && table.statuses[$0].disposition == .secondary }.count)
+            }
             json.object("percentages")
             for status in ["published", "withheld", "not_applicable"] { json.value(status, counts[status] ?? 0) }
             json.endObject()
