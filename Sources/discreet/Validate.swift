@@ -9,8 +9,10 @@ struct Validate: ParsableCommand {
             Checks the spec (unknown keys and columns, types, hierarchies, bands, filters,
             rules), then reads every extract and reports every bad row by file, line and
             column, without the values. Writes nothing. With --explain, prints the
-            protection settings the spec resolves to: a preset expanded into ordinary
-            settings, with the spec's own settings over it.
+            protection settings the spec resolves to (a preset expanded into ordinary
+            settings, with the spec's own settings over it), then how its cohorts relate:
+            which lies within which, which share nobody, and where the filters leave a
+            cohort empty.
             """)
 
     @Argument(help: "The release spec (YAML).")
@@ -21,7 +23,7 @@ struct Validate: ParsableCommand {
     @Flag(name: .customLong("no-data"), help: "Check the spec only; do not read the extracts.")
     var noData = false
 
-    @Flag(help: "Print the protection settings the spec resolves to (a preset expanded, every default spelled out), as YAML.")
+    @Flag(help: "Print the protection settings the spec resolves to (a preset expanded, every default spelled out), and how its cohorts relate, as YAML.")
     var explain = false
 
     func run() throws {
@@ -36,7 +38,10 @@ struct Validate: ParsableCommand {
             print("note: column '\(column.name)' is declared but no table, filter or dimension uses it (it is still checked on every row)")
         }
         print("the spec is valid: \(plural(plan.spec.tables.count, "table")), \(plural(plan.spec.indicators.count, "indicator")), \(plural(plan.spec.dimensions.count, "dimension"))")
-        if explain { print(ProtectionExplanation.render(plan.spec.protection), terminator: "") }
+        if explain {
+            print(ProtectionExplanation.render(plan.spec.protection), terminator: "")
+            print(CohortExplanation.render(plan), terminator: "")
+        }
         guard !noData else { return }
         let release: ProtectedRelease
         do {

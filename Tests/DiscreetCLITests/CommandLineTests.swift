@@ -185,6 +185,16 @@ func temporaryDirectory() -> String {
         #expect(nhs.status == 0, "\(nhs.err)")
     }
 
+    /// `validate --explain` shows how the cohorts relate: the attacker's knowledge.
+    @Test func validateExplainsHowTheCohortsRelate() throws {
+        let run = try discreet("validate", spec, "--no-data", "--explain")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("    filter: \"transition and ehcp == 1 and ehcp_review_attended == 1\"\n    tables: [ehcp_review_attended.numerator]\n    within: [cohort-1, cohort-12]"))
+        #expect(run.out.contains("  - {cohort: cohort-3, parts: [cohort-4, cohort-5, cohort-6]}"))
+        #expect(run.out.contains("    empty: {age_band: [14-17]}"))
+        #expect(run.out.contains("  - {cohort: cohort-1, parts: [cohort-18], age_band: [18-25]}"))
+    }
+
     @Test func usageErrorsExitSixtyFour() throws {
         #expect(try discreet("protect", "--spec", spec).status == 64)
         #expect(try discreet("protect", "--spec", spec, "--out", "/tmp/x", "--on-error", "maybe").status == 64)

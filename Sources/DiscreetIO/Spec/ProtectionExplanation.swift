@@ -62,7 +62,7 @@ public enum ProtectionExplanation {
     }
 
     /// A YAML double-quoted string.
-    static func quoted(_ s: String) -> String {
+    public static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
