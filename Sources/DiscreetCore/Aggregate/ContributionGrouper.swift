@@ -64,10 +64,23 @@ public struct ContributionGrouper: Sendable {
     /// Distinct people seen (over every call).
     public private(set) var people = 0
 
-    private let tables: [GroupedTable]
+    /// Per table, its component and where its dimensions start in the flat arrays below.
+    private let componentOf: [Int]
+    private let firstDimension: [Int]
+    /// Per dimension of each table (flat): the release dimension, its inner stride, its
+    /// number of leaves, and whether the table decides a person's category there.
+    private let dimensionOf: [Int]
+    private let innerStride: [Int]
+    private let leafCount: [Int]
+    private let decides: [Bool]
     /// Per release dimension, the leaf index of its hidden leaf (-1: none).
     private let hiddenLeaf: [Int32]
     private let dimensionCount: Int
+    /// Per release dimension, the leaf of the record at hand (set once per record: every
+    /// table classifies a row's value the same way), and the record it was set for.
+    private var rowLeaf: [Int32]
+    private var rowStamp: [Int]
+    private var record = 0
     private var stamp: [Int]
     private var sum: [Int64]
     private var touchedComponent: [Int]
@@ -80,21 +93,41 @@ public struct ContributionGrouper: Sendable {
     private var leafStamp: [Int]
     private var generation = 0
 
-    /// Tables each of their own (no two share a person's classification).
+    /// Tables each of their own (no two share a person's classification, nor a dimension).
     public init(tables: [(shape: TableShape, measure: Measure)], topCount: Int, policy: ConflictPolicy) {
-        self.init(
-            tables: tables.enumerated().map { t, table in
-                GroupedTable(
-                    shape: table.shape, measure: table.measure, component: t, dimensions: Array(table.shape.dimensions.indices),
-                    decides: table.shape.dimensions.map { _ in true })
-            },
-            hiddenLeaf: [Int32](repeating: -1, count: tables.map(\.shape.dimensions.count).max() ?? 0), topCount: topCount, policy: policy)
+        var first = 0
+        var grouped: [GroupedTable] = []
+        for (t, table) in tables.enumerated() {
+            let k = table.shape.dimensions.count
+            grouped.append(GroupedTable(
+                shape: table.shape, measure: table.measure, component: t, dimensions: Array(first..<(first + k)),
+                decides: [Bool](repeating: true, count: k)))
+            first += k
+        }
+        self.init(tables: grouped, hiddenLeaf: [Int32](repeating: -1, count: first), topCount: topCount, policy: policy)
     }
 
     /// - Parameter hiddenLeaf: per release dimension, the leaf index of its hidden leaf (-1: none).
     public init(tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy) {
         accumulators = tables.map { TableAccumulator(shape: $0.shape, measure: $0.measure, topCount: topCount) }
-        self.tables = tables
+        componentOf = tables.map(\.component)
+        var first: [Int] = []
+        var dimensionOf: [Int] = [], innerStride: [Int] = [], leafCount: [Int] = [], decides: [Bool] = []
+        for table in tables {
+            first.append(dimensionOf.count)
+            for k in table.dimensions.indices {
+                dimensionOf.append(table.dimensions[k])
+                innerStride.append(table.shape.innerStrides[k])
+                leafCount.append(table.shape.dimensions[k].leafCount)
+                decides.append(table.decides[k])
+            }
+        }
+        first.append(dimensionOf.count)
+        firstDimension = first
+        self.dimensionOf = dimensionOf
+        self.innerStride = innerStride
+        self.leafCount = leafCount
+        self.decides = decides
         self.policy = policy
         self.hiddenLeaf = hiddenLeaf
         let components = (tables.map(\.component).max() ?? -1) + 1
@@ -109,6 +142,8 @@ public struct ContributionGrouper: Sendable {
         decided = [Bool](repeating: false, count: slots)
         leafOrigin = [RowOrigin](repeating: RowOrigin(input: 0, line: 0), count: slots)
         leafStamp = [Int](repeating: -1, count: slots)
+        rowLeaf = [Int32](repeating: -1, count: dimensionCount)
+        rowStamp = [Int](repeating: -1, count: dimensionCount)
     }
 
     private struct Entry: Comparable {
@@ -173,6 +208,7 @@ public struct ContributionGrouper: Sendable {
         var touched: [Int] = []
         var components: [Int] = []
         for o in offsets {
+            record += 1
             let rowOrigin = RowOrigin(packed: records.load(at: o + 12, as: UInt64.self))
             let idLength = Int(records.load(at: o + 20, as: UInt16.self))
             let count = Int(records.load(at: o + 22, as: UInt16.self))
@@ -196,19 +232,22 @@ public struct ContributionGrouper: Sendable {
                     if overflow { accumulators[t].markOverflow() }
                     sum[t] = s
                 }
-                let table = tables[t]
-                let component = table.component
+                let component = componentOf[t]
                 if touchedComponent[component] != generation {
                     touchedComponent[component] = generation
                     conflicted[component] = false
                     components.append(component)
                 }
                 // The row's category in each of the table's dimensions.
-                let shape = table.shape
-                for k in table.dimensions.indices {
-                    let l = Int32((c / shape.innerStrides[k]) % shape.dimensions[k].leafCount)
-                    let slot = component * dimensionCount + table.dimensions[k]
-                    if table.decides[k] {
+                for k in firstDimension[t]..<firstDimension[t + 1] {
+                    let d = dimensionOf[k]
+                    if rowStamp[d] != record {
+                        rowStamp[d] = record
+                        rowLeaf[d] = Int32((c / innerStride[k]) % leafCount[k])
+                    }
+                    let l = rowLeaf[d]
+                    let slot = component * dimensionCount + d
+                    if decides[k] {
                         if leafStamp[slot] != generation || !decided[slot] {
                             leafStamp[slot] = generation
                             leaf[slot] = l
@@ -237,14 +276,14 @@ public struct ContributionGrouper: Sendable {
         }
         for component in components where conflicted[component] { conflictCounts[component] += 1 }
         for t in touched {
-            let table = tables[t]
-            guard !conflicted[table.component] else { continue }
+            let component = componentOf[t]
+            guard !conflicted[component] else { continue }
             var cell = 0
-            for k in table.dimensions.indices {
-                let d = table.dimensions[k]
-                let slot = table.component * dimensionCount + d
+            for k in firstDimension[t]..<firstDimension[t + 1] {
+                let d = dimensionOf[k]
+                let slot = component * dimensionCount + d
                 let l = decided[slot] || hiddenLeaf[d] < 0 ? leaf[slot] : hiddenLeaf[d]
-                cell += Int(l) * table.shape.innerStrides[k]
+                cell += Int(l) * innerStride[k]
             }
             accumulators[t].add(cell: cell, value: sum[t])
         }
