@@ -80,10 +80,11 @@ public enum ReleaseManifest {
             renderRounding(rounding, into: &json)
         }
         json.strings("fallbacks", release.fallbacks)
+        // (How many groups were sensitive is not stated: it depends on true values nobody
+        // can compute from the release. The summary on the terminal tells the officer.)
         json.object("related_cohorts")
         json.value("relations", release.layout.relations.within.count + release.layout.relations.disjoint.count)
         json.value("families", release.layout.families.count)
-        json.value("sensitive_groups", release.sensitiveGroups)
         json.value("about", "groups counted by subtracting published figures (a denominator minus its numerator, a cohort minus one within it) get the primary rules like any count")
         json.endObject()
         renderDisplay(spec.protection, into: &json)
