@@ -209,18 +209,22 @@ public struct SuppressionProblem: Sendable {
         return tables[b].values[c]
     }
 
-    /// Whether the one person of cell `c` is the one person of a group: `c` is a cell of
-    /// the group's larger cohort, within the group's categories, where the subtracted
+    /// Whether the one person of cell `c` is the one person of a group. Where the group's
+    /// larger cohort has one person at the group's categories, that person is the group's,
+    /// and `c` shares it as it would share any cell's lone contributor. Otherwise `c` must
+    /// be a cell of the larger cohort within the group's categories where the subtracted
     /// cohorts have nobody.
     func lonePersonIsTheGroup(_ c: Int, _ item: Int) -> Bool {
         let group = groups[item - layout.cellCount]
         guard counts[c] == 1, count(of: item) == 1 else { return false }
+        if counts[group.plus] == 1 { return sameLoneContributor(c, group.plus) }
         let (b, local) = layout.local(c)
         let (plusBlock, plusCell) = layout.local(group.plus)
         guard b == plusBlock, tables[b].shape.meet(local, plusCell) == local else { return false }
         for m in group.minus {
             let (mb, _) = layout.local(m)
-            guard let there = layout.cell(local, of: b, in: mb), tables[mb].contributors(there) == 0 else { return false }
+            // Nobody at the categories the subtracted cohort keeps: nobody within them.
+            guard tables[mb].contributors(layout.project(local, of: b, to: mb)) == 0 else { return false }
         }
         return true
     }
