@@ -2,8 +2,8 @@ import Testing
 @testable import DiscreetCore
 import DiscreetTestSupport
 
-/// A random release of linked cohorts: 2 to 6 cohorts nested, overlapping or splitting a
-/// parent into parts that share nobody, each published over some of one or two random
+/// A random release of linked cohorts: 2 to 6 cohorts nested, overlapping, splitting a
+/// parent into parts that share nobody, or sharing nobody across branches, each published over some of one or two random
 /// hierarchical dimensions, with people drawn to fit.
 struct RandomJointCase {
     let joint: JointCase
@@ -32,6 +32,14 @@ struct RandomJointCase {
             }
             if parent[c] >= 0 {
                 for s in 1..<c where parent[s] == parent[c] && rng.chance(0.6) { disjoint.append(.init(s, c)) }
+            }
+        }
+        // Now and then two cohorts on different branches share nobody too (residents of two
+        // different cohorts).
+        func ancestors(_ c: Int) -> Set<Int> { Set(within.filter { $0.first == c }.map(\.second)) }
+        for c in 1..<n {
+            for s in 0..<c where parent[s] != parent[c] && !within.contains(.init(c, s)) && !within.contains(.init(s, c)) {
+                if !ancestors(s).isDisjoint(with: ancestors(c)) && rng.chance(0.6) { disjoint.append(.init(s, c)) }
             }
         }
         // Disjointness is inherited: what lies within a part shares nobody with its siblings.
@@ -104,6 +112,7 @@ struct RandomJointCase {
         var groups = 0
         var refused: [UInt64] = []
         var lonely = 0
+        var apart = 0
         for case_ in 0..<60 {
             let seed = UInt64(7000 + batch * 100 + case_)
             let random = RandomJointCase(seed: seed)
@@ -134,11 +143,13 @@ struct RandomJointCase {
             for (g, interval) in zip(withheld, attacker.intervals(withheld.map { c.form($0, problem, attacker).form })) {
                 #expect(interval.map { $0.upper != $0.lower } ?? false, "seed \(seed): withheld cell \(c.nodes(g)) is known exactly")
             }
+            if c.layout.families.contains(where: { !$0.tree && $0.parts.count > 1 }) { apart += 1 }
             checked += problem.requirements.count
             groups += problem.requirements.keys.filter(problem.isGroup).count
         }
         #expect(refused.isEmpty, "refused seeds \(refused)")
         #expect(lonely > 15)
+        #expect(apart >= 2, "\(apart)")
         #expect(checked > 150)
         #expect(groups > 20)
     }
@@ -175,7 +186,7 @@ struct RandomJointCase {
     /// protect`, someone alone in a withheld cell can narrow some sensitive item.
     @Test func protectingWithoutSingletonsFallsShortForThem() throws {
         var short: [Int] = []
-        for case_ in 0..<60 where short.count < 2 {
+        for case_ in 0..<200 where short.count < 2 {
             let random = RandomJointCase(seed: UInt64(7000 + case_))
             let c = random.joint
             var policy = random.secondary

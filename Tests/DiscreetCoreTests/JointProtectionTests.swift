@@ -233,6 +233,40 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
         #expect(c.shortfalls(suppressor.problem, attacker: c.attacker(statuses: statuses)) == [])
     }
 
+    /// Young adults (cohort 1) and under-18s with a direct payment (cohort 3, within those
+    /// with a direct payment, cohort 2) share nobody, though neither is a part of a split
+    /// of the other's parent. In w1 every under-18 has a direct payment, so the young
+    /// there are the adults plus cohort 3 exactly: an attacker who knows that the two share
+    /// nobody caps the adults by the young minus cohort 3. The layout relates the young to
+    /// both, and protection holds against that attacker; a layout that does not know it
+    /// falls short.
+    @Test func cohortsOnDifferentBranchesThatShareNobodyAreBoundTogether() throws {
+        let people = people([([0, 1], [5, 5, 5]), ([0, 1, 2], [1, 5, 3]), ([0, 2, 3], [4, 1, 5]), ([0], [0, 1, 2])])
+        let within: [CohortRelations.Pair] = [.init(1, 0), .init(2, 0), .init(3, 2), .init(3, 0)]
+        let knows = JointCase(
+            dimensions: [Self.wards], cohortDimensions: [[0], [0], [0], [0]], relations: CohortRelations(within: within, disjoint: [.init(1, 3)]),
+            people: people)
+        let blind = JointCase(dimensions: [Self.wards], cohortDimensions: [[0], [0], [0], [0]], relations: CohortRelations(within: within), people: people)
+        let bound = knows.layout.families.filter { !$0.tree }
+        #expect(bound.map(\.parent) == [0] && bound.map(\.parts) == [[1, 3]])
+        #expect(blind.layout.families.allSatisfy { $0.tree })
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        for method in [SuppressionMethod.cycles, .products] {
+            let secondary = SecondaryPolicy(method: method, singletons: false)
+            var short: [[String]] = []
+            for c in [knows, blind] {
+                let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: secondary)
+                var suppressor = SecondarySuppressor(problem: problem, policy: secondary)
+                try suppressor.run()
+                #expect(CertificateAudit.verify(problem: suppressor.problem, statuses: suppressor.statuses, certificates: suppressor.certificates, singletons: false).isEmpty)
+                // Attacked by one who knows the two share nobody.
+                short.append(knows.shortfalls(suppressor.problem, attacker: knows.attacker(statuses: suppressor.statuses)))
+            }
+            #expect(short[0] == [])
+            #expect(!short[1].isEmpty)
+        }
+    }
+
     /// Three numerators that split one denominator (community, near, far): the group of
     /// people in none of them is counted by subtraction too.
     @Test func theRestOfASplitIsProtected() throws {

@@ -57,7 +57,8 @@ public struct CohortFamily: Sendable {
     public var parent: Int
     public var parts: [Int]
     /// Whether the family is an edge of the layout's tree (each cohort is a part of at most
-    /// one tree family); the others state further containments.
+    /// one tree family); the others state further containments, and parts on different
+    /// branches of the tree that share nobody.
     public var tree: Bool
     /// The dimensions (indices into the layout's) the relation holds at: the complement is
     /// a table over these.
@@ -94,7 +95,9 @@ public struct ImpliedGroup: Sendable, Hashable {
 ///
 /// This is the atom model of domain.md section 8, stored without its atoms: a family's
 /// parts and complement are the atoms that split its parent, and families under one parent
-/// are independent (the spec says nothing of how their parts overlap). Each cohort keeps
+/// are independent (the spec says nothing of how their parts overlap) but for cohorts on
+/// different branches that share nobody, which a family of their least common cohort
+/// bounds together. Each cohort keeps
 /// only the dimensions that some figure needs along the tree of families (a dimension is
 /// kept by every cohort on the tree paths between the cohorts whose tables use it), and a
 /// family relates its cohorts over the dimensions both sides keep; dropping the others loses
@@ -136,6 +139,27 @@ public struct CohortLayout: Sendable {
     public let offsets: [Int]
     /// Per block, its component: cohorts linked by some relation share one.
     public let components: [Int]
+
+    /// The largest sets of the given cohorts that pairwise share nobody (Bron–Kerbosch),
+    /// each ascending, in a fixed order; a cohort apart from none is a set alone.
+    static func largestSetsApart(_ cohorts: [Int], apart: (Int, Int) -> Bool) -> [[Int]] {
+        var cliques: [[Int]] = []
+        func extend(_ clique: [Int], _ candidates: [Int], _ excluded: [Int]) {
+            if candidates.isEmpty && excluded.isEmpty {
+                cliques.append(clique.sorted())
+                return
+            }
+            var candidates = candidates
+            var excluded = excluded
+            for v in candidates {
+                extend(clique + [v], candidates.filter { apart(v, $0) }, excluded.filter { apart(v, $0) })
+                candidates.removeAll { $0 == v }
+                excluded.append(v)
+            }
+        }
+        extend([], cohorts, [])
+        return cliques.filter { !$0.isEmpty }.sorted { ($0.first!, $0.count) < ($1.first!, $1.count) }
+    }
 
     /// The number of cells of all blocks together.
     public var cellCount: Int { offsets.last! }
@@ -235,35 +259,55 @@ public struct CohortLayout: Sendable {
         // a child that shares nobody with two others that overlap is in two families. (For
         // the few children of a dashboard, the sums these families bound are exactly what
         // the parent can hold: the graph of who shares nobody with whom is perfect.)
+        func apart(_ a: Int, _ b: Int) -> Bool { disjoint.contains(CohortRelations.Pair(a, b)) }
         var drafts: [(parent: Int, parts: [Int], tree: Bool)] = []
         for p in 0..<n {
             let free = children[p].filter { !equivalent($0, p) }
             for c in children[p] where equivalent(c, p) { drafts.append((p, [c], true)) }
-            func apart(_ a: Int, _ b: Int) -> Bool { disjoint.contains(CohortRelations.Pair(a, b)) }
-            var cliques: [[Int]] = []
-            func extend(_ clique: [Int], _ candidates: [Int], _ excluded: [Int]) {
-                if candidates.isEmpty && excluded.isEmpty {
-                    cliques.append(clique.sorted())
-                    return
-                }
-                var candidates = candidates
-                var excluded = excluded
-                for v in candidates {
-                    extend(clique + [v], candidates.filter { apart(v, $0) }, excluded.filter { apart(v, $0) })
-                    candidates.removeAll { $0 == v }
-                    excluded.append(v)
-                }
-            }
-            extend([], free, [])
-            for clique in cliques.filter({ !$0.isEmpty }).sorted(by: { ($0.first!, $0.count) < ($1.first!, $1.count) }) { drafts.append((p, clique, true)) }
+            for clique in Self.largestSetsApart(free, apart: apart) { drafts.append((p, clique, true)) }
         }
         for e in extra { drafts.append((e.outer, [e.inner], false)) }
+        // Cohorts that share nobody but whose branches of the tree meet in no family (the
+        // residents of two different cohorts, young adults and under-18s with a direct
+        // payment): the least cohorts holding both bound their sum, with every other cohort
+        // there that shares nobody with them.
+        var treeApart = Set<CohortRelations.Pair>()
+        for draft in drafts where draft.tree {
+            for x in draft.parts { for y in draft.parts where x != y { treeApart.insert(.init(x, y)) } }
+        }
+        func branch(_ a: Int) -> [Int] {
+            var result = [a]
+            var p = parent[a]
+            while p >= 0 {
+                result.append(p)
+                p = parent[p]
+            }
+            return result
+        }
+        var loose: [Int: Set<CohortRelations.Pair>] = [:]
+        for pair in Set(relations.disjoint.map { CohortRelations.Pair(min($0.first, $0.second), max($0.first, $0.second)) }) {
+            let (a, b) = (pair.first, pair.second)
+            guard a != b else { continue }
+            let (up, down) = (branch(a), branch(b))
+            if up.contains(where: { x in down.contains { treeApart.contains(CohortRelations.Pair(x, $0)) } }) { continue }
+            let common = outer[a].intersection(outer[b])
+            for c in common where !common.contains(where: { $0 != c && strictlyWithin($0, c) }) { loose[c, default: []].insert(pair) }
+        }
+        for c in loose.keys.sorted() {
+            let pairs = loose[c]!
+            let members = Set(pairs.flatMap { [$0.first, $0.second] })
+            let others = (0..<n).filter { x in outer[x].contains(c) && !equivalent(x, c) && !members.contains(x) && members.contains { apart($0, x) } }
+            for clique in Self.largestSetsApart(members.sorted() + others, apart: apart) {
+                let loosePair = clique.contains { x in clique.contains { y in x < y && pairs.contains(.init(x, y)) } }
+                if loosePair { drafts.append((c, clique, false)) }
+            }
+        }
         // A family relates its cohorts over the dimensions the parent and its parts keep;
         // each part keeps those too.
         var familyDims: [[Int]] = []
         for draft in drafts {
             let partDims = draft.parts.reduce(into: Set<Int>()) { $0.formUnion(kept[$1]) }
-            let link = draft.tree ? kept[draft.parent].intersection(partDims) : kept[draft.parent].intersection(kept[draft.parts[0]])
+            let link = draft.tree ? kept[draft.parent].intersection(partDims) : draft.parts.reduce(kept[draft.parent]) { $0.intersection(kept[$1]) }
             if draft.tree { for a in draft.parts { kept[a].formUnion(link) } }
             familyDims.append(link.sorted())
         }

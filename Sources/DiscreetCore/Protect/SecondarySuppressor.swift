@@ -354,13 +354,15 @@ public struct SecondarySuppressor {
                 singletons: policy.singletons, problem: problem, counts: counts, values: values, valued: valued, countLimits: countLimits,
                 countSlack: countSlack, structurallyEmpty: structurallyEmpty, withheld: withheld, published: problem.published, cost: cost,
                 participants: participants, families: checks)
-            // Paths down go to the fullest cells of the first cohort that sees them.
+            // Paths down go to the fullest cells, by the least of the cohorts that see them
+            // (an empty cell of any cohort that moves stops the path).
             let line: (Int) -> Int64 = { g in
+                var least = Int64.max
                 for p in participants {
                     let local = p.map.map { Int($0[g]) } ?? g
-                    if local >= 0 { return self.counts[p.offset + local] }
+                    if local >= 0 { least = min(least, self.counts[p.offset + local]) }
                 }
-                return 0
+                return least == .max ? 0 : least
             }
             guard let found = view.grid.search(start, price: price, line: line), found.cost < best?.cost ?? .infinity else { continue }
             best = (found.perturbation, found.cost, move, view)
