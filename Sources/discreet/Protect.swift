@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiscreetCore
 import DiscreetIO
+import Foundation
 
 /// Options shared by the commands that read extracts.
 struct ReadOptions: ParsableArguments {
@@ -63,6 +64,11 @@ struct Protect: ParsableCommand {
     @Flag(help: "Replace an existing release at --out.")
     var overwrite = false
 
+    @Option(help: ArgumentHelp(
+        "Also write the private run record here (people and rows read, rows quarantined, the share of each true total withheld): figures no file of the release states. Not inside --out.",
+        valueName: "file"))
+    var record: String?
+
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
@@ -78,18 +84,36 @@ struct Protect: ParsableCommand {
         } catch {
             throw fail(error)
         }
+        if let record {
+            do {
+                try RunRecord.check(record, release: out)
+            } catch {
+                report("error: \(error)")
+                throw Exit.failure
+            }
+        }
         let release: ProtectedRelease
+        let created = Date()
         do {
             release = try ReleasePipeline.protect(
                 plan: plan, inputs: read.inputs(for: plan), options: read.ingestOptions(for: plan),
-                destination: ReleaseDirectory(path: out, overwrite: overwrite),
+                destination: ReleaseDirectory(path: out, overwrite: overwrite), created: created,
                 randomness: reproducibleSeed.map { .reproducible(seed: $0) } ?? .operatingSystem)
         } catch {
             throw fail(error)
+        }
+        if let record {
+            do {
+                try RunRecord(release, created: created).write(to: record, release: out)
+            } catch {
+                report("error: the release was written to \(out), but not the run record: \(error)")
+                throw Exit.failure
+            }
         }
         guard !quiet else { return }
         if let title = plan.spec.title { print(title) }
         for line in summary(release) { print(line) }
         print("audit passed; release written to \(out)")
+        if let record { print("private run record written to \(record) (not part of the release: keep it with the extracts)") }
     }
 }

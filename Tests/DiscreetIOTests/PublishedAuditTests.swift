@@ -88,7 +88,10 @@ let transitionsSpec: String = {
         bytes[bytes.count - 2] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: csv))
         let audit = try PublishedAudit.run(directory: out)
-        #expect(audit.findings == ["tables/transition_by_area_sex.csv: changed since the release was written (its checksum differs from the manifest's)"])
+        #expect(audit.findings == [
+            "tables/transition_by_area_sex.csv: changed since the release was written (its checksum differs from the manifest's)",
+            "tables/transition_by_area_sex.csv: differs from what release.json publishes",
+        ])
         #expect(throws: ReleaseReadError.self) { try PublishedAudit.run(directory: dir.path + "/nowhere") }
     }
 

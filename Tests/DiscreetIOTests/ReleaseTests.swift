@@ -110,8 +110,14 @@ let safeSpec = """
         #expect(manifest["created"] as? String == "2027-01-15T08:00:00Z")
         #expect((manifest["spec"] as! [String: Any])["sha256"] as? String == SHA256.hex(Array(safeSpec.utf8)))
         let inputs = manifest["inputs"] as! [[String: Any]]
-        #expect(inputs[0]["rows"] as? Int == 22)
         #expect(inputs[0]["sha256"] as? String == release.ingest.inputs[0].sha256)
+        // Nothing computed from the true data: the rows and bytes read, the people, the
+        // share of a true total withheld go to the private run record only.
+        #expect(inputs[0]["rows"] == nil && inputs[0]["bytes"] == nil && manifest["people"] == nil && manifest["quarantine"] == nil)
+        let loss = (manifest["tables"] as! [[String: Any]])[0]["information_loss"] as! [String: Any]
+        #expect(Set(loss.keys) == ["share_of_cells_withheld"])
+        let record = RunRecord(release, created: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(record.inputs[0].rows == 22 && record.people == release.ingest.people)
         #expect((manifest["audit"] as! [String: Any])["passed"] as? Bool == true)
         #expect((manifest["randomness"] as! [String: Any])["used"] as? Bool == false)
         let policy = manifest["policy"] as! [String: Any]

@@ -39,6 +39,8 @@ public struct PublishedAudit: Sendable {
         let bounds = try boundsFile.map { (path: String) throws(ReleaseReadError) in try AuditBounds.read(path: path, release: release) } ?? [:]
         let layout = release.layout
         var findings = release.problems
+        // Every other number the files state must follow from the figures and the settings.
+        findings += StatedFigureAudit.run(directory: directory, document: release.document, policy: release.policy)
         let declared = !bounds.isEmpty
 
         // Each cohort's quantities, with what the auditor assumes besides the release.

@@ -443,7 +443,9 @@ public enum ReleasePipeline {
         let release = try compute(plan: plan, inputs: inputs, options: options, randomness: randomness)
         guard release.findings.isEmpty else { throw .refused(release.findings) }
         do {
-            try destination.write(ReleaseFiles.render(release, created: created))
+            // Every file is written from what the release publishes, and nothing else.
+            let files = ReleaseFiles.render(ReleaseDocument(release), outputs: plan.spec.outputs, manifest: ReleaseManifest.Run(release), created: created)
+            try destination.write(files)
         } catch {
             throw .output(error.description)
         }

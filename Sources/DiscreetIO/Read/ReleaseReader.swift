@@ -34,6 +34,8 @@ public struct PublishedTableLink: Sendable {
 public struct PublishedRelease: Sendable {
     public var id: String
     public var title: String?
+    /// release.json as written.
+    public var document: ReleaseDocument
     public var cohorts: [PublishedCohort]
     /// The cohorts as one hidden table (block `c` is cohort `c`): how they relate, as the
     /// release states it (or, for a release written before discreet 0.4, as its indicators
@@ -44,8 +46,10 @@ public struct PublishedRelease: Sendable {
     /// Whether the relations were inferred from the indicators (a release written before
     /// discreet 0.4, which did not state them).
     public var inferredRelations: Bool
-    /// The primary rules and the protection of small counts, as the manifest states them
-    /// (nil where it does not).
+    /// The protection settings, as release.json (or, before schema 2, the manifest) states them.
+    public var policy: ReleaseDocument.Policy?
+    /// The frequency and zero rules and the protection of small counts, as the release
+    /// states them (nil where it does not).
     public var primary: PrimaryPolicy?
     public var frequencyProtection: String?
     /// The declared tables by name.
@@ -55,99 +59,138 @@ public struct PublishedRelease: Sendable {
     public var problems: [String]
 }
 
-/// Reads `release.json` (and checks the files against `manifest.json`).
+/// Reads `release.json` (and checks the files against `manifest.json`), with the types
+/// that write them.
 public enum ReleaseReader {
     public static func read(directory: String) throws(ReleaseReadError) -> PublishedRelease {
         let path = (directory as NSString).appendingPathComponent("release.json")
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReleaseReadError(description: "\(path): cannot be read (a release written with outputs.json false cannot be audited)")
         }
-        let root: [String: Any]
+        let document: ReleaseDocument
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ReleaseReadError(description: "") }
-            root = object
+            document = try ReleaseDocument.decode(data)
         } catch {
-            throw ReleaseReadError(description: "\(path): not a JSON object")
+            throw ReleaseReadError(description: "\(path): not a release document (\(Self.describe(error)))")
         }
+        let manifest = Self.manifest(directory)
+        var published = try Self.release(document, path: path, policy: document.policy ?? manifest.listing?.policy)
+        published.problems = manifest.problems + published.problems
+        return published
+    }
+
+    /// What `manifest.json` lists: its files, and (before schema 2) the policy.
+    struct Listing: Decodable {
+        var files: [ReleaseManifest.File]?
+        var policy: ReleaseDocument.Policy?
+    }
+
+    /// The manifest's listing, and the files whose checksum differs from it, or that are missing.
+    static func manifest(_ directory: String) -> (listing: Listing?, problems: [String]) {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path), let listing = try? JSONDecoder().decode(Listing.self, from: data) else {
+            return (nil, ["\(path): missing or unreadable, so the files cannot be checked against it"])
+        }
+        guard let files = listing.files else { return (listing, ["\(path): lists no file checksums (written before discreet 0.2)"]) }
+        var problems: [String] = []
+        for file in files {
+            guard let bytes = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(file.path)) else {
+                problems.append("\(file.path): listed in the manifest but missing")
+                continue
+            }
+            if SHA256.hex(bytes) != file.sha256 { problems.append("\(file.path): changed since the release was written (its checksum differs from the manifest's)") }
+        }
+        return (listing, problems)
+    }
+
+    /// A decoding error in a few words: where, and what.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "at the top" : "at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let c): return "\(at(c.codingPath)): \(c.debugDescription)"
+        case .valueNotFound(_, let c): return "\(at(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let key, let c): return "\(at(c.codingPath)): '\(key.stringValue)' is missing"
+        case .dataCorrupted(let c): return "\(at(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// The release a document describes: its cohorts as one hidden table, and every figure
+    /// its tables and indicators publish, cell by cell.
+    static func release(_ root: ReleaseDocument, path: String, policy: ReleaseDocument.Policy?) throws(ReleaseReadError) -> PublishedRelease {
         func fail(_ what: String) -> ReleaseReadError { ReleaseReadError(description: "\(path): \(what)") }
-        var problems = checkManifest(directory)
+        var problems: [String] = []
 
         // Dimensions, rebuilt from their categories.
-        var dimensions: [String: TableDimension] = [:]
         var dimensionList: [TableDimension] = []
-        for (i, d) in (root["dimensions"] as? [[String: Any]] ?? []).enumerated() {
-            guard let name = d["name"] as? String, let total = d["total"] as? String, let categories = d["categories"] as? [[String: Any]] else {
-                throw fail("dimension \(i + 1) needs a name, a total and its categories")
-            }
+        for d in root.dimensions {
             var entries: [HierarchyEntry] = []
             var totalLabel: String?
-            for category in categories {
-                guard let code = category["code"] as? String else { throw fail("dimension '\(name)': a category has no code") }
-                if code == total {
-                    totalLabel = category["label"] as? String
+            for category in d.categories {
+                if category.code == d.total {
+                    totalLabel = category.label
                     continue
                 }
-                let parent = category["parent"] as? String
-                entries.append(HierarchyEntry(code: code, parent: parent == total ? nil : parent, label: category["label"] as? String))
+                entries.append(HierarchyEntry(code: category.code, parent: category.parent == d.total ? nil : category.parent, label: category.label))
             }
             do {
-                dimensions[name] = try TableDimension.build(name: name, label: d["label"] as? String, total: total, totalLabel: totalLabel, entries: entries)
-                dimensionList.append(dimensions[name]!)
+                dimensionList.append(try TableDimension.build(name: d.name, label: d.label, total: d.total, totalLabel: totalLabel, entries: entries))
             } catch {
-                throw fail("dimension '\(name)': \(error.problems.map(\.description).joined(separator: "; "))")
+                throw fail("dimension '\(d.name)': \(error.problems.map(\.description).joined(separator: "; "))")
             }
         }
-        guard let cohortList = root["cohorts"] as? [[String: Any]] else {
+        guard let cohortList = root.cohorts else {
             throw fail("has no 'cohorts' (it was written by a version of discreet before 0.2, which did not record how tables link)")
         }
+        func dimension(_ name: String) -> Int? { dimensionList.firstIndex { $0.name == name } }
 
         // How the cohorts relate: as the release states it, or else as its indicators imply.
         var ids: [String: Int] = [:]
         var drafts: [(published: [Int], measure: Measure)] = []
         for (k, c) in cohortList.enumerated() {
-            guard let id = c["id"] as? String, let names = c["dimensions"] as? [String] else { throw fail("a cohort needs an id and its dimensions") }
             var published: [Int] = []
-            for name in names {
-                guard let d = dimensionList.firstIndex(where: { $0.name == name }) else { throw fail("cohort '\(id)' uses the undefined dimension '\(name)'") }
+            for name in c.dimensions {
+                guard let d = dimension(name) else { throw fail("cohort '\(c.id)' uses the undefined dimension '\(name)'") }
                 published.append(d)
             }
-            ids[id] = k
-            let places = c["decimals"] as? Int ?? 0
-            drafts.append((published.sorted(), c["measure"] as? String == "sum" ? .sum(column: c["column"] as? String ?? "", places: places) : .count))
+            ids[c.id] = k
+            let places = c.decimals ?? 0
+            drafts.append((published.sorted(), c.measure == "sum" ? .sum(column: c.column ?? "", places: places) : .count))
         }
         var relations = CohortRelations()
-        let inferred = !cohortList.contains { $0["within"] != nil }
+        let inferred = !cohortList.contains { $0.within != nil }
         if inferred {
-            for i in root["indicators"] as? [[String: Any]] ?? [] {
-                guard let n = (i["numerator_cohort"] as? String).flatMap({ ids[$0] }), let d = (i["denominator_cohort"] as? String).flatMap({ ids[$0] }), n != d else { continue }
+            for i in root.indicators {
+                guard let n = i.numeratorCohort.flatMap({ ids[$0] }), let d = i.denominatorCohort.flatMap({ ids[$0] }), n != d else { continue }
                 let pair = CohortRelations.Pair(n, d)
                 if !relations.within.contains(pair) { relations.within.append(pair) }
             }
         } else {
             for (k, c) in cohortList.enumerated() {
-                for outer in c["within"] as? [String] ?? [] {
-                    guard let o = ids[outer] else { throw fail("cohort '\(c["id"] as? String ?? "?")' lies within the unknown cohort '\(outer)'") }
+                for outer in c.within ?? [] {
+                    guard let o = ids[outer] else { throw fail("cohort '\(c.id)' lies within the unknown cohort '\(outer)'") }
                     relations.within.append(.init(k, o))
                 }
             }
-            for pair in root["disjoint"] as? [[String]] ?? [] {
+            for pair in root.disjoint ?? [] {
                 guard pair.count == 2, let a = ids[pair[0]], let b = ids[pair[1]] else { throw fail("'disjoint' names an unknown cohort") }
                 relations.disjoint.append(.init(a, b))
             }
         }
         // The dimensions each cohort was counted by, where the release says (the relations
         // alone may ask for fewer where the data contradicted some).
-        let keep = cohortList.map { c in (c["counted_by"] as? [String] ?? []).compactMap { name in dimensionList.firstIndex { $0.name == name } } }
+        let keep = cohortList.map { c in (c.countedBy ?? []).compactMap(dimension) }
         // Categories the filters leave empty.
-        func facts(_ list: Any?) throws(ReleaseReadError) -> [StructuralZeros.Leaves] {
+        func facts(_ list: [ReleaseDocument.Categories]?) throws(ReleaseReadError) -> [StructuralZeros.Leaves] {
             var result: [StructuralZeros.Leaves] = []
-            for entry in list as? [[String: Any]] ?? [] {
-                guard let name = entry["dimension"] as? String, let d = dimensionList.firstIndex(where: { $0.name == name }),
-                    let codes = entry["categories"] as? [String]
-                else { throw fail("an 'empty' entry needs a known dimension and its categories") }
+            for entry in list ?? [] {
+                guard let d = dimension(entry.dimension) else { throw fail("an 'empty' entry names the unknown dimension '\(entry.dimension)'") }
                 var leaves = Set<Int>()
-                for code in codes {
-                    guard let node = dimensionList[d].node(code), dimensionList[d].isLeaf(node) else { throw fail("'\(code)' is not a category of '\(name)'") }
+                for code in entry.categories {
+                    guard let node = dimensionList[d].node(code), dimensionList[d].isLeaf(node) else { throw fail("'\(code)' is not a category of '\(entry.dimension)'") }
                     leaves.insert(node)
                 }
                 result.append(.init(dimension: d, leaves: leaves))
@@ -156,14 +199,13 @@ public enum ReleaseReader {
         }
         var zeros = StructuralZeros()
         for (k, c) in cohortList.enumerated() {
-            let found = try facts(c["empty"])
+            let found = try facts(c.empty)
             if !found.isEmpty { zeros.cohorts[k] = found }
         }
-        for f in root["families"] as? [[String: Any]] ?? [] {
-            let found = try facts(f["rest_empty"])
-            guard !found.isEmpty, let p = (f["cohort"] as? String).flatMap({ ids[$0] }) else { continue }
-            let parts = (f["parts"] as? [String] ?? []).compactMap { ids[$0] }.sorted()
-            zeros.complements[[p] + parts] = found
+        for f in root.families ?? [] {
+            let found = try facts(f.restEmpty)
+            guard !found.isEmpty, let p = ids[f.cohort] else { continue }
+            zeros.complements[[p] + f.parts.compactMap { ids[$0] }.sorted()] = found
         }
         let layout = CohortLayout(dimensions: dimensionList, cohorts: drafts, relations: relations, zeros: zeros, keep: keep)
 
@@ -185,20 +227,16 @@ public enum ReleaseReader {
             var published: [Bool]
             /// The dimensions of each table and indicator publishing it.
             var tables: [[Int]] = []
+            /// Figures with more decimal places than the cohort's.
+            var unreadable = 0
         }
-        func dimensionSet(_ names: Any?) -> [Int] {
-            ((names as? [String]) ?? []).compactMap { name in dimensionList.firstIndex { $0.name == name } }.sorted()
-        }
+        func dimensionSet(_ names: [String]) -> [Int] { names.compactMap(dimension).sorted() }
         var cohorts: [Building] = []
-        var index: [String: Int] = [:]
         for (k, c) in cohortList.enumerated() {
-            let id = c["id"] as! String
             let shape = layout.blocks[k].shape
             let n = shape.cellCount
-            index[id] = cohorts.count
             cohorts.append(Building(
-                id: id, shape: shape, places: c["decimals"] as? Int ?? 0, magnitude: c["measure"] as? String == "sum",
-                showsSmall: c["small_counts_shown"] as? Bool ?? false,
+                id: c.id, shape: shape, places: c.decimals ?? 0, magnitude: c.measure == "sum", showsSmall: c.smallCountsShown ?? false,
                 values: Array(repeating: nil, count: n), withheld: Array(repeating: false, count: n),
                 contributors: Array(repeating: nil, count: n), contributorsWithheld: Array(repeating: false, count: n),
                 published: Array(repeating: false, count: n)))
@@ -208,38 +246,50 @@ public enum ReleaseReader {
         /// Records one published or withheld figure of a cohort cell; false when another
         /// table published a different figure for it. A figure with bounds (rounded, or a
         /// small count) is an unknown within them.
-        func record(_ b: inout Building, cell: Int, value: Any?, bounds: Any? = nil, contributors: Bool) -> Bool {
+        func units(_ d: Decimal?, _ b: inout Building) -> Int64? {
+            guard let d else { return nil }
+            guard let u = d.units(places: b.places) else {
+                b.unreadable += 1
+                return nil
+            }
+            return u
+        }
+        func record(_ b: inout Building, cell: Int, value: Decimal?, bounds: ReleaseDocument.Bounds?) -> Bool {
             b.published[cell] = true
-            let scale = contributors ? 1 : pow(10.0, Double(b.places))
-            let number = (value as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
-            if !contributors, let pair = bounds as? [Any], pair.count == 2 {
-                let lower = (pair[0] as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
-                let upper = (pair[1] as? NSNumber).map { Int64(($0.doubleValue * scale).rounded()) }
+            let number = units(value, &b)
+            if let bounds {
                 if b.values[cell] != nil { return false }
                 let old = b.bounds[cell] ?? CellBounds()
-                b.bounds[cell] = CellBounds(
-                    lower: [old.lower, lower].compactMap { $0 }.max(), upper: [old.upper, upper].compactMap { $0 }.min())
+                let lower = units(bounds.lower, &b)
+                let upper = units(bounds.upper, &b)
+                b.bounds[cell] = CellBounds(lower: [old.lower, lower].compactMap { $0 }.max(), upper: [old.upper, upper].compactMap { $0 }.min())
                 if number == nil { b.withheld[cell] = true }
                 return true
             }
             if let number {
-                let old = contributors ? b.contributors[cell] : b.values[cell]
-                if let old, old != number { return false }
-                if !contributors && b.bounds[cell] != nil { return false }
-                if contributors { b.contributors[cell] = number } else { b.values[cell] = number }
-            } else if contributors {
-                b.contributorsWithheld[cell] = true
+                if let old = b.values[cell], old != number { return false }
+                if b.bounds[cell] != nil { return false }
+                b.values[cell] = number
             } else {
                 b.withheld[cell] = true
             }
             return true
         }
+        func recordContributors(_ b: inout Building, cell: Int, count: Int64?) -> Bool {
+            if let count {
+                if let old = b.contributors[cell], old != count { return false }
+                b.contributors[cell] = count
+            } else {
+                b.contributorsWithheld[cell] = true
+            }
+            return true
+        }
         /// The cohort cell of a table cell: its codes, and the total in the cohort's other
         /// dimensions.
-        func cohortCell(_ b: Building, _ cell: [String: Any], _ what: String) throws(ReleaseReadError) -> Int {
+        func cohortCell(_ b: Building, _ codes: [String: String], _ what: String) throws(ReleaseReadError) -> Int {
             var nodes: [Int] = []
             for dim in b.shape.dimensions {
-                guard let code = cell[dim.name] as? String else {
+                guard let code = codes[dim.name] else {
                     nodes.append(dim.total)
                     continue
                 }
@@ -250,31 +300,32 @@ public enum ReleaseReader {
         }
 
         var links: [String: PublishedTableLink] = [:]
-        for t in root["tables"] as? [[String: Any]] ?? [] {
-            let name = t["name"] as? String ?? "?"
-            guard let id = t["cohort"] as? String, let c = index[id] else { throw fail("table '\(name)' names no known cohort") }
-            links[name] = PublishedTableLink(cohort: id, dimensions: t["dimensions"] as? [String] ?? [])
-            cohorts[c].sources.append("table '\(name)'")
-            cohorts[c].tables.append(dimensionSet(t["dimensions"]))
-            for cell in t["cells"] as? [[String: Any]] ?? [] {
-                let at = try cohortCell(cohorts[c], cell, "table '\(name)'")
-                if !record(&cohorts[c], cell: at, value: cell["value"], bounds: cell["bounds"], contributors: false) { disagreements += 1 }
-                if cohorts[c].magnitude && !record(&cohorts[c], cell: at, value: cell["contributors"], contributors: true) { disagreements += 1 }
+        for t in root.tables {
+            guard let id = t.cohort, let c = ids[id] else { throw fail("table '\(t.name)' names no known cohort") }
+            links[t.name] = PublishedTableLink(cohort: id, dimensions: t.dimensions)
+            cohorts[c].sources.append("table '\(t.name)'")
+            cohorts[c].tables.append(dimensionSet(t.dimensions))
+            for cell in t.cells {
+                let at = try cohortCell(cohorts[c], cell.codes, "table '\(t.name)'")
+                if !record(&cohorts[c], cell: at, value: cell.value, bounds: cell.bounds) { disagreements += 1 }
+                if cohorts[c].magnitude && !recordContributors(&cohorts[c], cell: at, count: cell.contributors) { disagreements += 1 }
             }
         }
-        for i in root["indicators"] as? [[String: Any]] ?? [] {
-            let name = i["name"] as? String ?? "?"
-            for part in ["numerator", "denominator"] {
-                guard let id = i["\(part)_cohort"] as? String, let c = index[id] else { throw fail("indicator '\(name)' names no known \(part) cohort") }
-                cohorts[c].sources.append("indicator '\(name)' (\(part))")
-                cohorts[c].tables.append(dimensionSet(i["dimensions"]))
-                for cell in i["cells"] as? [[String: Any]] ?? [] {
-                    let at = try cohortCell(cohorts[c], cell, "indicator '\(name)'")
-                    if !record(&cohorts[c], cell: at, value: cell[part], bounds: cell["\(part)_bounds"], contributors: false) { disagreements += 1 }
+        for i in root.indicators {
+            for (part, cohort) in [("numerator", i.numeratorCohort), ("denominator", i.denominatorCohort)] {
+                guard let id = cohort, let c = ids[id] else { throw fail("indicator '\(i.name)' names no known \(part) cohort") }
+                cohorts[c].sources.append("indicator '\(i.name)' (\(part))")
+                cohorts[c].tables.append(dimensionSet(i.dimensions))
+                for cell in i.cells {
+                    let at = try cohortCell(cohorts[c], cell.codes, "indicator '\(i.name)'")
+                    let figure = part == "numerator" ? cell.numerator : cell.denominator
+                    if !record(&cohorts[c], cell: at, value: figure.value, bounds: figure.bounds) { disagreements += 1 }
                 }
             }
         }
         if disagreements > 0 { problems.append("\(disagreements) figures differ between tables that publish the same cell") }
+        let unreadable = cohorts.reduce(0) { $0 + $1.unreadable }
+        if unreadable > 0 { problems.append("\(unreadable) figures have more decimal places than their cohort's 'decimals'") }
         let result = cohorts.map { b in
             var quantities = [
                 (name: b.magnitude ? "sum" : "count", places: b.places, quantity: PublishedQuantity(shape: b.shape, values: b.values, withheld: b.withheld, bounds: b.bounds))
@@ -286,47 +337,9 @@ public enum ReleaseReader {
                 id: b.id, sources: Array(Set(b.sources)).sorted(), shape: b.shape, quantities: quantities, showsSmallCounts: b.showsSmall,
                 tableDimensions: Array(Set(b.tables)).sorted { $0.lexicographicallyPrecedes($1) })
         }
-        let policy = Self.policy(directory)
         return PublishedRelease(
-            id: root["release_id"] as? String ?? "", title: root["title"] as? String, cohorts: result, layout: layout,
-            published: cohorts.flatMap(\.published), inferredRelations: inferred, primary: policy.primary, frequencyProtection: policy.frequency,
+            id: root.releaseID, title: root.title, document: root, cohorts: result, layout: layout, published: cohorts.flatMap(\.published),
+            inferredRelations: inferred, policy: policy, primary: policy?.frequencyAndZeros, frequencyProtection: policy?.secondary?.frequencyProtection?.name,
             tables: links, problems: problems)
-    }
-
-    /// The frequency and zero rules and the protection of small counts the manifest states.
-    static func policy(_ directory: String) -> (primary: PrimaryPolicy?, frequency: String?) {
-        let path = (directory as NSString).appendingPathComponent("manifest.json")
-        guard let data = FileManager.default.contents(atPath: path),
-            let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            let policy = manifest["policy"] as? [String: Any], let primary = policy["primary"] as? [String: Any]
-        else { return (nil, nil) }
-        var rule: FrequencyRule?
-        if let f = primary["frequency"] as? [String: Any], let threshold = f["threshold"] as? Int, let comparator = (f["comparator"] as? String).flatMap(RuleComparator.init(rawValue:)),
-            comparator == .less || comparator == .lessOrEqual
-        {
-            rule = FrequencyRule(threshold: Int64(threshold), comparator: comparator)
-        }
-        let zeros = (primary["zeros"] as? String).flatMap(ZeroPolicy.init(rawValue:)) ?? .publish
-        let frequency = (policy["secondary"] as? [String: Any])?["frequency_protection"]
-        return (PrimaryPolicy(frequency: rule, zeros: zeros), frequency as? String ?? (frequency != nil ? "fixed" : nil))
-    }
-
-    /// Files whose checksum differs from the manifest's, or that are missing.
-    static func checkManifest(_ directory: String) -> [String] {
-        let path = (directory as NSString).appendingPathComponent("manifest.json")
-        guard let data = FileManager.default.contents(atPath: path),
-            let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        else { return ["\(path): missing or unreadable, so the files cannot be checked against it"] }
-        guard let files = manifest["files"] as? [[String: Any]] else { return ["\(path): lists no file checksums (written before discreet 0.2)"] }
-        var problems: [String] = []
-        for file in files {
-            guard let name = file["path"] as? String, let expected = file["sha256"] as? String else { continue }
-            guard let bytes = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else {
-                problems.append("\(name): listed in the manifest but missing")
-                continue
-            }
-            if SHA256.hex(bytes) != expected { problems.append("\(name): changed since the release was written (its checksum differs from the manifest's)") }
-        }
-        return problems
     }
 }

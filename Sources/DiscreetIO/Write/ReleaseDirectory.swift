@@ -91,8 +91,21 @@ public struct ReleaseDirectory {
         return String(cString: made)
     }
 
-    static func writeSynced(_ path: String, _ bytes: [UInt8]) throws(Failure) {
-        let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+    /// Writes one file atomically: a temporary file beside it, synced, then renamed into
+    /// place, readable by its owner only where `mode` says so.
+    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(Failure) {
+        let url = URL(fileURLWithPath: path)
+        let parent = url.deletingLastPathComponent().path
+        let staging = try makeTemporaryDirectory(in: parent, prefix: "." + url.lastPathComponent + ".partial-")
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let temporary = staging + "/" + url.lastPathComponent
+        try writeSynced(temporary, bytes, mode: mode)
+        guard rename(temporary, path) == 0 else { throw .io("cannot move \(path) into place: \(POSIX.lastError)") }
+        syncDirectory(parent)
+    }
+
+    static func writeSynced(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(Failure) {
+        let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)
         if fd < 0 { throw .io("cannot create \(path): \(POSIX.lastError)") }
         defer { POSIX.closeFile(fd) }
         var done = 0

@@ -1,106 +1,62 @@
 import DiscreetCore
 import Foundation
 
-/// Renders a protected release into the files of a release directory. Only published
+/// Renders a release's document into the files of a release directory. Only published
 /// values appear in them; withheld cells have an empty value and their status.
 enum ReleaseFiles {
     /// Every file of the release, relative path → content, the manifest last.
-    static func render(_ release: ProtectedRelease, created: Date) -> [(path: String, bytes: [UInt8])] {
+    static func render(_ document: ReleaseDocument, outputs: OutputSpec, manifest: ReleaseManifest.Run, created: Date) -> [(path: String, bytes: [UInt8])] {
         var files: [(String, [UInt8])] = []
-        let plan = release.plan
-        if plan.spec.outputs.csv {
-            for (t, planned) in plan.tables.enumerated() where planned.declared {
-                files.append(("tables/\(planned.name).csv", tableCSV(release.tables[t], symbols: plan.spec.protection.display)))
-            }
-            if !plan.indicators.isEmpty { files.append(("indicators.csv", indicatorsCSV(release))) }
+        if outputs.csv {
+            for table in document.tables { files.append(("tables/\(table.name).csv", tableCSV(table))) }
+            if !document.indicators.isEmpty { files.append(("indicators.csv", indicatorsCSV(document))) }
         }
-        if plan.spec.outputs.json { files.append(("release.json", releaseJSON(release))) }
-        files.append(("manifest.json", ReleaseManifest.render(release, created: created, files: files)))
+        if outputs.json { files.append(("release.json", document.encoded())) }
+        files.append(("manifest.json", ReleaseManifest.render(document, run: manifest, created: created, files: files)))
         return files
     }
 
     /// A cohort's identifier in release.json.
     static func cohortID(_ c: Int) -> String { "cohort-\(c + 1)" }
 
-    static func value(_ table: ProtectedTable, _ cell: Int) -> String? {
-        table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) }
+    /// A published figure's text with its table's decimal places ("" where withheld).
+    static func text(_ value: Decimal?, places: Int) -> String {
+        guard let value else { return "" }
+        return value.units(places: places).map { ScaledDecimal.format($0, places: places) } ?? value.description
     }
 
-    /// What a dashboard shows for a cell: the figure, or the symbol for what it is.
-    static func display(_ table: ProtectedTable, _ cell: Int, _ symbols: DisplaySymbols) -> String {
-        switch table.figure(cell) {
-        case .exact, .rounded(_, _, notZero: false): return value(table, cell) ?? ""
-        case .rounded(_, _, notZero: true): return symbols.roundsToZero ?? "0"
-        case .small: return table.smallCountsUpTo.flatMap { symbols.small(upTo: $0) } ?? symbols.withheld
-        case .withheld: return symbols.withheld
-        }
-    }
-
-    /// What a dashboard shows for a percentage.
-    static func display(_ percentage: PublishedPercentage, _ symbols: DisplaySymbols) -> String {
-        switch percentage {
-        case .value: return percentage.text
-        case .withheld: return symbols.withheld
-        case .notApplicable: return symbols.notApplicable
-        }
-    }
-
-    /// The least and greatest true value a figure allows, where it is not exact, as
-    /// release.json states them (in the table's units).
-    static func bounds(_ table: ProtectedTable, _ cell: Int) -> (String, String)? {
-        guard let b = table.figure(cell).bounds else { return nil }
-        let places = table.data.measure.places
-        return (ScaledDecimal.format(b.lower ?? 0, places: places), b.upper.map { ScaledDecimal.format($0, places: places) } ?? "null")
-    }
-
-    static func tableCSV(_ table: ProtectedTable, symbols: DisplaySymbols) -> [UInt8] {
-        let magnitude = table.data.measure.isMagnitude
-        var csv = CSVText(reserving: table.shape.cellCount * 32)
-        csv.row(table.shape.dimensions.map(\.name) + ["value", "display", "status"] + (magnitude ? ["contributors"] : []))
-        for cell in table.shape.displayOrder() {
-            var row = table.shape.codes(of: cell)
-            row.append(value(table, cell) ?? "")
-            row.append(display(table, cell, symbols))
-            row.append(table.statusName(cell))
-            if magnitude { row.append(table.publishedContributors(cell).map(String.init) ?? "") }
+    static func tableCSV(_ table: ReleaseDocument.Table) -> [UInt8] {
+        let magnitude = table.measure == "sum"
+        let places = table.decimals ?? 0
+        var csv = CSVText(reserving: table.cells.count * 32)
+        csv.row(table.dimensions + ["value", "display", "status"] + (magnitude ? ["contributors"] : []))
+        for cell in table.cells {
+            var row = table.dimensions.map { cell.codes[$0] ?? "" }
+            row += [text(cell.value, places: places), cell.display ?? "", cell.status]
+            if magnitude { row.append(cell.contributors.map(String.init) ?? "") }
             csv.row(row)
         }
         return csv.bytes
     }
 
-    /// The dimensions any indicator is broken down by, in spec order.
-    static func indicatorDimensions(_ plan: ReleasePlan) -> [Int] {
-        let used = Set(plan.indicators.flatMap { plan.tables[$0.numerator].dimensions })
-        return plan.spec.dimensions.indices.filter(used.contains)
-    }
-
-    static func indicatorsCSV(_ release: ProtectedRelease) -> [UInt8] {
-        let plan = release.plan
-        let dims = indicatorDimensions(plan)
-        let symbols = plan.spec.protection.display
+    static func indicatorsCSV(_ document: ReleaseDocument) -> [UInt8] {
+        // The dimensions any indicator is broken down by, in the release's order.
+        let used = Set(document.indicators.flatMap(\.dimensions))
+        let dims = document.dimensions.filter { used.contains($0.name) }
         var csv = CSVText()
-        csv.row(["indicator", "group"] + dims.map { plan.spec.dimensions[$0].name }
+        csv.row(["indicator", "group"] + dims.map(\.name)
             + [
                 "numerator", "numerator_display", "numerator_status", "denominator", "denominator_display", "denominator_status",
                 "percent", "percent_display", "percent_status",
             ])
-        for (i, indicator) in plan.indicators.enumerated() {
-            let figures = release.indicators[i]
-            let n = release.tables[figures.numerator]
-            let d = release.tables[figures.denominator]
-            let own = plan.tables[figures.numerator].dimensions
-            for cell in n.shape.displayOrder() {
-                let nodes = n.shape.nodes(of: cell)
-                var row = [indicator.spec.name, indicator.spec.group ?? ""]
-                for dim in dims {
-                    let dimension = plan.spec.dimensions[dim].dimension
-                    if let k = own.firstIndex(of: dim) { row.append(dimension.codes[nodes[k]]) } else { row.append(dimension.codes[dimension.total]) }
-                }
-                row += [
-                    value(n, cell) ?? "", display(n, cell, symbols), n.statusName(cell),
-                    value(d, cell) ?? "", display(d, cell, symbols), d.statusName(cell),
-                    figures.percentages[cell].text, display(figures.percentages[cell], symbols), figures.percentages[cell].status,
-                ]
+        for indicator in document.indicators {
+            for cell in indicator.cells {
+                var row = [indicator.name, indicator.group ?? ""]
+                for dim in dims { row.append(cell.codes[dim.name] ?? dim.total) }
+                for f in [cell.numerator, cell.denominator] { row += [text(f.value, places: 0), f.display ?? "", f.status] }
+                // The percentage as shown (its decimal places vary where small denominators
+                // get whole numbers).
+                row += [cell.percent == nil ? "" : cell.percentDisplay ?? "", cell.percentDisplay ?? "", cell.percentStatus]
                 csv.row(row)
             }
         }
@@ -108,155 +64,117 @@ enum ReleaseFiles {
     }
 
     /// Categories where the filters leave a cohort (or the rest of a family) empty.
-    static func renderEmpty(_ facts: [StructuralZeros.Leaves], _ key: String, _ spec: ReleaseSpec, into json: inout JSONText) {
-        json.array(key)
-        for fact in facts {
+    static func categories(_ facts: [StructuralZeros.Leaves], _ spec: ReleaseSpec) -> [ReleaseDocument.Categories] {
+        facts.map { fact in
             let dim = spec.dimensions[fact.dimension]
-            json.object()
-            json.value("dimension", dim.name)
-            json.strings("categories", fact.leaves.sorted().map { dim.dimension.codes[$0] })
-            json.endObject()
+            return ReleaseDocument.Categories(dimension: dim.name, categories: fact.leaves.sorted().map { dim.dimension.codes[$0] })
         }
-        json.endArray()
     }
+}
 
-    static func releaseJSON(_ release: ProtectedRelease) -> [UInt8] {
+extension ReleaseDocument {
+    /// What a protected release publishes. Its tables are read only through what they
+    /// publish: each cell's published figure, its status and the bounds the release states.
+    public init(_ release: ProtectedRelease) {
         let plan = release.plan
         let spec = plan.spec
-        var json = JSONText(reserving: 1 << 20)
-        json.object()
-        json.value("title", spec.title)
-        json.value("release_id", release.identity.id)
-        json.object("statuses")
-        json.value("published", "the value is published")
-        json.value("primary", "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)")
-        json.value("secondary", "withheld to protect another withheld cell")
-        json.value("rounded", "published rounded: the true value lies within the cell's 'bounds'")
-        json.endObject()
-        let symbols = spec.protection.display
-        ReleaseManifest.renderDisplay(spec.protection, into: &json)
-        if let rounding = spec.protection.rounding { ReleaseManifest.renderRounding(rounding, into: &json) }
-        // Tables of one cohort are projections of one cohort table, and cohorts relate as the
-        // spec's filters say: an auditor rebuilds the release's hidden table from this.
+        let protection = spec.protection
+        let display = protection.display
+        func value(_ table: ProtectedTable, _ cell: Int) -> Decimal? {
+            table.published(cell).map { Decimal(units: $0, places: table.data.measure.places) }
+        }
+        /// What a dashboard shows for a cell: the figure, or the symbol for what it is.
+        func shown(_ table: ProtectedTable, _ cell: Int) -> String {
+            switch table.figure(cell) {
+            case .exact, .rounded(_, _, notZero: false):
+                return table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) } ?? ""
+            case .rounded(_, _, notZero: true): return display.roundsToZero ?? "0"
+            case .small: return table.smallCountsUpTo.flatMap { display.small(upTo: $0) } ?? display.withheld
+            case .withheld: return display.withheld
+            }
+        }
+        func bounds(_ table: ProtectedTable, _ cell: Int) -> Bounds? {
+            guard let b = table.figure(cell).bounds else { return nil }
+            let places = table.data.measure.places
+            return Bounds(lower: Decimal(units: b.lower ?? 0, places: places), upper: b.upper.map { Decimal(units: $0, places: places) })
+        }
+        func codes(_ table: ProtectedTable, _ cell: Int) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: zip(table.shape.dimensions.map(\.name), table.shape.codes(of: cell)))
+        }
+        let cohortID = ReleaseFiles.cohortID
         let relations = release.layout.relations
-        json.array("cohorts")
-        for (c, cohort) in plan.cohorts.enumerated() {
-            json.object()
-            json.value("id", cohortID(c))
-            json.value("filter", cohort.text)
-            json.value("measure", cohort.measure.isMagnitude ? "sum" : "count")
-            if let column = cohort.sumColumn { json.value("column", spec.columns[column].name) }
-            json.value("decimals", cohort.measure.places)
-            json.value("small_counts_shown", release.showsSmallCounts[c])
-            json.strings("dimensions", cohort.publishedDimensions.map { spec.dimensions[$0].name })
-            json.strings("within", relations.within.filter { $0.first == c }.map { cohortID($0.second) })
-            json.strings("counted_by", cohort.dimensions.map { spec.dimensions[$0].name })
-            renderEmpty(release.layout.zeros.cohorts[c] ?? [], "empty", spec, into: &json)
-            json.endObject()
+        let cohorts = plan.cohorts.enumerated().map { c, cohort in
+            Cohort(
+                id: cohortID(c), filter: cohort.text, measure: cohort.measure.isMagnitude ? "sum" : "count",
+                column: cohort.sumColumn.map { spec.columns[$0].name }, decimals: cohort.measure.places, smallCountsShown: release.showsSmallCounts[c],
+                dimensions: cohort.publishedDimensions.map { spec.dimensions[$0].name },
+                within: relations.within.filter { $0.first == c }.map { cohortID($0.second) },
+                countedBy: cohort.dimensions.map { spec.dimensions[$0].name }, empty: ReleaseFiles.categories(release.layout.zeros.cohorts[c] ?? [], spec))
         }
-        json.endArray()
-        json.array("disjoint")
-        for pair in relations.disjoint {
-            json.array()
-            json.value(nil, cohortID(pair.first))
-            json.value(nil, cohortID(pair.second))
-            json.endArray()
-        }
-        json.endArray()
         // The atoms of the hidden table: each family splits a cohort into its parts (which
         // share nobody) and the rest of its people.
-        json.array("families")
-        for family in release.layout.families {
-            json.object()
-            json.value("cohort", cohortID(family.parent))
-            json.strings("parts", family.parts.map(cohortID))
-            json.strings("dimensions", family.dimensions.map { spec.dimensions[$0].name })
-            renderEmpty(release.layout.zeros.complements[[family.parent] + family.parts.sorted()] ?? [], "rest_empty", spec, into: &json)
-            json.endObject()
+        let families = release.layout.families.map { family in
+            Family(
+                cohort: cohortID(family.parent), parts: family.parts.map(cohortID), dimensions: family.dimensions.map { spec.dimensions[$0].name },
+                restEmpty: ReleaseFiles.categories(release.layout.zeros.complements[[family.parent] + family.parts.sorted()] ?? [], spec))
         }
-        json.endArray()
-        json.array("dimensions")
-        for d in spec.dimensions {
+        let dimensions = spec.dimensions.map { d in
             let dim = d.dimension
-            json.object()
-            json.value("name", d.name)
-            json.value("label", dim.label)
-            json.value("column", spec.columns[d.column].name)
-            json.value("total", dim.codes[dim.total])
-            json.array("categories")
-            for node in dim.displayOrder {
-                json.object()
-                json.value("code", dim.codes[node])
-                json.value("label", dim.labels[node])
-                json.value("parent", dim.parents[node] >= 0 ? dim.codes[dim.parents[node]] : nil)
-                json.value("leaf", dim.isLeaf(node))
-                json.endObject()
-            }
-            json.endArray()
-            json.endObject()
+            return Dimension(
+                name: d.name, label: dim.label, column: spec.columns[d.column].name, total: dim.codes[dim.total],
+                categories: dim.displayOrder.map { node in
+                    Dimension.Category(
+                        code: dim.codes[node], label: dim.labels[node], parent: dim.parents[node] >= 0 ? dim.codes[dim.parents[node]] : nil, leaf: dim.isLeaf(node))
+                })
         }
-        json.endArray()
-        json.array("tables")
-        for (t, planned) in plan.tables.enumerated() where planned.declared {
+        let tables = plan.tables.enumerated().filter { $0.element.declared }.map { t, planned in
             let table = release.tables[t]
-            json.object()
-            json.value("name", planned.name)
-            json.value("title", planned.title)
-            json.value("cohort", cohortID(planned.cohort))
-            json.value("measure", table.data.measure.isMagnitude ? "sum" : "count")
-            if let c = plan.cohorts[planned.cohort].sumColumn { json.value("column", spec.columns[c].name) }
-            json.strings("dimensions", table.shape.dimensions.map(\.name))
-            json.array("cells")
-            for cell in table.shape.displayOrder() {
-                json.object()
-                for (dim, code) in zip(table.shape.dimensions, table.shape.codes(of: cell)) { json.value(dim.name, code) }
-                json.number("value", value(table, cell))
-                json.value("display", display(table, cell, symbols))
-                json.value("status", table.statusName(cell))
-                if let (lower, upper) = bounds(table, cell) { json.number("bounds", "[\(lower), \(upper)]") }
-                if table.data.measure.isMagnitude { json.number("contributors", table.publishedContributors(cell).map(String.init)) }
-                json.endObject()
-            }
-            json.endArray()
-            json.endObject()
+            let magnitude = table.data.measure.isMagnitude
+            return Table(
+                name: planned.name, title: planned.title, cohort: cohortID(planned.cohort), measure: magnitude ? "sum" : "count",
+                column: plan.cohorts[planned.cohort].sumColumn.map { spec.columns[$0].name }, decimals: table.data.measure.places,
+                dimensions: table.shape.dimensions.map(\.name),
+                cells: table.shape.displayOrder().map { cell in
+                    TableCell(
+                        codes: codes(table, cell), value: value(table, cell), display: shown(table, cell), status: table.statusName(cell), bounds: bounds(table, cell),
+                        contributors: magnitude ? table.publishedContributors(cell) : nil)
+                })
         }
-        json.endArray()
-        json.array("indicators")
-        for (i, indicator) in plan.indicators.enumerated() {
+        let indicators = plan.indicators.enumerated().map { i, indicator in
             let figures = release.indicators[i]
             let n = release.tables[figures.numerator]
             let d = release.tables[figures.denominator]
-            json.object()
-            json.value("name", indicator.spec.name)
-            json.value("title", indicator.spec.title)
-            json.value("group", indicator.spec.group)
-            json.value("decimals", figures.decimals)
-            json.value("numerator_cohort", cohortID(plan.tables[figures.numerator].cohort))
-            json.value("denominator_cohort", cohortID(plan.tables[figures.denominator].cohort))
-            json.strings("dimensions", n.shape.dimensions.map(\.name))
-            json.array("cells")
-            for cell in n.shape.displayOrder() {
-                json.object()
-                for (dim, code) in zip(n.shape.dimensions, n.shape.codes(of: cell)) { json.value(dim.name, code) }
-                json.number("numerator", value(n, cell))
-                json.value("numerator_display", display(n, cell, symbols))
-                json.value("numerator_status", n.statusName(cell))
-                if let (lower, upper) = bounds(n, cell) { json.number("numerator_bounds", "[\(lower), \(upper)]") }
-                json.number("denominator", value(d, cell))
-                json.value("denominator_display", display(d, cell, symbols))
-                json.value("denominator_status", d.statusName(cell))
-                if let (lower, upper) = bounds(d, cell) { json.number("denominator_bounds", "[\(lower), \(upper)]") }
-                let p = figures.percentages[cell]
-                json.number("percent", p.text.isEmpty ? nil : p.text)
-                json.value("percent_display", display(p, symbols))
-                json.value("percent_status", p.status)
-                json.endObject()
+            func figure(_ table: ProtectedTable, _ cell: Int) -> Figure {
+                Figure(value: value(table, cell), display: shown(table, cell), status: table.statusName(cell), bounds: bounds(table, cell))
             }
-            json.endArray()
-            json.endObject()
+            return Indicator(
+                name: indicator.spec.name, title: indicator.spec.title, group: indicator.spec.group, decimals: figures.decimals,
+                numeratorCohort: cohortID(plan.tables[figures.numerator].cohort), denominatorCohort: cohortID(plan.tables[figures.denominator].cohort),
+                dimensions: n.shape.dimensions.map(\.name),
+                cells: n.shape.displayOrder().map { cell in
+                    let p = figures.percentages[cell]
+                    let shownPercent: String
+                    switch p {
+                    case .value: shownPercent = p.text
+                    case .withheld: shownPercent = display.withheld
+                    case .notApplicable: shownPercent = display.notApplicable
+                    }
+                    return IndicatorCell(
+                        codes: codes(n, cell), numerator: figure(n, cell), denominator: figure(d, cell), percent: p.text.isEmpty ? nil : Decimal(string: p.text),
+                        percentDisplay: shownPercent, percentStatus: p.status)
+                })
         }
-        json.endArray()
-        json.endObject()
-        return json.finish()
+        self.init(
+            title: spec.title, releaseID: release.identity.id,
+            statuses: [
+                "published": "the value is published",
+                "primary": "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)",
+                "secondary": "withheld to protect another withheld cell",
+                "rounded": "published rounded: the true value lies within the cell's 'bounds'",
+            ],
+            display: Display(protection), rounding: protection.rounding.map(RoundingStatement.init),
+            policy: Policy(spec: spec, onError: release.onError, fallbacks: release.fallbacks, layout: release.layout), cohorts: cohorts,
+            disjoint: relations.disjoint.map { [cohortID($0.first), cohortID($0.second)] }, families: families, dimensions: dimensions, tables: tables,
+            indicators: indicators)
     }
 }

@@ -1,0 +1,392 @@
+import DiscreetCore
+import Foundation
+
+/// release.json: everything a release publishes, and nothing else. Built from a protected
+/// release by ``init(_:)``, which reads its tables only through what they publish (each
+/// cell's published figure, status and stated bounds); every file of the release (the
+/// tables, the indicators, release.json itself, the manifest's summaries) is written from
+/// this value, and `discreet audit` reads it back with the same types.
+///
+/// Versioned by ``schemaVersion``: 2 from discreet 0.5; a document without the field was
+/// written by an earlier version (schema 1: the same members, without `schema_version`,
+/// `policy` and the tables' `decimals`), and reads into the same types.
+public struct ReleaseDocument: Codable, Sendable, Equatable {
+    /// The schema this version writes.
+    public static let currentSchema = 2
+
+    public var schemaVersion: Int
+    public var title: String?
+    public var releaseID: String
+    /// What each status means.
+    public var statuses: [String: String]?
+    public var display: Display?
+    public var rounding: RoundingStatement?
+    /// The protection settings (schema 2; earlier releases state them in the manifest only).
+    public var policy: Policy?
+    /// How tables link and cohorts relate (from discreet 0.2, relations from 0.4).
+    public var cohorts: [Cohort]?
+    public var disjoint: [[String]]?
+    public var families: [Family]?
+    public var dimensions: [Dimension]
+    public var tables: [Table]
+    public var indicators: [Indicator]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case title
+        case releaseID = "release_id"
+        case statuses, display, rounding, policy, cohorts, disjoint, families, dimensions, tables, indicators
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 1
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+        releaseID = try c.decodeIfPresent(String.self, forKey: .releaseID) ?? ""
+        statuses = try c.decodeIfPresent([String: String].self, forKey: .statuses)
+        display = try c.decodeIfPresent(Display.self, forKey: .display)
+        rounding = try c.decodeIfPresent(RoundingStatement.self, forKey: .rounding)
+        policy = try c.decodeIfPresent(Policy.self, forKey: .policy)
+        cohorts = try c.decodeIfPresent([Cohort].self, forKey: .cohorts)
+        disjoint = try c.decodeIfPresent([[String]].self, forKey: .disjoint)
+        families = try c.decodeIfPresent([Family].self, forKey: .families)
+        dimensions = try c.decodeIfPresent([Dimension].self, forKey: .dimensions) ?? []
+        tables = try c.decodeIfPresent([Table].self, forKey: .tables) ?? []
+        indicators = try c.decodeIfPresent([Indicator].self, forKey: .indicators) ?? []
+    }
+
+    public init(
+        title: String?, releaseID: String, statuses: [String: String]?, display: Display?, rounding: RoundingStatement?, policy: Policy?,
+        cohorts: [Cohort]?, disjoint: [[String]]?, families: [Family]?, dimensions: [Dimension], tables: [Table], indicators: [Indicator]
+    ) {
+        schemaVersion = Self.currentSchema
+        self.title = title
+        self.releaseID = releaseID
+        self.statuses = statuses
+        self.display = display
+        self.rounding = rounding
+        self.policy = policy
+        self.cohorts = cohorts
+        self.disjoint = disjoint
+        self.families = families
+        self.dimensions = dimensions
+        self.tables = tables
+        self.indicators = indicators
+    }
+
+    /// The symbols a dashboard shows in place of figures.
+    public struct Display: Codable, Sendable, Equatable {
+        public var withheld: String
+        public var small: String?
+        public var notApplicable: String
+        public var roundsToZero: String?
+
+        enum CodingKeys: String, CodingKey {
+            case withheld, small
+            case notApplicable = "not_applicable"
+            case roundsToZero = "rounds_to_zero"
+        }
+    }
+
+    /// The rounding of published figures, and what a rounded figure means.
+    public struct RoundingStatement: Codable, Sendable, Equatable {
+        public var method: String
+        public var base: Int64
+        public var margins: String?
+        public var levels: Levels?
+        public var sums: Decimal?
+        public var appliesTo: String?
+        public var meaning: String?
+
+        public struct Levels: Codable, Sendable, Equatable {
+            public var dimension: String
+            public var depth: Int
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case method, base, margins, levels, sums
+            case appliesTo = "applies_to"
+            case meaning = "true_value_of_a_published_figure_R"
+        }
+    }
+
+    /// A cohort: the people its tables count, as its filter selects them.
+    public struct Cohort: Codable, Sendable, Equatable {
+        public var id: String
+        public var filter: String?
+        public var measure: String?
+        public var column: String?
+        public var decimals: Int?
+        public var smallCountsShown: Bool?
+        /// The dimensions its tables publish.
+        public var dimensions: [String]
+        /// The cohorts it lies within (absent before discreet 0.4).
+        public var within: [String]?
+        /// The dimensions it is counted by.
+        public var countedBy: [String]?
+        /// Categories its filter leaves empty.
+        public var empty: [Categories]?
+
+        enum CodingKeys: String, CodingKey {
+            case id, filter, measure, column, decimals
+            case smallCountsShown = "small_counts_shown"
+            case dimensions, within
+            case countedBy = "counted_by"
+            case empty
+        }
+    }
+
+    /// Categories of one dimension.
+    public struct Categories: Codable, Sendable, Equatable {
+        public var dimension: String
+        public var categories: [String]
+    }
+
+    /// A cohort split into parts that share nobody, and the rest of its people.
+    public struct Family: Codable, Sendable, Equatable {
+        public var cohort: String
+        public var parts: [String]
+        public var dimensions: [String]?
+        /// Categories where the rest is empty.
+        public var restEmpty: [Categories]?
+
+        enum CodingKeys: String, CodingKey {
+            case cohort, parts, dimensions
+            case restEmpty = "rest_empty"
+        }
+    }
+
+    public struct Dimension: Codable, Sendable, Equatable {
+        public var name: String
+        public var label: String?
+        public var column: String?
+        public var total: String
+        public var categories: [Category]
+
+        public struct Category: Codable, Sendable, Equatable {
+            public var code: String
+            public var label: String?
+            public var parent: String?
+            public var leaf: Bool?
+        }
+    }
+
+    public struct Table: Codable, Sendable, Equatable {
+        public var name: String
+        public var title: String?
+        public var cohort: String?
+        public var measure: String?
+        public var column: String?
+        /// Decimal places of its values (schema 2).
+        public var decimals: Int?
+        public var dimensions: [String]
+        public var cells: [TableCell]
+    }
+
+    /// A cell of a table: its categories (one member per dimension, named after it), its
+    /// published figure (null where withheld), what a dashboard shows, its status, and the
+    /// range its true value lies in where the figure is not exact.
+    public struct TableCell: Codable, Sendable, Equatable {
+        public var codes: [String: String]
+        public var value: Decimal?
+        public var display: String?
+        public var status: String
+        public var bounds: Bounds?
+        /// A magnitude cell's published number of contributors.
+        public var contributors: Int64?
+
+        static let members = ["value", "display", "status", "bounds", "contributors"]
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            value = try c.decodeIfPresent(Decimal.self, forKey: AnyKey("value"))
+            display = try c.decodeIfPresent(String.self, forKey: AnyKey("display"))
+            status = try c.decodeIfPresent(String.self, forKey: AnyKey("status")) ?? "published"
+            bounds = try c.decodeIfPresent(Bounds.self, forKey: AnyKey("bounds"))
+            contributors = try c.decodeIfPresent(Int64.self, forKey: AnyKey("contributors"))
+            codes = try AnyKey.codes(c, except: Self.members)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: AnyKey.self)
+            for name in codes.keys.sorted() { try c.encode(codes[name]!, forKey: AnyKey(name)) }
+            try c.encode(value, forKey: AnyKey("value"))
+            try c.encodeIfPresent(display, forKey: AnyKey("display"))
+            try c.encode(status, forKey: AnyKey("status"))
+            try c.encodeIfPresent(bounds, forKey: AnyKey("bounds"))
+            try c.encodeIfPresent(contributors, forKey: AnyKey("contributors"))
+        }
+
+        public init(codes: [String: String], value: Decimal?, display: String?, status: String, bounds: Bounds?, contributors: Int64?) {
+            self.codes = codes
+            self.value = value
+            self.display = display
+            self.status = status
+            self.bounds = bounds
+            self.contributors = contributors
+        }
+    }
+
+    /// The least and greatest true value a figure allows (the greatest null when unbounded).
+    public struct Bounds: Codable, Sendable, Equatable {
+        public var lower: Decimal?
+        public var upper: Decimal?
+
+        public init(lower: Decimal?, upper: Decimal?) {
+            self.lower = lower
+            self.upper = upper
+        }
+
+        public init(from decoder: any Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            lower = try c.decodeIfPresent(Decimal.self)
+            upper = c.isAtEnd ? nil : try c.decodeIfPresent(Decimal.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.unkeyedContainer()
+            try c.encode(lower)
+            try c.encode(upper)
+        }
+    }
+
+    public struct Indicator: Codable, Sendable, Equatable {
+        public var name: String
+        public var title: String?
+        public var group: String?
+        public var decimals: Int?
+        public var numeratorCohort: String?
+        public var denominatorCohort: String?
+        public var dimensions: [String]
+        public var cells: [IndicatorCell]
+
+        enum CodingKeys: String, CodingKey {
+            case name, title, group, decimals
+            case numeratorCohort = "numerator_cohort"
+            case denominatorCohort = "denominator_cohort"
+            case dimensions, cells
+        }
+    }
+
+    /// A published figure of an indicator: the numerator's or the denominator's.
+    public struct Figure: Sendable, Equatable {
+        public var value: Decimal?
+        public var display: String?
+        public var status: String
+        public var bounds: Bounds?
+
+        public init(value: Decimal?, display: String?, status: String, bounds: Bounds?) {
+            self.value = value
+            self.display = display
+            self.status = status
+            self.bounds = bounds
+        }
+    }
+
+    /// A cell of an indicator: its categories, numerator, denominator and percentage.
+    public struct IndicatorCell: Codable, Sendable, Equatable {
+        public var codes: [String: String]
+        public var numerator: Figure
+        public var denominator: Figure
+        public var percent: Decimal?
+        public var percentDisplay: String?
+        public var percentStatus: String
+
+        static let members = ["percent", "percent_display", "percent_status"]
+            + ["numerator", "denominator"].flatMap { [$0, "\($0)_display", "\($0)_status", "\($0)_bounds"] }
+
+        public init(codes: [String: String], numerator: Figure, denominator: Figure, percent: Decimal?, percentDisplay: String?, percentStatus: String) {
+            self.codes = codes
+            self.numerator = numerator
+            self.denominator = denominator
+            self.percent = percent
+            self.percentDisplay = percentDisplay
+            self.percentStatus = percentStatus
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            func figure(_ part: String) throws -> Figure {
+                Figure(
+                    value: try c.decodeIfPresent(Decimal.self, forKey: AnyKey(part)),
+                    display: try c.decodeIfPresent(String.self, forKey: AnyKey("\(part)_display")),
+                    status: try c.decodeIfPresent(String.self, forKey: AnyKey("\(part)_status")) ?? "published",
+                    bounds: try c.decodeIfPresent(Bounds.self, forKey: AnyKey("\(part)_bounds")))
+            }
+            numerator = try figure("numerator")
+            denominator = try figure("denominator")
+            percent = try c.decodeIfPresent(Decimal.self, forKey: AnyKey("percent"))
+            percentDisplay = try c.decodeIfPresent(String.self, forKey: AnyKey("percent_display"))
+            percentStatus = try c.decodeIfPresent(String.self, forKey: AnyKey("percent_status")) ?? "published"
+            codes = try AnyKey.codes(c, except: Self.members)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: AnyKey.self)
+            for name in codes.keys.sorted() { try c.encode(codes[name]!, forKey: AnyKey(name)) }
+            for (part, f) in [("numerator", numerator), ("denominator", denominator)] {
+                try c.encode(f.value, forKey: AnyKey(part))
+                try c.encodeIfPresent(f.display, forKey: AnyKey("\(part)_display"))
+                try c.encode(f.status, forKey: AnyKey("\(part)_status"))
+                try c.encodeIfPresent(f.bounds, forKey: AnyKey("\(part)_bounds"))
+            }
+            try c.encode(percent, forKey: AnyKey("percent"))
+            try c.encodeIfPresent(percentDisplay, forKey: AnyKey("percent_display"))
+            try c.encode(percentStatus, forKey: AnyKey("percent_status"))
+        }
+    }
+
+    /// Member names a table or indicator cell uses for itself: no dimension may be named so.
+    public static let reservedMemberNames = Set(TableCell.members + IndicatorCell.members + ["indicator", "group"])
+
+    /// The document as JSON, the same bytes for the same release.
+    public func encoded() -> [UInt8] { Self.encode(self) }
+
+    /// A release.json document from its bytes. (Before schema 2, a table's decimal places
+    /// were its cohort's.)
+    public static func decode(_ data: Data) throws -> ReleaseDocument {
+        var document = try JSONDecoder().decode(ReleaseDocument.self, from: data)
+        let places = Dictionary((document.cohorts ?? []).map { ($0.id, $0.decimals) }, uniquingKeysWith: { a, _ in a })
+        for t in document.tables.indices where document.tables[t].decimals == nil {
+            document.tables[t].decimals = document.tables[t].cohort.flatMap { places[$0] ?? nil }
+        }
+        return document
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        // Every member is a string, a number, a Boolean or a container: encoding cannot fail.
+        try! DocumentEncoder().encode(value)
+    }
+}
+
+/// A member name decided at run time (a dimension's name in a cell).
+struct AnyKey: CodingKey, Hashable {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+
+    /// The string members of a cell other than its own: its categories.
+    static func codes(_ c: KeyedDecodingContainer<AnyKey>, except members: [String]) throws -> [String: String] {
+        var codes: [String: String] = [:]
+        for key in c.allKeys where !members.contains(key.stringValue) {
+            if let code = try? c.decode(String.self, forKey: key) { codes[key.stringValue] = code }
+        }
+        return codes
+    }
+}
+
+extension Decimal {
+    /// `units / 10^places`, exactly.
+    init(units: Int64, places: Int) {
+        self.init(sign: units < 0 ? .minus : .plus, exponent: -places, significand: Decimal(units.magnitude))
+    }
+
+    /// The value in units of 10^-places, or nil when it has more decimal places or is out
+    /// of range.
+    func units(places: Int) -> Int64? {
+        let text = Array(self.description.utf8)
+        return text.withUnsafeBytes { ScaledDecimal.parse($0, places: places) }
+    }
+}
