@@ -239,6 +239,10 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
         // A table and an indicator may not share a name either (both become file names).
         let clash = problems(minimalSpec.replacingOccurrences(of: "  neet:\n", with: "  people:\n"))
         #expect(clash == ["spec.yaml:43:3: indicator 'people': the name is already used at line 35 (table and indicator names must be unique)"])
+        // A dimension may not take a name the release's cells use for themselves.
+        let reserved = problems(minimalSpec.replacingOccurrences(of: "  sex:\n    column: sex", with: "  status:\n    column: sex")
+            .replacingOccurrences(of: "by: [sex]", with: "by: [status]"))
+        #expect(reserved == ["spec.yaml:29:3: dimension 'status': the name is one the release's cells use for themselves (value, status, percent, ...): choose another"])
     }
 
     @Test func commandLineInputsAcceptSQLiteTables() {

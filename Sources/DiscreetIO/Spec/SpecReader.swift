@@ -282,6 +282,12 @@ private struct Reader {
         var dimensions: [DimensionSpec] = []
         if let (_, v) = nodes["dimensions"], let pairs = mapping(v, "dimensions") {
             for pair in pairs {
+                if ReleaseDocument.reservedMemberNames.contains(pair.key) {
+                    // A cell of a table or indicator names its categories by their dimension.
+                    problem(pair.keyNode, "dimension '\(pair.key)': the name is one the release's cells use for themselves (value, status, percent, ...): choose another")
+                    brokenDimensions.insert(pair.key)
+                    continue
+                }
                 if let d = readDimension(pair.key, pair.keyNode, pair.value, columns: columns, columnIndex: columnIndex) {
                     dimensions.append(d)
                 } else {

@@ -1,4 +1,4 @@
 /// The version of discreet, written into every manifest.
 public enum DiscreetVersion {
-    public static let current = "0.4.0"
+    public static let current = "0.5.0"
 }
