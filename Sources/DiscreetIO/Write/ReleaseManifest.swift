@@ -136,7 +136,11 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
     /// how many secondary cells of each table and indicator figure protect related cohorts
     /// (a count of cells, as the statuses are).
     public struct Run: Sendable {
-        public var identity: ReleaseIdentity
+        public var toolVersion: String
+        public var releaseID: String
+        public var spec: Source
+        /// The inputs by checksum (not what was read from them).
+        public var inputs: [Input]
         public var randomness: RandomnessSource
         public var randomnessUsed: Bool
         /// Per declared table (by name), and per indicator (by name) for its numerators and
@@ -148,13 +152,11 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
     /// The manifest of a document written with `files` (every other file of the release).
     public init(_ document: ReleaseDocument, run: Run, created: Date, files: [(path: String, bytes: [UInt8])]) {
         schemaVersion = Self.currentSchema
-        discreet = Tool(version: run.identity.toolVersion)
-        releaseID = run.identity.id
+        discreet = Tool(version: run.toolVersion)
+        releaseID = run.releaseID
         self.created = ISO8601DateFormatter().string(from: created)
-        spec = Source(path: run.identity.specPath, sha256: run.identity.specSHA256)
-        inputs = run.identity.inputs.map { report in
-            Input(path: report.input.path, format: report.input.format.rawValue, table: report.input.table, partner: report.input.partner, sha256: report.sha256)
-        }
+        spec = run.spec
+        inputs = run.inputs
         switch run.randomness {
         case .operatingSystem:
             randomness = Randomness(used: run.randomnessUsed, source: "operating system cryptographic generator", seed: nil)
@@ -225,8 +227,13 @@ extension ReleaseManifest.Run {
         for (i, indicator) in release.plan.indicators.enumerated() {
             indicators[indicator.spec.name] = (related(release.indicators[i].numerator), related(release.indicators[i].denominator))
         }
+        let identity = release.identity
         self.init(
-            identity: release.identity, randomness: release.randomness, randomnessUsed: release.randomnessUsed, relatedTables: tables,
-            relatedIndicators: indicators)
+            toolVersion: identity.toolVersion, releaseID: identity.id, spec: ReleaseManifest.Source(path: identity.specPath, sha256: identity.specSHA256),
+            inputs: identity.inputs.map { report in
+                ReleaseManifest.Input(
+                    path: report.input.path, format: report.input.format.rawValue, table: report.input.table, partner: report.input.partner, sha256: report.sha256)
+            },
+            randomness: release.randomness, randomnessUsed: release.randomnessUsed, relatedTables: tables, relatedIndicators: indicators)
     }
 }
