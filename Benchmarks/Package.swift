@@ -41,6 +41,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ReleaseFiles",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetIO", package: "discreet"),
+            ],
+            path: "Benchmarks/ReleaseFiles",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Rounding",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

@@ -134,6 +134,22 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             case countedBy = "counted_by"
             case empty
         }
+
+        public init(
+            id: String, filter: String?, measure: String?, column: String?, decimals: Int?, smallCountsShown: Bool?, dimensions: [String], within: [String]?,
+            countedBy: [String]?, empty: [Categories]?
+        ) {
+            self.id = id
+            self.filter = filter
+            self.measure = measure
+            self.column = column
+            self.decimals = decimals
+            self.smallCountsShown = smallCountsShown
+            self.dimensions = dimensions
+            self.within = within
+            self.countedBy = countedBy
+            self.empty = empty
+        }
     }
 
     /// Categories of one dimension.
@@ -168,6 +184,21 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             public var label: String?
             public var parent: String?
             public var leaf: Bool?
+
+            public init(code: String, label: String?, parent: String?, leaf: Bool?) {
+                self.code = code
+                self.label = label
+                self.parent = parent
+                self.leaf = leaf
+            }
+        }
+
+        public init(name: String, label: String?, column: String?, total: String, categories: [Category]) {
+            self.name = name
+            self.label = label
+            self.column = column
+            self.total = total
+            self.categories = categories
         }
     }
 
@@ -181,6 +212,22 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         public var decimals: Int?
         public var dimensions: [String]
         public var cells: [TableCell]
+
+        public init(
+            name: String, title: String?, cohort: String?, measure: String?, column: String?, decimals: Int?, dimensions: [String], cells: [TableCell]
+        ) {
+            self.name = name
+            self.title = title
+            self.cohort = cohort
+            self.measure = measure
+            self.column = column
+            self.decimals = decimals
+            self.dimensions = dimensions
+            self.cells = cells
+        }
+
+        /// The table's CSV file, as a release writes it.
+        public var csv: [UInt8] { ReleaseFiles.tableCSV(self) }
     }
 
     /// A cell of a table: its categories (one member per dimension, named after it), its
