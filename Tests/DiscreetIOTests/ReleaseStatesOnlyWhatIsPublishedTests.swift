@@ -69,25 +69,8 @@ import Testing
         }
     }
 
-    /// A CSV file as rows of fields (quoted fields hold commas, never quotes or line breaks).
-    static func csv(_ path: String) throws -> [[String]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
-            var fields: [String] = []
-            var field = ""
-            var quoted = false
-            for c in line {
-                if c == "\"" {
-                    quoted.toggle()
-                } else if c == "," && !quoted {
-                    fields.append(field)
-                    field = ""
-                } else {
-                    field.append(c)
-                }
-            }
-            return fields + [field]
-        }
-    }
+    /// A CSV file as rows of fields.
+    static func csv(_ path: String) throws -> [[String]] { try PresetReleaseTests.Written.rows(path) }
 
     /// A published figure of a CSV row, keyed by its table and categories.
     struct Figure: Equatable {
