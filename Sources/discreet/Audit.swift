@@ -11,9 +11,12 @@ struct Audit: ParsableCommand {
             numerator within its denominator, parts that share nobody), and computes,
             in exact rational arithmetic, the interval of values each withheld cell and
             each group counted by subtraction could take given every published figure,
-            every relation and non-negativity. It fails when a withheld cell is known
-            exactly, a group is pinned to a count the rules withhold, published figures
-            do not add up, or a file has changed.
+            every relation and non-negativity. Every other number a file states must
+            follow from the published figures and the settings. It fails when a withheld
+            cell is known exactly, a group is pinned to a count the rules withhold,
+            published figures do not add up, a file has changed, or a file states a
+            number the published figures do not account for (the manifest of an earlier
+            version stating the people read, say).
 
             With --spec (and the extracts, from the spec or --input), it also aggregates
             the data again and checks each sensitive cell's interval against its
