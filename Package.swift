@@ -17,6 +17,8 @@ let package = Package(
         // System libraries (Debian: libgmp-dev, libsqlite3-dev).
         .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // Linux calls Swift's Glibc module leaves out (anonymous files, swapping two paths).
+        .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
 
         // The model and the protection algorithms: pure, no I/O.
         .target(name: "DiscreetCore", dependencies: ["CGMP"]),
@@ -27,6 +29,7 @@ let package = Package(
             dependencies: [
                 "DiscreetCore",
                 "CSQLite",
+                "CPOSIX",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -1,3 +1,4 @@
+import CPOSIX
 import DiscreetCore
 import Dispatch
 import Synchronization
@@ -10,16 +11,20 @@ import Darwin
 
 /// Holds contribution records until every row is read, then groups them by person.
 ///
-/// Records stay in memory up to a budget. Past it, they are spread over partition files
-/// by the hash of the person, so that each person's records land in one partition; each
+/// Records stay in memory up to a budget. Past it, they are spread over partitions by the
+/// hash of the person, so that each person's records land in one partition; each
 /// partition is then grouped on its own. Memory is bounded by the budget and the size of
 /// a partition, not by the number of rows, and counting stays exact (people are compared
 /// byte for byte within a partition).
+///
+/// Partitions live in one temporary file with no name (see ``SpillFile``): nothing of it
+/// outlives the process, however it ends, and what it holds is encrypted with a key that
+/// never leaves memory, so no identifier reaches the disk in clear.
 final class ContributionStore {
     private var buffer: ByteBuffer
     private let budget: Int
     private let temporaryRoot: String
-    private var directory: String?
+    private var file: SpillFile?
     private var partitions: [Partition] = []
     /// Total record bytes written so far (in memory and spilled).
     private(set) var recordBytes = 0
@@ -29,72 +34,64 @@ final class ContributionStore {
     /// An estimate of the total record bytes the whole input will make (for sizing partitions).
     var estimateTotal: () -> Int = { 0 }
 
+    /// One partition: records waiting in memory, and the blocks of the spill file holding
+    /// the rest.
     private final class Partition {
-        let path: String
-        var fd: Int32
         var pending: UnsafeMutableRawPointer
         var count = 0
         let capacity: Int
+        var blocks: [(offset: Int, length: Int)] = []
         var size = 0
 
-        init(path: String, capacity: Int) throws(IngestError) {
-            self.path = path
+        init(capacity: Int) {
             self.capacity = capacity
-            fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
-            if fd < 0 { throw .io("cannot create the temporary file \(path): \(POSIX.lastError)") }
             pending = .allocate(byteCount: capacity, alignment: 16)
         }
 
-        deinit {
-            if fd >= 0 { POSIX.closeFile(fd) }
-            pending.deallocate()
-        }
+        deinit { pending.deallocate() }
 
-        func append(_ bytes: UnsafeRawPointer, _ n: Int) throws(IngestError) {
-            if count + n > capacity { try flush() }
+        func append(_ bytes: UnsafeRawPointer, _ n: Int, to file: SpillFile) throws(IngestError) {
+            if count + n > capacity { try flush(to: file) }
             if n > capacity {
-                try write(bytes, n)
+                // A record larger than the buffer goes out as a block of its own.
+                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 16)
+                defer { copy.deallocate() }
+                copy.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: n))
+                blocks.append(try file.append(copy))
+                size += n
                 return
             }
             (pending + count).copyMemory(from: bytes, byteCount: n)
             count += n
         }
 
-        func flush() throws(IngestError) {
-            try write(pending, count)
+        func flush(to file: SpillFile) throws(IngestError) {
+            guard count > 0 else { return }
+            blocks.append(try file.append(UnsafeMutableRawBufferPointer(start: pending, count: count)))
+            size += count
             count = 0
-        }
-
-        private func write(_ bytes: UnsafeRawPointer, _ n: Int) throws(IngestError) {
-            var done = 0
-            while done < n {
-                let w = Glibc.write(fd, bytes + done, n - done)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw .io("cannot write the temporary file \(path): \(POSIX.lastError)")
-                }
-                done += w
-            }
-            size += n
-        }
-
-        func closeForReading() throws(IngestError) {
-            try flush()
-            POSIX.closeFile(fd)
-            fd = -1
         }
     }
 
     /// - Parameters:
     ///   - budget: bytes of records kept in memory before spilling to disk.
-    ///   - temporaryDirectory: where partition files go (removed when done).
+    ///   - temporaryDirectory: where the spill file goes (it has no name there).
     init(budget: Int, temporaryDirectory: String) {
         self.budget = max(budget, 1 << 16)
         temporaryRoot = temporaryDirectory
         buffer = ByteBuffer(capacity: min(self.budget, 1 << 22))
     }
 
-    deinit { removeFiles() }
+    /// The spill file's descriptor, once records went to disk.
+    var spillDescriptor: Int32? { file?.fd }
+
+    /// Where records already went to disk, sends the rest after them and flushes every
+    /// partition (grouping does this too; tests look at the file in between).
+    func spillPending() throws(IngestError) {
+        guard let file else { return }
+        try spill()
+        for p in partitions { try p.flush(to: file) }
+    }
 
     /// Appends one row's record.
     @inline(__always)
@@ -105,9 +102,10 @@ final class ContributionStore {
         if buffer.count >= budget { try spill() }
     }
 
-    /// Moves the records in memory to the partition files.
+    /// Moves the records in memory to the partitions.
     private func spill() throws(IngestError) {
         if partitions.isEmpty { try createPartitions() }
+        guard let file else { return }
         spilled = true
         let mask = UInt64(partitions.count - 1)
         let records = buffer.bytes
@@ -116,25 +114,20 @@ final class ContributionStore {
             let length = Int(records.load(at: offset, as: UInt32.self))
             let hash = records.load(at: offset + 4, as: UInt64.self)
             // High bits choose the partition; the low bits are left for sharding within one.
-            try partitions[Int((hash >> 40) & mask)].append(records.baseAddress! + offset, length)
+            try partitions[Int((hash >> 40) & mask)].append(records.baseAddress! + offset, length, to: file)
             offset += length
         }
         buffer.removeAll()
     }
 
     private func createPartitions() throws(IngestError) {
-        var template = Array((temporaryRoot + "/discreet-spill-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw .io("cannot create a temporary directory in \(temporaryRoot): \(POSIX.lastError)")
-        }
-        let dir = String(cString: made)
-        directory = dir
+        file = try SpillFile(directory: temporaryRoot)
         // Aim for partitions of about a quarter of the budget each.
         let expected = max(estimateTotal(), recordBytes * 2)
         var count = 16
         while count < 4096 && expected / count > budget / 4 { count *= 2 }
         let bufferSize = max(1 << 12, min(1 << 20, budget / 4 / count))
-        for i in 0..<count { partitions.append(try Partition(path: "\(dir)/part-\(i)", capacity: bufferSize)) }
+        for _ in 0..<count { partitions.append(Partition(capacity: bufferSize)) }
     }
 
     /// Groups every record by person on `workers` threads and returns the combined result.
@@ -158,8 +151,9 @@ final class ContributionStore {
         }
         try spill()
         buffer.reset(capacity: 64)
-        for p in partitions { try p.closeForReading() }
-        let paths = partitions.map { ($0.path, $0.size) }
+        guard let file else { preconditionFailure("partitions without a spill file") }
+        for p in partitions { try p.flush(to: file) }
+        let parts = partitions.map { ($0.blocks, $0.size) }
         partitions.removeAll()
         let next = Mutex(0)
         let failure = Mutex<IngestError?>(nil)
@@ -171,11 +165,15 @@ final class ContributionStore {
                     defer { n += 1 }
                     return n
                 }
-                if i >= paths.count || failure.withLock({ $0 != nil }) { break }
+                if i >= parts.count || failure.withLock({ $0 != nil }) { break }
                 do throws(IngestError) {
-                    try Self.read(path: paths[i].0, size: paths[i].1, into: &data)
+                    data.removeAll()
+                    data.reserve(parts[i].1)
+                    for block in parts[i].0 {
+                        try file.read(block, into: data.base + data.count)
+                        data.count += block.length
+                    }
                     grouper.add(records: data.bytes)
-                    unlink(paths[i].0)
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
                     break
@@ -183,42 +181,71 @@ final class ContributionStore {
             }
             results.set(worker, grouper)
         }
+        self.file = nil
         if let error = failure.withLock({ $0 }) { throw error }
-        removeFiles()
         return results.merged()
     }
+}
 
-    private static func read(path: String, size: Int, into data: inout ByteBuffer) throws(IngestError) {
-        data.removeAll()
-        data.reserve(size)
-        let fd = open(path, O_RDONLY)
-        if fd < 0 { throw .io("cannot open the temporary file \(path): \(POSIX.lastError)") }
-        defer { POSIX.closeFile(fd) }
-        var done = 0
-        while done < size {
-            let got = Glibc.read(fd, data.base + done, size - done)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot read the temporary file \(path): \(POSIX.lastError)")
-            }
-            if got == 0 { break }
-            done += got
+/// A temporary file with no name, encrypted block by block: it cannot outlive the process
+/// that made it (the system frees it when its descriptor closes, at the latest when the
+/// process ends, however it ends), and the key that reads it lives in that process's memory
+/// only. Where the file system cannot make a file without a name, one is made with a
+/// random name and removed at once, leaving it open.
+final class SpillFile: @unchecked Sendable {
+    let fd: Int32
+    private let cipher = ChaCha20.randomKey()
+    /// Bytes written so far (where the next block goes). Written by one thread only.
+    private var end = 0
+
+    init(directory: String) throws(IngestError) {
+        var fd = discreet_open_anonymous(directory)
+        if fd < 0 {
+            var template = Array((directory + "/.discreet-spill-XXXXXX").utf8CString)
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            if fd < 0 { throw .io("cannot create a temporary file in \(directory): \(POSIX.lastError)") }
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         }
-        data.count = done
+        self.fd = fd
     }
 
-    private func removeFiles() {
-        partitions.removeAll()
-        guard let directory else { return }
-        if let dir = opendir(directory) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-                if name != "." && name != ".." { unlink(directory + "/" + name) }
+    deinit { POSIX.closeFile(fd) }
+
+    /// The nonce of the block at `offset`: blocks never share an offset, so never a nonce.
+    private func nonce(_ offset: Int) -> (UInt32, UInt32, UInt32) {
+        (UInt32(truncatingIfNeeded: offset), UInt32(truncatingIfNeeded: offset >> 32), 0x6373_6964)
+    }
+
+    /// Encrypts `bytes` in place and writes them as the next block; returns where it is.
+    func append(_ bytes: UnsafeMutableRawBufferPointer) throws(IngestError) -> (offset: Int, length: Int) {
+        let offset = end
+        cipher.apply(bytes, nonce: nonce(offset))
+        var done = 0
+        while done < bytes.count {
+            let w = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot write a temporary file in the temporary directory: \(POSIX.lastError)")
             }
-            closedir(dir)
+            done += w
         }
-        rmdir(directory)
-        self.directory = nil
+        end += bytes.count
+        return (offset, bytes.count)
+    }
+
+    /// Reads a block back into `destination`, decrypted. Safe from several threads at once.
+    func read(_ block: (offset: Int, length: Int), into destination: UnsafeMutableRawPointer) throws(IngestError) {
+        var done = 0
+        while done < block.length {
+            let got = pread(fd, destination + done, block.length - done, off_t(block.offset + done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot read a temporary file: \(POSIX.lastError)")
+            }
+            if got == 0 { throw .io("a temporary file is shorter than was written to it") }
+            done += got
+        }
+        cipher.apply(UnsafeMutableRawBufferPointer(start: destination, count: block.length), nonce: nonce(block.offset))
     }
 }
 

@@ -10,6 +10,9 @@ public struct IngestOptions: Sendable {
     public var temporaryDirectory: String
     /// Threads for grouping people (the row scan itself is one thread per run).
     public var workers: Int
+    /// For tests: called once every row is read, before grouping, with the descriptor of the
+    /// spill file (nil when nothing spilled), to look at what a run leaves on disk mid-way.
+    var beforeGrouping: (@Sendable (Int32?) -> Void)?
 
     public init(
         onError: ErrorPolicy, memoryBudget: Int = 32 << 20,
@@ -397,6 +400,8 @@ private struct IngestState {
                 decides: cohort.dimensions.map { cohort.publishedDimensions.contains($0) })
         }
         let hidden = layout.hiddenLeaf.map { $0.map(Int32.init) ?? -1 }
+        try store.spillPending()
+        options.beforeGrouping?(store.spillDescriptor)
         let grouper = try store.group(workers: options.workers) {
             ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy)
         }
