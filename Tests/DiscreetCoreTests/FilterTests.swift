@@ -131,4 +131,18 @@ import Testing
     @Test func everyRowPassesEverything() {
         #expect(Self.passes(.everyRow, Self.row()))
     }
+
+    /// Found by fuzzing (Fuzz/FuzzFilter): a combining mark after a quote or backquote merges
+    /// with it into one Character, so a parser or printer working on Characters missed it.
+    @Test(arguments: ["`\u{0610}g`", "\u{0610}g", "`]````\u{07F1}`", "x == \"a\"\"\u{0301}\"", "`and`", "`1x` is missing", "caf\u{0065}\u{0301} == 1"])
+    func printedFiltersParseBackToTheSameText(_ text: String) throws {
+        let printed = try FilterExpression.parse(text).description
+        #expect(try FilterExpression.parse(printed).description == printed)
+    }
+
+    @Test func aCombiningMarkAfterAQuoteDoesNotHideIt() throws {
+        let e = try FilterExpression.parse("`]````\u{07F1}`")
+        guard case .reference(let name, _) = e else { Issue.record("expected a name, got \(e)"); return }
+        #expect(name.unicodeScalars.map(\.value) == [0x5D, 0x60, 0x60, 0x07F1])
+    }
 }

@@ -24,7 +24,7 @@ public indirect enum FilterExpression: Sendable, Equatable, CustomStringConverti
     case and(FilterExpression, FilterExpression)
     case or(FilterExpression, FilterExpression)
     case not(FilterExpression)
-    /// A column compared with a literal. `position` is the 1-based character offset of the name.
+    /// A column compared with a literal. `position` is the 1-based offset of the name, in Unicode scalars (as YAML counts columns).
     case compare(name: String, op: FilterComparison, literal: FilterLiteral, position: Int)
     case member(name: String, literals: [FilterLiteral], negated: Bool, position: Int)
     case missing(name: String, negated: Bool, position: Int)
@@ -45,9 +45,14 @@ public indirect enum FilterExpression: Sendable, Equatable, CustomStringConverti
         }
     }
 
+    /// A name as the parser reads it back: plain when it is ASCII letters, digits and
+    /// underscores (not starting with a digit, not a keyword), else in backquotes, with a
+    /// backquote inside doubled.
     private static func quote(_ name: String) -> String {
-        let plain = name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
-        return plain && !name.isEmpty ? name : "`\(name)`"
+        let scalars = name.unicodeScalars
+        let plain = scalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+            && scalars.first.map { !("0"..."9").contains($0) } == true && !["and", "or", "not", "in", "is", "missing"].contains(name)
+        return plain ? name : quoted(name, by: "`")
     }
 
     /// Every name the expression mentions, with its position.
@@ -86,7 +91,7 @@ public enum FilterLiteral: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .number(let s): return s
-        case .text(let s): return "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+        case .text(let s): return quoted(s, by: "\"")
         }
     }
 
@@ -98,7 +103,7 @@ public enum FilterLiteral: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A problem in a filter: where (1-based character offset) and what.
+/// A problem in a filter: where (1-based offset in Unicode scalars) and what.
 public struct FilterError: Error, Sendable, Equatable, CustomStringConvertible {
     public var position: Int
     public var message: String
@@ -121,12 +126,23 @@ private struct FilterParser {
         case end
     }
 
-    let chars: [Character]
+    // Unicode scalars, not Characters: a combining mark after a quote or backquote would
+    // otherwise merge with it into one Character and hide it from the parser.
+    let chars: [Unicode.Scalar]
     var index = 0
     var token: Token = .end
     var tokenStart = 1
 
-    init(_ text: String) { chars = Array(text) }
+    init(_ text: String) { chars = Array(text.unicodeScalars) }
+
+    static func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 0x30 && c.value <= 0x39 }
+    static func startsName(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic }
+    static func continuesName(_ c: Unicode.Scalar) -> Bool {
+        switch c.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber: return true
+        default: return startsName(c)
+        }
+    }
 
     mutating func parseAll() throws(FilterError) -> FilterExpression {
         try advance()
@@ -258,22 +274,23 @@ private struct FilterParser {
     }
 
     mutating func advance() throws(FilterError) {
-        while index < chars.count, chars[index].isWhitespace { index += 1 }
+        while index < chars.count, chars[index].properties.isWhitespace { index += 1 }
         tokenStart = index + 1
         guard index < chars.count else {
             token = .end
             return
         }
         let c = chars[index]
-        if c.isLetter || c == "_" {
+        func text(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(chars[range])) }
+        if Self.startsName(c) {
             var end = index
-            while end < chars.count, chars[end].isLetter || chars[end].isNumber || chars[end] == "_" { end += 1 }
-            token = .name(String(chars[index..<end]))
+            while end < chars.count, Self.continuesName(chars[end]) { end += 1 }
+            token = .name(text(index..<end))
             index = end
-        } else if c.isNumber || ((c == "-" || c == "+") && index + 1 < chars.count && chars[index + 1].isNumber) {
+        } else if Self.isDigit(c) || ((c == "-" || c == "+") && index + 1 < chars.count && Self.isDigit(chars[index + 1])) {
             var end = index + 1
-            while end < chars.count, chars[end].isNumber || chars[end] == "." { end += 1 }
-            let text = String(chars[index..<end])
+            while end < chars.count, Self.isDigit(chars[end]) || chars[end] == "." { end += 1 }
+            let text = text(index..<end)
             if text.filter({ $0 == "." }).count > 1 || text.hasSuffix(".") {
                 throw FilterError(position: tokenStart, message: "'\(text)' is not a number")
             }
@@ -281,7 +298,7 @@ private struct FilterParser {
             index = end
         } else if c == "\"" || c == "'" || c == "`" {
             // Quoted text, or a quoted name in backquotes; a doubled quote stands for itself.
-            var value = ""
+            var value = String.UnicodeScalarView()
             var i = index + 1
             while true {
                 guard i < chars.count else {
@@ -301,16 +318,16 @@ private struct FilterParser {
             index = i + 1
             if c == "`" {
                 if value.isEmpty { throw FilterError(position: tokenStart, message: "a quoted name is empty") }
-                token = .quotedName(value)
+                token = .quotedName(String(value))
             } else {
-                token = .text(value)
+                token = .text(String(value))
             }
         } else {
-            let two = index + 1 < chars.count ? String([c, chars[index + 1]]) : ""
+            let two = index + 1 < chars.count ? text(index..<(index + 2)) : ""
             if ["==", "!=", "<>", "<=", ">="].contains(two) {
                 token = .symbol(two)
                 index += 2
-            } else if "=<>(),".contains(c) {
+            } else if "=<>(),".unicodeScalars.contains(c) {
                 token = .symbol(String(c))
                 index += 1
             } else {
@@ -318,4 +335,18 @@ private struct FilterParser {
             }
         }
     }
+}
+
+/// `text` between two `mark`s, each `mark` inside doubled. Works on Unicode scalars: a
+/// combining mark after a quote makes one Character of the two, which splitting by Character
+/// would miss.
+func quoted(_ text: String, by mark: Unicode.Scalar) -> String {
+    var result = String.UnicodeScalarView()
+    result.append(mark)
+    for scalar in text.unicodeScalars {
+        result.append(scalar)
+        if scalar == mark { result.append(mark) }
+    }
+    result.append(mark)
+    return String(result)
 }

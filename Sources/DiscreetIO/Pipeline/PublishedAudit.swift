@@ -192,7 +192,9 @@ public struct PublishedAudit: Sendable {
     /// the manifest does not say, or small counts are protected otherwise).
     static func smallRange(_ release: PublishedRelease) -> ClosedRange<Int64>? {
         guard release.frequencyProtection == "threshold", let rule = release.primary?.frequency else { return nil }
-        return 1...FrequencyProtection.largestSmall(rule)
+        // A threshold of 1 ("fewer than 1") calls no count small.
+        let largest = FrequencyProtection.largestSmall(rule)
+        return largest >= 1 ? 1...largest : nil
     }
 
     static func within(_ interval: FeasibilityInterval, _ range: ClosedRange<Int64>) -> Bool {
