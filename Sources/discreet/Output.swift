@@ -78,7 +78,7 @@ func summary(_ release: ProtectedRelease) -> [String] {
         lines.append("  quarantined \(plural(entry.count, "row")): \(entry.message) (first at \(entry.first[0]))")
     }
     for conflict in release.ingest.conflicts {
-        lines.append("  left out of table '\(conflict.table)': \(plural(conflict.people, "person", "people")) whose rows fall in different cells")
+        lines.append("  left out of \(conflict.table): \(plural(conflict.people, "person", "people")) whose rows fall in different cells")
     }
     let declared = release.plan.tables.indices.filter { release.plan.tables[$0].declared }
     var cells = 0, primary = 0, secondary = 0

@@ -56,7 +56,7 @@ struct Validate: ParsableCommand {
             print("bad rows: \(plural(entry.count, "row")): \(entry.message) (at \(entry.first.joined(separator: ", "))\(entry.count > entry.first.count ? ", ..." : ""))")
         }
         for conflict in release.ingest.conflicts {
-            print("conflicts: table '\(conflict.table)': \(plural(conflict.people, "person", "people")) whose rows fall in different cells (rows \(conflict.first.joined(separator: "; ")))")
+            print("conflicts: \(conflict.table): \(plural(conflict.people, "person", "people")) whose rows fall in different cells (rows \(conflict.first.joined(separator: "; ")))")
         }
         for line in summary(release) { print(line) }
         if !release.findings.isEmpty {

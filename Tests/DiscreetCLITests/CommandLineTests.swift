@@ -150,6 +150,26 @@ func temporaryDirectory() -> String {
         #expect(validate.out.contains("bad rows: 1 row: column 'age': expected a whole number (at \(input):6:4)"))
     }
 
+    @Test func validateReportsEveryProblemPastAnUnclosedQuote() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rows = try String(contentsOfFile: root + "/fixtures/transitions/extracts/council.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        var fields = rows[4].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[2] = "\"SECRET-WARD"
+        rows[4] = fields.joined(separator: ",")
+        fields = rows[9].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[3] = "SECRET17"
+        rows[9] = fields.joined(separator: ",")
+        let input = dir + "/council.csv"
+        try (rows.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let validate = try discreet("validate", spec, "--input", input)
+        #expect(validate.status == 3)
+        #expect(validate.out.contains("bad rows: 1 row: a quote opens this field and nothing closes it: expected a closing quote before the end of the line"))
+        #expect(validate.out.contains("(at \(input):5:3)"))
+        #expect(validate.out.contains("bad rows: 1 row: column 'age': expected a whole number (at \(input):10:4)"))
+        #expect(!validate.out.contains("SECRET") && !validate.err.contains("SECRET"))
+    }
+
     @Test func refusedReleasesExitFour() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -137,7 +137,7 @@ func json(_ path: String) throws -> [String: Any] {
             """, in: dir)
         let refused = try discreet("validate", bad, "--no-data")
         #expect(refused.status == 2)
-        #expect(refused.err.contains("rounding: sums must be a whole number of at least two of column 'care_cost''s smallest units (0.01)"))
+        #expect(refused.err.contains("rounding: sums must be a whole number of at least two of the smallest units of column 'care_cost' (0.01)"))
     }
 
     @Test func validateExplainsAPreset() throws {

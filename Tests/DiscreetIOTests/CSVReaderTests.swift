@@ -34,8 +34,8 @@ struct ReadRecord: Equatable, CustomStringConvertible {
 }
 
 /// Reads every record of a file with a given buffer size.
-func readAll(_ path: String, bufferSize: Int) throws -> (header: [String], records: [ReadRecord]) {
-    let reader = try CSVReader(path: path, bufferSize: bufferSize)
+func readAll(_ path: String, bufferSize: Int, recordLimit: Int = CSVReader.maximumRecordLength) throws -> (header: [String], records: [ReadRecord]) {
+    let reader = try CSVReader(path: path, bufferSize: bufferSize, recordLimit: recordLimit)
     var records: [ReadRecord] = []
     while try reader.next() {
         let fields = (0..<reader.fieldCount).map { String(decoding: reader.field($0), as: UTF8.self) }
@@ -108,12 +108,81 @@ func readAll(_ path: String, bufferSize: Int) throws -> (header: [String], recor
         ])
     }
 
-    @Test func unclosedQuoteStopsWithItsLine() throws {
+    @Test func anUnclosedQuoteIsReportedAndReadingResumesOnTheNextLine() throws {
+        // The quote on line 3 never closes: line 3 is one bad record, line 4 is read as usual.
+        try check("a,b\n1,2\n3,\"open\n4,5\n", header: ["a", "b"], [
+            .init(line: 2, fields: ["1", "2"]),
+            .init(line: 3, fields: ["3", "open"], issue: .unclosedQuote),
+            .init(line: 4, fields: ["4", "5"]),
+        ])
+        // A stray quote that a later line's quote "closes", with text after it: the record is
+        // still its opening line, and the lines it swallowed are read again.
+        try check("a,b\n\"x,1\n2,3\n4,\"y\"z\n5,6", header: ["a", "b"], [
+            .init(line: 2, fields: ["x,1"], issue: .unclosedQuote),
+            .init(line: 3, fields: ["2", "3"]),
+            .init(line: 4, fields: ["4", "y"], issue: .malformedQuoting),
+            .init(line: 5, fields: ["5", "6"]),
+        ])
+        // CRLF line ends, and the stray quote on the last line.
+        try check("a,b\r\n1,\"2\r\n3,4\r\n5,\"6", header: ["a", "b"], [
+            .init(line: 2, fields: ["1", "2"], issue: .unclosedQuote),
+            .init(line: 3, fields: ["3", "4"]),
+            .init(line: 4, fields: ["5", "6"], issue: .unclosedQuote),
+        ])
+    }
+
+    @Test func quotingIssuesNameTheirField() throws {
         let dir = TemporaryDirectory()
-        let path = dir.file("t.csv", "a,b\n1,2\n3,\"open\n4,5\n")
+        let path = dir.file("t.csv", "a,b,c\n1,x\"y,3\n1,2,\"ab\"c\n\"1,2\n")
         for size in Self.bufferSizes {
-            #expect(throws: CSVError.unterminatedQuote(path: path, line: 3)) { _ = try readAll(path, bufferSize: size) }
+            let reader = try CSVReader(path: path, bufferSize: size)
+            var found: [RowIssue?] = []
+            while try reader.next() { found.append(reader.issue) }
+            #expect(found == [RowIssue(.malformedQuoting, field: 2, found: 1), RowIssue(.malformedQuoting, field: 3, found: 2), RowIssue(.unclosedQuote, field: 1)], "buffer \(size)")
         }
+    }
+
+    @Test func manyUnclosedQuotesAreEachReportedOnce() throws {
+        // Every line opens a quote and none closes: each line is its own bad record (and the
+        // reader does not rescan the rest of the file for each).
+        let lines = 20_000
+        let dir = TemporaryDirectory()
+        let path = dir.file("t.csv", "a,b\n" + String(repeating: "\"x,1\n", count: lines))
+        let reader = try CSVReader(path: path, bufferSize: 4096)
+        var count = 0
+        while try reader.next() {
+            count += 1
+            #expect(reader.issue?.kind == .unclosedQuote && reader.recordLine == count + 1)
+        }
+        #expect(count == lines)
+    }
+
+    @Test func aStrayQuoteInALongFileDoesNotSwallowIt() throws {
+        // With a record limit of 64 bytes, the quote on line 2 would have to run past it to
+        // find a close: it is taken as unclosed, and every later line is read.
+        let dir = TemporaryDirectory()
+        let path = dir.file("t.csv", "a,b\n1,\"open\n" + String(repeating: "x,y\n", count: 40) + "p,\"q\"\n")
+        for size in [3, 16, 4096] {
+            let reader = try CSVReader(path: path, bufferSize: size, recordLimit: 64)
+            var records: [(Int, RowIssueKind?)] = []
+            while try reader.next() { records.append((reader.recordLine, reader.issue?.kind)) }
+            #expect(records.count == 42, "buffer \(size)")
+            #expect(records.first.map { $0.0 == 2 && $0.1 == .unclosedQuote } == true)
+            #expect(records.dropFirst().allSatisfy { $0.1 == nil } && records.last?.0 == 43)
+        }
+        // A long record with no quote still stops the reader, naming its line.
+        let long = dir.file("long.csv", "a,b\n1,2\n" + String(repeating: "z", count: 100) + ",3\n")
+        #expect(throws: CSVError.recordTooLong(path: long, line: 3)) { _ = try readAll(long, bufferSize: 8, recordLimit: 64) }
+    }
+
+    @Test func anUnclosedQuoteInTheHeaderStopsWithItsColumn() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("t.csv", "a,\"b\n1,2\n")
+        for size in Self.bufferSizes {
+            #expect(throws: CSVError.unterminatedQuote(path: path, line: 1, column: 2)) { _ = try readAll(path, bufferSize: size) }
+        }
+        #expect(describe(CSVError.unterminatedQuote(path: path, line: 1, column: 2))
+            == "\(path):1:2: a quote opens this header field and nothing closes it: expected a closing quote before the end of the line")
     }
 
     @Test func emptyFileHasNoHeader() {

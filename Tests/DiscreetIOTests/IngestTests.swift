@@ -118,7 +118,46 @@ let header = "id,ward,age,sex,cost,outcome,extra\n"
         do {
             _ = try f.ingest()
         } catch {
-            #expect(error.message == "\(f.input.path):1: the header lacks columns 'ward' (there is a 'Ward': names must match exactly), 'cost', declared in the spec")
+            // A near miss at its field; a column missing altogether where the header ends.
+            #expect(error.message == """
+                \(f.input.path):1:2: expected column 'ward', declared in the spec, found 'Ward' (names must match exactly)
+                \(f.input.path):1:6: expected column 'cost', declared in the spec, in the header; it has 5 fields, none of them named so
+                """)
+        }
+        let twice = try Fixture(data: "id,ward,age,sex,cost,outcome,age\n")
+        #expect { try twice.ingest() } throws: { error in
+            (error as? IngestError)?.message == "\(twice.input.path):1:7: the header has column 'age' 2 times (fields 3, 7): expected it once"
+        }
+    }
+
+    /// Every problem of a record's own shape (the number of fields, quoting) names its line and
+    /// field, says what was expected, and never shows a value; after an unclosed quote the
+    /// rows that follow are still read, so every problem of the file is reported in one run.
+    @Test func recordProblemsNameLineAndFieldAndReadingGoesOn() throws {
+        let f = try Fixture(data: header + """
+            p1,w1,15,F,1,,x
+            p2,w1,15
+            p3,w1,15,F,1,,x,SECRET-EXTRA
+            p4,"SECRET-W1,15,F,1,,x
+            p5,w1,fifteen,F,1,,x
+            p6,w1,15,F,1,"x"SECRET,x
+            p7,w1,15,F,1,,x
+            """)
+        let r = try f.ingest(.quarantine)
+        #expect(r.inputs[0].rows == 7 && r.inputs[0].quarantined == 5)
+        let found = Dictionary(r.quarantine.map { ($0.message, $0.first) }, uniquingKeysWith: +)
+        let path = f.input.path
+        #expect(found == [
+            "wrong number of fields: expected 7, as the header has": ["\(path):3:4", "\(path):4:8"],
+            RowIssue(.unclosedQuote).message(columnName: nil): ["\(path):5:2"],
+            "column 'age': expected a whole number": ["\(path):6:3"],
+            RowIssue(.malformedQuoting, found: 2).message(columnName: nil): ["\(path):7:6"],
+        ])
+        #expect(r.quarantine.allSatisfy { !$0.message.contains("SECRET") && $0.first.allSatisfy { !$0.contains("SECRET") } })
+        // Stopping at the first, the run names it the same way.
+        #expect { try f.ingest(.stop) } throws: { error in
+            guard case .row(let location, let message) = error as! IngestError else { return false }
+            return location == "\(path):3:4" && message == "expected 7 fields, as the header has, found 3"
         }
     }
 

@@ -115,5 +115,18 @@ let transitionsSpec: String = {
         } throws: { error in
             (error as? ReleaseReadError)?.description == "\(bad):3:2: 'area' must be one of the dimension's category codes"
         }
+        // The file's own shape: each problem at its line and field, saying what was expected.
+        for (content, message) in [
+            ("table,area,lower\n", "1:4: expected column 'upper' in the header (a bounds file needs 'table', 'lower' and 'upper'); it has 3 fields, none of them named so"),
+            ("table,area,lower,upper\ntransition_by_area_age,E05900001,1\n", "2:4: expected 4 fields, as the header has, found 3"),
+            ("table,area,lower,upper\ntransition_by_area_age,\"E05900001,1,3\n", "2:2: " + RowIssue(.unclosedQuote).message(columnName: nil)),
+        ] {
+            let file = dir.file("shape.csv", content)
+            #expect {
+                try PublishedAudit.run(directory: out, boundsFile: file)
+            } throws: { error in
+                (error as? ReleaseReadError)?.description == "\(file):\(message)"
+            }
+        }
     }
 }

@@ -190,7 +190,7 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
         let text = minimalSpec.replacingOccurrences(of: "      - {code: w3, parent: S}", with: "      - {code: w3, parent: SS}\n      - {code: w1, parent: S}")
         let found = problems(text)
         #expect(found == [
-            "spec.yaml:22:9: dimension 'area': the parent 'SS' of 'w3' is not a category of this hierarchy (incomplete hierarchy)",
+            "spec.yaml:22:28: dimension 'area': the parent 'SS' of 'w3' is not a category of this hierarchy (incomplete hierarchy)",
             "spec.yaml:23:9: dimension 'area': category 'w1' is declared more than once",
         ])
     }
@@ -203,9 +203,20 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
         let end = try #require(text.range(of: "  band:")).lowerBound
         text.replaceSubrange(start..<end, with: "    hierarchy: wards.csv\n")
         let found = problems(text, directory: dir.path)
-        #expect(found.contains("\(dir.path)/wards.csv:5: dimension 'area': the parent 'Q' of 'w3' is not a category of this hierarchy (incomplete hierarchy)"))
-        #expect(found.contains { $0.hasPrefix("\(dir.path)/wards.csv:6: dimension 'area': the hierarchy has a cycle") })
-        #expect(found.contains("\(dir.path)/wards.csv:8: dimension 'area': expected 3 fields in the hierarchy file, found 2"))
+        // Each problem at its line and field: a parent's problems at the parent field.
+        #expect(found.contains("\(dir.path)/wards.csv:5:2: dimension 'area': the parent 'Q' of 'w3' is not a category of this hierarchy (incomplete hierarchy)"))
+        #expect(found.contains(
+            "\(dir.path)/wards.csv:6:2: dimension 'area': the hierarchy has a cycle: 'w4' -> 'w5' -> 'w4': expected each category's parents to lead up to the total"))
+        #expect(found.contains("\(dir.path)/wards.csv:8:3: dimension 'area': expected 3 fields in the hierarchy file, as its header has, found 2"))
+        // Quoting problems name their field, and the lines after them are still read.
+        dir.file("wards.csv", "code,parent,label\nN,,North\nw1,\"N,One\nw2,N,Two\nw3,w3,\"Three\"x\n")
+        let quoting = problems(text, directory: dir.path)
+        #expect(quoting.contains("\(dir.path)/wards.csv:3:2: dimension 'area': " + RowIssue(.unclosedQuote).message(columnName: nil)))
+        #expect(quoting.contains("\(dir.path)/wards.csv:5:3: dimension 'area': " + RowIssue(.malformedQuoting, found: 2).message(columnName: nil)))
+        // A header without the columns names where it ends.
+        dir.file("wards.csv", "code,label\nN,North\n")
+        #expect(problems(text, directory: dir.path).contains(
+            "\(dir.path)/wards.csv:1:3: dimension 'area': expected 'parent' in the hierarchy file's header (it needs 'code' and 'parent' columns, and optionally 'label'); the header has 2 fields, none of them named so"))
         dir.file("wards.csv", "code,parent,label\nN,,North\nw1,N,One\nw2,N,Two\n")
         let spec = try parseSpec(text, directory: dir.path)
         #expect(spec.dimension(named: "area")?.dimension.codes == ["w1", "w2", "N", "CITY"])

@@ -3,6 +3,7 @@
 public enum RowIssueKind: String, Sendable, Hashable, CaseIterable {
     case fieldCount = "field-count"
     case malformedQuoting = "malformed-quoting"
+    case unclosedQuote = "unclosed-quote"
     case notWholeNumber = "not-a-whole-number"
     case notDecimal = "not-a-number"
     case emptyIdentifier = "empty-identifier"
@@ -23,15 +24,19 @@ public struct RowIssue: Error, Sendable, Hashable {
     public var kind: RowIssueKind
     /// The declared column concerned (index into the spec's columns), if any.
     public var column: Int?
+    /// Where the reader found the problem, for problems of the record itself (quoting, the
+    /// number of fields): the field's position in the record, 1-based.
+    public var field: Int?
     /// The dimension or table concerned, if any.
     public var subject: String?
     /// Numbers that complete the message (expected and found field counts, decimal places).
     public var expected: Int
     public var found: Int
 
-    public init(_ kind: RowIssueKind, column: Int? = nil, subject: String? = nil, expected: Int = 0, found: Int = 0) {
+    public init(_ kind: RowIssueKind, column: Int? = nil, field: Int? = nil, subject: String? = nil, expected: Int = 0, found: Int = 0) {
         self.kind = kind
         self.column = column
+        self.field = field
         self.subject = subject
         self.expected = expected
         self.found = found
@@ -42,11 +47,13 @@ public struct RowIssue: Error, Sendable, Hashable {
         let col = columnName.map { "column '\($0)': " } ?? ""
         let subject = self.subject ?? ""
         switch kind {
-        case .fieldCount: return "expected \(expected) fields, found \(found)"
+        case .fieldCount: return "expected \(expected) fields, as the header has, found \(found)"
         case .malformedQuoting:
             return found == 1
-                ? "a quote inside an unquoted field (quote the whole field and double the quote)"
-                : "text after the closing quote of a quoted field"
+                ? "a quote inside an unquoted field: expected the whole field in quotes, with the quote doubled"
+                : "text after the closing quote of a quoted field: expected a comma or the end of the line"
+        case .unclosedQuote:
+            return "a quote opens this field and nothing closes it: expected a closing quote before the end of the line (the line is left out and reading goes on with the next)"
         case .notWholeNumber: return col + "expected a whole number"
         case .notDecimal: return col + "expected a number with at most \(expected) decimal places"
         case .emptyIdentifier: return col + "the identifier is empty"

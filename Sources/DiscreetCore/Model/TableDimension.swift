@@ -39,7 +39,7 @@ public struct HierarchyProblem: Sendable, Equatable, CustomStringConvertible {
         case .undefinedParent(let child, let parent):
             return "the parent '\(parent)' of '\(child)' is not a category of this hierarchy (incomplete hierarchy)"
         case .cycle(let codes):
-            return "the hierarchy has a cycle: \(codes.joined(separator: " -> "))"
+            return "the hierarchy has a cycle: \(codes.map { "'\($0)'" }.joined(separator: " -> ")): expected each category's parents to lead up to the total"
         case .noLeaves:
             return "the dimension has no categories"
         }

@@ -270,20 +270,29 @@ private struct IngestState {
         // Where each declared column is in this input.
         var fieldOf = [Int](repeating: -1, count: columns.count)
         var missing: [String] = []
+        var misspelt: [String] = []
         for (c, column) in columns.enumerated() {
             let matches = reader.header.indices.filter { reader.header[$0] == column.name }
             if matches.count > 1 {
-                throw .input("\(name):1: the header has column '\(column.name)' \(matches.count) times (fields \(matches.map { String($0 + 1) }.joined(separator: ", ")))")
+                throw .input("\(name):1:\(matches[1] + 1): the header has column '\(column.name)' \(matches.count) times (fields \(matches.map { String($0 + 1) }.joined(separator: ", "))): expected it once")
             }
             if let m = matches.first {
                 fieldOf[c] = m
+            } else if let near = reader.header.firstIndex(where: { $0.lowercased().trimmingCharacters(in: .whitespaces) == column.name.lowercased() }) {
+                misspelt.append("\(name):1:\(near + 1): expected column '\(column.name)', declared in the spec, found '\(reader.header[near])' (names must match exactly)")
             } else {
-                let near = reader.header.first { $0.lowercased().trimmingCharacters(in: .whitespaces) == column.name.lowercased() }
-                missing.append("'\(column.name)'" + (near.map { " (there is a '\($0)': names must match exactly)" } ?? ""))
+                missing.append("'\(column.name)'")
             }
         }
-        if !missing.isEmpty {
-            throw .input("\(name):1: the header lacks \(missing.count == 1 ? "column" : "columns") \(missing.joined(separator: ", ")), declared in the spec")
+        if !missing.isEmpty || !misspelt.isEmpty {
+            // Each problem on its own line: a near miss at its field, the rest where the header ends.
+            var lines = misspelt
+            if !missing.isEmpty {
+                lines.append(
+                    "\(name):1:\(reader.header.count + 1): expected \(missing.count == 1 ? "column" : "columns") \(missing.joined(separator: ", ")), declared in the spec, "
+                        + "in the header; it has \(reader.header.count) \(reader.header.count == 1 ? "field" : "fields"), none of them named so")
+            }
+            throw .input(lines.joined(separator: "\n"))
         }
         let bytesBefore = reports.reduce(0) { $0 + $1.bytes }
         let headerCount = reader.header.count
@@ -306,7 +315,8 @@ private struct IngestState {
             rows += 1
             var issue: RowIssue? = reader.issue
             if issue == nil && reader.fieldCount != headerCount {
-                issue = RowIssue(.fieldCount, expected: headerCount, found: reader.fieldCount)
+                // Located at the first field missing, or the first one too many.
+                issue = RowIssue(.fieldCount, field: min(reader.fieldCount, headerCount) + 1, expected: headerCount, found: reader.fieldCount)
             }
             var identifier = UnsafeRawBufferPointer(start: nil, count: 0)
             if issue == nil {
@@ -375,9 +385,10 @@ private struct IngestState {
     mutating func report(_ issue: RowIssue, input: String, line: Int, fieldOf: [Int]) throws(IngestError) {
         let columnName = issue.column.map { columns[$0].name }
         let message = issue.message(columnName: columnName)
-        let location = "\(input):\(line)" + (issue.column.map { ":\(fieldOf[$0] + 1)" } ?? "")
+        let field = issue.field ?? issue.column.map { fieldOf[$0] + 1 }
+        let location = "\(input):\(line)" + (field.map { ":\($0)" } ?? "")
         if options.onError == .stop { throw .row(location: location, message: message) }
-        let key = "\(issue.kind.rawValue)|\(columnName ?? "")|\(issue.subject ?? "")|\(issue.expected)"
+        let key = "\(issue.kind.rawValue)|\(columnName ?? "")|\(issue.subject ?? "")|\(issue.expected)|\(issue.kind == .malformedQuoting ? issue.found : 0)"
         if let i = quarantineIndex[key] {
             quarantine[i].count += 1
             if quarantine[i].first.count < 5 { quarantine[i].first.append(location) }
@@ -385,7 +396,8 @@ private struct IngestState {
             quarantineIndex[key] = quarantine.count
             quarantine.append(QuarantineEntry(
                 reason: issue.kind, column: columnName, subject: issue.subject,
-                message: issue.kind == .fieldCount ? "wrong number of fields" : message, count: 1, first: [location]))
+                message: issue.kind == .fieldCount ? "wrong number of fields: expected \(issue.expected), as the header has" : message, count: 1,
+                first: [location]))
         }
     }
 

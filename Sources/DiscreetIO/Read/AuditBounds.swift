@@ -20,7 +20,12 @@ public enum AuditBounds {
         let header = reader.header
         guard let tableColumn = header.firstIndex(of: "table"), let lowerColumn = header.firstIndex(of: "lower"),
             let upperColumn = header.firstIndex(of: "upper")
-        else { throw ReleaseReadError(description: "\(path):1: the header needs 'table', 'lower' and 'upper' columns") }
+        else {
+            let missing = ["table", "lower", "upper"].filter { !header.contains($0) }.map { "'\($0)'" }
+            throw ReleaseReadError(
+                description: "\(path):1:\(header.count + 1): expected \(missing.count == 1 ? "column" : "columns") \(missing.joined(separator: ", ")) in the header "
+                    + "(a bounds file needs 'table', 'lower' and 'upper'); it has \(header.count) \(header.count == 1 ? "field" : "fields"), none of them named so")
+        }
         var result: Bounds = [:]
         while true {
             let more: Bool
@@ -34,6 +39,10 @@ public enum AuditBounds {
             func text(_ i: Int) -> String { i < reader.fieldCount ? String(decoding: reader.field(i), as: UTF8.self) : "" }
             func fail(_ column: Int, _ what: String) -> ReleaseReadError {
                 ReleaseReadError(description: "\(path):\(line):\(column + 1): \(what)")
+            }
+            if let issue = reader.issue { throw fail((issue.field ?? 1) - 1, issue.message(columnName: nil)) }
+            if reader.fieldCount != header.count {
+                throw fail(min(reader.fieldCount, header.count), "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
             }
             let name = text(tableColumn)
             guard let table = release.tables[name] else { throw fail(tableColumn, "'table' must name a table of the release") }

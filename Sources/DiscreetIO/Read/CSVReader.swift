@@ -12,8 +12,9 @@ public enum CSVError: Error, Sendable, Equatable {
     case readFailed(path: String, reason: String)
     /// The file has no header row.
     case empty(path: String)
-    /// A quoted field opened on `line` is never closed: the rest of the file cannot be read.
-    case unterminatedQuote(path: String, line: Int)
+    /// A quoted field of the header, opened on `line` in field `column`, is never closed (in
+    /// a record after the header, an unclosed quote is a ``RowIssue`` and reading goes on).
+    case unterminatedQuote(path: String, line: Int, column: Int)
     /// A record longer than the reader accepts (an unclosed quote is the usual cause).
     case recordTooLong(path: String, line: Int)
 }
@@ -26,20 +27,25 @@ public enum CSVError: Error, Sendable, Equatable {
 /// are views into the buffer, valid until the next call to ``next()``: no `String` is
 /// made per field.
 ///
-/// Malformed quoting in a record is reported through ``issue`` and the reader moves on to
-/// the next record; only an unclosed quote at the end of the file stops it.
+/// Malformed quoting in a record is reported through ``issue`` (with the field) and the
+/// reader moves on to the next record. A quote that opens a field and is never closed (or
+/// is closed lines later with text after it) makes the record its opening line: the issue
+/// names that field, and reading resumes on the next line, so one stray quote does not
+/// swallow the rest of the file. Only an unclosed quote in the header stops the reader.
 public final class CSVReader {
     public let path: String
     /// The header's field names (UTF-8, byte-order mark removed).
     public private(set) var header: [String] = []
     /// The physical line (1-based) on which the current record starts.
     public private(set) var recordLine = 0
-    /// A malformed-quoting problem in the current record, if any.
+    /// A quoting problem in the current record, if any, with the field (1-based) it is in.
     public private(set) var issue: RowIssue?
     /// Bytes read from the file so far.
     public private(set) var bytesRead = 0
 
-    /// The longest record accepted, in bytes.
+    /// The longest record accepted, in bytes. A longer one that opens a quoted field is taken
+    /// as an unclosed quote (reported, and reading resumes after its first line); one without
+    /// a quote stops the reader.
     public static let maximumRecordLength = 1 << 28
 
     // The scanning state is read and written for every byte and field: raw storage and
@@ -59,14 +65,24 @@ public final class CSVReader {
     @exclusivity(unchecked) private var escaped: UnsafeMutablePointer<Bool>
     @exclusivity(unchecked) private var fieldCapacity = 64
     @exclusivity(unchecked) private var count = 0
+    /// Set while a record that outgrew ``maximumRecordLength`` is scanned again: an opening
+    /// quote at or after this offset is taken as unclosed without looking for its close.
+    @exclusivity(unchecked) private var unclosedFrom = Int.max
+    private let recordLimit: Int
     private var closed = false
 
     /// The number of fields in the current record.
     public var fieldCount: Int { count }
 
     /// Opens a file and reads its header row.
-    public init(path: String, bufferSize: Int = 1 << 20) throws(CSVError) {
+    public convenience init(path: String, bufferSize: Int = 1 << 20) throws(CSVError) {
+        try self.init(path: path, bufferSize: bufferSize, recordLimit: Self.maximumRecordLength)
+    }
+
+    /// For tests: a smaller limit on the length of a record.
+    init(path: String, bufferSize: Int, recordLimit: Int) throws(CSVError) {
         self.path = path
+        self.recordLimit = recordLimit
         fd = open(path, O_RDONLY)
         if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         capacity = max(bufferSize, 1)
@@ -79,6 +95,7 @@ public final class CSVReader {
             while end - start < 3 && !eof { try fill() }
             if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF { start += 3 }
             guard try parse() else { throw CSVError.empty(path: path) }
+            if let issue, issue.kind == .unclosedQuote { throw CSVError.unterminatedQuote(path: path, line: recordLine, column: issue.field ?? 1) }
             header = (0..<count).map { i in
                 String(decoding: UnsafeRawBufferPointer(start: buffer + starts[i], count: ends[i] - starts[i]), as: UTF8.self)
             }
@@ -134,6 +151,7 @@ public final class CSVReader {
         while true {
             switch try scan() {
             case .record(let next, let lines):
+                unclosedFrom = Int.max
                 recordLine = nextLine
                 nextLine += lines
                 start = next
@@ -142,7 +160,15 @@ public final class CSVReader {
             case .endOfInput:
                 return false
             case .needMore:
-                if end - start >= Self.maximumRecordLength { throw .recordTooLong(path: path, line: nextLine) }
+                if end - start >= recordLimit {
+                    // Most likely a stray quote swallowing the file: scan the record again
+                    // taking its first opening quote as unclosed.
+                    if unclosedFrom == Int.max {
+                        unclosedFrom = start
+                        continue
+                    }
+                    throw .recordTooLong(path: path, line: nextLine)
+                }
                 try fill()
             }
         }
@@ -182,11 +208,14 @@ public final class CSVReader {
         while true {
             if p < end && b[p] == quote {
                 // Quoted field.
+                let opening = p
+                let linesBefore = lines
                 p += 1
                 let contentStart = p
                 var hasEscape = false
                 var contentEnd = p
-                while true {
+                var unclosed = opening >= unclosedFrom
+                while !unclosed {
                     while p < end && b[p] != quote {
                         if b[p] == lf {
                             lines += 1
@@ -197,8 +226,9 @@ public final class CSVReader {
                         p += 1
                     }
                     if p == end {
-                        if atEOF { throw .unterminatedQuote(path: path, line: nextLine) }
-                        return .needMore
+                        if !atEOF { return .needMore }
+                        unclosed = true
+                        break
                     }
                     if p + 1 == end && !atEOF { return .needMore }
                     if p + 1 < end && b[p + 1] == quote {
@@ -210,8 +240,23 @@ public final class CSVReader {
                     p += 1
                     break
                 }
+                // Closed lines later with text after the close: the quote was a stray one
+                // that swallowed line ends; treat it as unclosed.
+                if !unclosed && lines > linesBefore && p < end && b[p] != comma && b[p] != lf && b[p] != cr { unclosed = true }
+                if unclosed {
+                    // The record ends at its opening line's end; reading resumes after it.
+                    var e = contentStart
+                    while e < end && b[e] != lf && b[e] != cr { e += 1 }
+                    issue = RowIssue(.unclosedQuote, field: n + 1)
+                    record(n, contentStart, e, false)
+                    count = n + 1
+                    if e == end { return .record(next: e, lines: linesBefore) }
+                    var next = e + 1
+                    if b[e] == cr && next < end && b[next] == lf { next += 1 }
+                    return .record(next: next, lines: linesBefore + 1)
+                }
                 if p < end && b[p] != comma && b[p] != lf && b[p] != cr {
-                    issue = RowIssue(.malformedQuoting, found: 2)
+                    if issue == nil { issue = RowIssue(.malformedQuoting, field: n + 1, found: 2) }
                     while p < end && b[p] != comma && b[p] != lf && b[p] != cr { p += 1 }
                     if p == end && !atEOF { return .needMore }
                 }
@@ -221,7 +266,7 @@ public final class CSVReader {
                 while p < end {
                     let c = b[p]
                     if c == comma || c == lf || c == cr { break }
-                    if c == quote { issue = RowIssue(.malformedQuoting, found: 1) }
+                    if c == quote && issue == nil { issue = RowIssue(.malformedQuoting, field: n + 1, found: 1) }
                     p += 1
                 }
                 if p == end && !atEOF { return .needMore }

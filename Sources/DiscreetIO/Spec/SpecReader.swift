@@ -68,6 +68,9 @@ private struct Reader {
     var levelsToCheck: [(dimension: String, node: Node)] = []
     /// Where the spec gives the base for rounding sums, checked against the summed columns.
     var sumsNode: Node?
+    /// Per hierarchy entry of the dimension being read, where its parent is written (a
+    /// problem with the parent, such as a cycle, points there).
+    var parentLocations: [Int: SourceLocation] = [:]
 
     init(file: String, directory: String) {
         self.file = file
@@ -512,6 +515,7 @@ private struct Reader {
         let type = columns[column].type
         var entries: [HierarchyEntry] = []
         var entryLocations: [SourceLocation] = []
+        parentLocations = [:]
         var bands: [(lower: Int64, upper: Int64)] = []
         if let bandsNode = fields["bands"] {
             guard type.isNumeric else {
@@ -590,7 +594,11 @@ private struct Reader {
             return DimensionSpec(name: name, column: column, bands: bands, dimension: dimension, location: location(keyNode))
         } catch {
             for p in error.problems {
-                let loc = p.entry.map { entryLocations[$0] } ?? location(node)
+                var loc = p.entry.map { entryLocations[$0] } ?? location(node)
+                switch p.kind {
+                case .cycle, .undefinedParent: if let e = p.entry, let at = parentLocations[e] { loc = at }
+                default: break
+                }
                 problems.append(SpecProblem(loc, "\(what): \(p)"))
             }
             return nil
@@ -633,7 +641,9 @@ private struct Reader {
             for p in parts {
                 switch p.key {
                 case "code": entry.code = string(p.value, "\(what): code") ?? ""
-                case "parent": entry.parent = string(p.value, "\(what): parent", allowEmpty: true)
+                case "parent":
+                    entry.parent = string(p.value, "\(what): parent", allowEmpty: true)
+                    parentLocations[entries.count] = location(p.value)
                 default: entry.label = string(p.value, "\(what): label")
                 }
             }
@@ -652,20 +662,30 @@ private struct Reader {
             let reader = try CSVReader(path: path)
             let header = reader.header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let codeAt = header.firstIndex(of: "code"), let parentAt = header.firstIndex(of: "parent") else {
-                problems.append(SpecProblem(SourceLocation(file: path, line: 1), "\(what): the hierarchy file needs a header with 'code' and 'parent' columns (and optionally 'label')"))
+                let missing = ["code", "parent"].filter { !header.contains($0) }.map { "'\($0)'" }.joined(separator: " and ")
+                problems.append(SpecProblem(
+                    SourceLocation(file: path, line: 1, column: header.count + 1),
+                    "\(what): expected \(missing) in the hierarchy file's header (it needs 'code' and 'parent' columns, and optionally 'label'); the header has \(header.count) \(header.count == 1 ? "field" : "fields"), none of them named so"))
                 return
             }
             let labelAt = header.firstIndex(of: "label")
             func text(_ i: Int) -> String { String(decoding: reader.field(i), as: UTF8.self).trimmingCharacters(in: .whitespaces) }
             while try reader.next() {
-                let loc = SourceLocation(file: path, line: reader.recordLine)
-                if reader.issue != nil || reader.fieldCount != header.count {
-                    problems.append(SpecProblem(loc, "\(what): expected \(header.count) fields in the hierarchy file, found \(reader.fieldCount)"))
+                func at(_ field: Int) -> SourceLocation { SourceLocation(file: path, line: reader.recordLine, column: field) }
+                if let issue = reader.issue {
+                    problems.append(SpecProblem(at(issue.field ?? 1), "\(what): \(issue.message(columnName: nil))"))
+                    continue
+                }
+                if reader.fieldCount != header.count {
+                    problems.append(SpecProblem(
+                        at(min(reader.fieldCount, header.count) + 1),
+                        "\(what): expected \(header.count) fields in the hierarchy file, as its header has, found \(reader.fieldCount)"))
                     continue
                 }
                 let parent = text(parentAt)
+                parentLocations[entries.count] = at(parentAt + 1)
                 entries.append(HierarchyEntry(code: text(codeAt), parent: parent.isEmpty ? nil : parent, label: labelAt.map(text).flatMap { $0.isEmpty ? nil : $0 }))
-                locations.append(loc)
+                locations.append(at(codeAt + 1))
             }
         } catch {
             problems.append(SpecProblem(location(node), "\(what): cannot read the hierarchy file: \(describe(error))"))
@@ -1083,7 +1103,7 @@ private struct Reader {
         for column in Set(spec.tables.compactMap(\.sum)).sorted() {
             let places = spec.columns[column].type.scale
             if rounding.forSums(places: places) == nil {
-                problem(sumsNode, "rounding: sums must be a whole number of at least two of column '\(spec.columns[column].name)''s smallest units (\(ScaledDecimal.format(1, places: places)))")
+                problem(sumsNode, "rounding: sums must be a whole number of at least two of the smallest units of column '\(spec.columns[column].name)' (\(ScaledDecimal.format(1, places: places)))")
             }
         }
     }
@@ -1216,7 +1236,8 @@ func describe(_ error: any Error) -> String {
         case .cannotOpen(let path, let reason): return "cannot open \(path): \(reason)"
         case .readFailed(let path, let reason): return "cannot read \(path): \(reason)"
         case .empty(let path): return "\(path) is empty: expected a header row"
-        case .unterminatedQuote(let path, let line): return "\(path):\(line): a quoted field opened here is never closed"
+        case .unterminatedQuote(let path, let line, let column):
+            return "\(path):\(line):\(column): a quote opens this header field and nothing closes it: expected a closing quote before the end of the line"
         case .recordTooLong(let path, let line): return "\(path):\(line): a record longer than \(CSVReader.maximumRecordLength) bytes (an unclosed quote?)"
         }
     case let e as SQLiteError:
