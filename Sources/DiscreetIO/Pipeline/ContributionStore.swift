@@ -79,7 +79,8 @@ final class ContributionStore {
     init(budget: Int, temporaryDirectory: String) {
         self.budget = max(budget, 1 << 16)
         temporaryRoot = temporaryDirectory
-        buffer = ByteBuffer(capacity: min(self.budget, 1 << 22))
+        // Grown by doubling as records arrive, so a small input costs little.
+        buffer = ByteBuffer(capacity: min(self.budget, 1 << 16))
     }
 
     /// The spill file's descriptor, once records went to disk.

@@ -93,8 +93,9 @@ public struct Ingest {
                 } catch {
                     throw .input(describe(error))
                 }
-                // The checksum is computed on another core while this one parses.
-                let checksum = BackgroundChecksum(path: input.path)
+                // The checksum is computed on another core while this one parses (a small
+                // file's, at once: a thread would cost more than the hashing).
+                let checksum = BackgroundChecksum(path: input.path, inline: (POSIX.fileSize(input.path) ?? Int.max) < 1 << 22)
                 let rows = try state.read(CSVExtract(reader), input: input, index: index)
                 reader.close()
                 let sha: String
@@ -129,7 +130,12 @@ private final class BackgroundChecksum: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<String, CSVError> = .success("")
 
-    init(path: String) {
+    init(path: String, inline: Bool) {
+        if inline {
+            result = Result { () throws(CSVError) -> String in try POSIX.sha256(path: path) }
+            done.signal()
+            return
+        }
         DispatchQueue.global().async {
             self.result = Result { () throws(CSVError) -> String in try POSIX.sha256(path: path) }
             self.done.signal()

@@ -85,7 +85,10 @@ public final class CSVReader {
         self.recordLimit = recordLimit
         fd = open(path, O_RDONLY)
         if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        capacity = max(bufferSize, 1)
+        // No bigger than a small file needs (hierarchy and bounds files, small extracts).
+        var info = stat()
+        let fileSize = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : Int.max
+        capacity = max(min(bufferSize, fileSize &+ 1), 1)
         buffer = .allocate(capacity: capacity)
         starts = .allocate(capacity: fieldCapacity)
         ends = .allocate(capacity: fieldCapacity)
