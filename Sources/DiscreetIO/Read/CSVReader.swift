@@ -15,7 +15,7 @@ public enum CSVError: Error, Sendable, Equatable {
     /// A quoted field of the header, opened on `line` in field `column`, is never closed (in
     /// a record after the header, an unclosed quote is a ``RowIssue`` and reading goes on).
     case unterminatedQuote(path: String, line: Int, column: Int)
-    /// A record longer than the reader accepts (an unclosed quote is the usual cause).
+    /// A record longer than the reader accepts, with no opening quote to take as unclosed.
     case recordTooLong(path: String, line: Int)
 }
 

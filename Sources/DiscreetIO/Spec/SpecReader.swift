@@ -1238,7 +1238,7 @@ func describe(_ error: any Error) -> String {
         case .empty(let path): return "\(path) is empty: expected a header row"
         case .unterminatedQuote(let path, let line, let column):
             return "\(path):\(line):\(column): a quote opens this header field and nothing closes it: expected a closing quote before the end of the line"
-        case .recordTooLong(let path, let line): return "\(path):\(line): a record longer than \(CSVReader.maximumRecordLength) bytes (an unclosed quote?)"
+        case .recordTooLong(let path, let line): return "\(path):\(line): a record longer than \(CSVReader.maximumRecordLength) bytes: expected a line end before it"
         }
     case let e as SQLiteError:
         switch e {
