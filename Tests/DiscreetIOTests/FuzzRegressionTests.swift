@@ -19,4 +19,45 @@ import Testing
         #expect(audit.findings.isEmpty, "\(audit.findings)")
         #expect(PublishedAudit.smallRange(audit.release) == nil)
     }
+
+    /// FuzzRelease: a table whose cells are broken down by a dimension it does not list (its
+    /// list edited) crashed the audit, which relates a table's figures through the listed
+    /// dimensions only. Now the reader refuses it; and a cell one table withholds while
+    /// another publishes it counts as published, and as a disagreement.
+    @Test func tablesMustListTheDimensionsTheirCellsUse() throws {
+        let f = try Fixture(spec: safeSpec, data: PipelineTests().data(10, 12, neetF: 3, neetM: 4))
+        let out = f.dir.path + "/out"
+        _ = try ReleasePipeline.protect(
+            plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop, temporaryDirectory: f.dir.path),
+            destination: ReleaseDirectory(path: out, overwrite: false))
+        let path = out + "/release.json"
+        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        func audit(_ edit: (inout [[String: Any]]) -> Void) throws -> PublishedAudit {
+            var json = original
+            var tables = json["tables"] as! [[String: Any]]
+            edit(&tables)
+            json["tables"] = tables
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+            return try PublishedAudit.run(directory: out)
+        }
+        #expect { _ = try audit { $0[0]["dimensions"] = [String]() } } throws: { error in
+            (error as? ReleaseReadError)?.description == "\(path): table 'people': a cell is broken down by 'sex', which is not one of the dimensions it lists"
+        }
+        #expect { _ = try audit { $0[0]["dimensions"] = ["?sex"] } } throws: { error in
+            (error as? ReleaseReadError)?.description == "\(path): table 'people' lists dimension '?sex', which its cohort does not have"
+        }
+        let split = try audit { tables in
+            var copy = tables[0]
+            copy["name"] = "people_again"
+            var cells = copy["cells"] as! [[String: Any]]
+            let female = cells.firstIndex { $0["sex"] as? String == "F" }!
+            cells[female]["value"] = NSNull()
+            cells[female]["status"] = "primary"
+            copy["cells"] = cells
+            tables.append(copy)
+        }
+        #expect(split.findings.contains("1 figure differs between tables that publish the same cell"), "\(split.findings)")
+        let people = split.release.cohorts.first { $0.sources.contains("table 'people'") }!
+        #expect(!people.quantities[0].quantity.withheld.contains(true))
+    }
 }

@@ -270,7 +270,13 @@ public enum ReleaseReader {
                 if let old = b.values[cell], old != number { return false }
                 if b.bounds[cell] != nil { return false }
                 b.values[cell] = number
+                // Withheld by another table: the figure is out, and the tables disagree.
+                if b.withheld[cell] {
+                    b.withheld[cell] = false
+                    return false
+                }
             } else {
+                if b.values[cell] != nil { return false }
                 b.withheld[cell] = true
             }
             return true
@@ -286,12 +292,17 @@ public enum ReleaseReader {
         }
         /// The cohort cell of a table cell: its codes, and the total in the cohort's other
         /// dimensions.
-        func cohortCell(_ b: Building, _ codes: [String: String], _ what: String) throws(ReleaseReadError) -> Int {
+        /// Only the dimensions a table lists may break its cells down: the audit relates a
+        /// table's figures through them.
+        func cohortCell(_ b: Building, _ codes: [String: String], listed: [String], _ what: String) throws(ReleaseReadError) -> Int {
             var nodes: [Int] = []
             for dim in b.shape.dimensions {
                 guard let code = codes[dim.name] else {
                     nodes.append(dim.total)
                     continue
+                }
+                guard listed.contains(dim.name) || code == dim.codes[dim.total] else {
+                    throw fail("\(what): a cell is broken down by '\(dim.name)', which is not one of the dimensions it lists")
                 }
                 guard let node = dim.node(code) else { throw fail("\(what): a cell's '\(dim.name)' is not one of its categories") }
                 nodes.append(node)
@@ -302,11 +313,14 @@ public enum ReleaseReader {
         var links: [String: PublishedTableLink] = [:]
         for t in root.tables {
             guard let id = t.cohort, let c = ids[id] else { throw fail("table '\(t.name)' names no known cohort") }
+            for name in t.dimensions where !cohorts[c].shape.dimensions.contains(where: { $0.name == name }) {
+                throw fail("table '\(t.name)' lists dimension '\(name)', which its cohort does not have")
+            }
             links[t.name] = PublishedTableLink(cohort: id, dimensions: t.dimensions)
             cohorts[c].sources.append("table '\(t.name)'")
             cohorts[c].tables.append(dimensionSet(t.dimensions))
             for cell in t.cells {
-                let at = try cohortCell(cohorts[c], cell.codes, "table '\(t.name)'")
+                let at = try cohortCell(cohorts[c], cell.codes, listed: t.dimensions, "table '\(t.name)'")
                 if !record(&cohorts[c], cell: at, value: cell.value, bounds: cell.bounds) { disagreements += 1 }
                 if cohorts[c].magnitude && !recordContributors(&cohorts[c], cell: at, count: cell.contributors) { disagreements += 1 }
             }
@@ -314,18 +328,25 @@ public enum ReleaseReader {
         for i in root.indicators {
             for (part, cohort) in [("numerator", i.numeratorCohort), ("denominator", i.denominatorCohort)] {
                 guard let id = cohort, let c = ids[id] else { throw fail("indicator '\(i.name)' names no known \(part) cohort") }
+                for name in i.dimensions where !cohorts[c].shape.dimensions.contains(where: { $0.name == name }) {
+                    throw fail("indicator '\(i.name)' lists dimension '\(name)', which its \(part) cohort does not have")
+                }
                 cohorts[c].sources.append("indicator '\(i.name)' (\(part))")
                 cohorts[c].tables.append(dimensionSet(i.dimensions))
                 for cell in i.cells {
-                    let at = try cohortCell(cohorts[c], cell.codes, "indicator '\(i.name)'")
+                    let at = try cohortCell(cohorts[c], cell.codes, listed: i.dimensions, "indicator '\(i.name)'")
                     let figure = part == "numerator" ? cell.numerator : cell.denominator
                     if !record(&cohorts[c], cell: at, value: figure.value, bounds: figure.bounds) { disagreements += 1 }
                 }
             }
         }
-        if disagreements > 0 { problems.append("\(disagreements) figures differ between tables that publish the same cell") }
+        if disagreements > 0 {
+            problems.append("\(disagreements) \(disagreements == 1 ? "figure differs" : "figures differ") between tables that publish the same cell")
+        }
         let unreadable = cohorts.reduce(0) { $0 + $1.unreadable }
-        if unreadable > 0 { problems.append("\(unreadable) figures have more decimal places than their cohort's 'decimals'") }
+        if unreadable > 0 {
+            problems.append("\(unreadable) \(unreadable == 1 ? "figure has" : "figures have") more decimal places than their cohort's 'decimals'")
+        }
         let result = cohorts.map { b in
             var quantities = [
                 (name: b.magnitude ? "sum" : "count", places: b.places, quantity: PublishedQuantity(shape: b.shape, values: b.values, withheld: b.withheld, bounds: b.bounds))
