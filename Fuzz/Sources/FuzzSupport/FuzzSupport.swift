@@ -34,18 +34,19 @@ public enum Fixtures {
     public static func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 }
 
-/// A directory of this process's own for the files a target writes each run, removed at exit.
+/// A directory of this process's own for the files a target writes each run, removed at
+/// exit (and, since a crash skips that, inside `DISCREET_FUZZ_SCRATCH` when set, which
+/// `scripts/fuzz` removes after the run).
 public enum Scratch {
     public static let directory: String = {
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["DISCREET_FUZZ_SCRATCH"] ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
         var template = Array("\(base)/discreet-fuzz-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { fatalError("cannot make a scratch directory in \(base)") }
         let path = String(cString: made)
         atexit { Scratch.removeAll() }
         return path
     }()
-
-    nonisolated(unsafe) private static var made: [String] = []
 
     /// Writes `bytes` to a file of the scratch directory (replacing it) and returns its path.
     @discardableResult
