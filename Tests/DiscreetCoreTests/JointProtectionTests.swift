@@ -292,6 +292,18 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
     /// say nobody in cohort 1 is in the first band, and everyone of cohort 0 in the second
     /// band is in cohort 1. A certificate that moves cohort 0's second band without cohort 1
     /// contradicts that: the audit refuses it where the layout knows it, and only there.
+    /// Found by FuzzRelease: a release stating a loop of "lies within" pairs (0 in 1, 1 in 2,
+    /// 2 in 0) made the cohort tree a cycle with no root, and laying it out crashed. Within
+    /// is transitive, so the loop makes the three equivalent: one chain, by index.
+    @Test func aLoopOfWithinPairsMakesEquivalentCohorts() {
+        let wards = dimension("ward", ["w1", "w2"], total: "all")
+        let relations = CohortRelations(within: [.init(0, 1), .init(1, 2), .init(2, 0)])
+        let layout = CohortLayout(dimensions: [wards], cohorts: [([0], .count), ([0], .count), ([0], .count)], relations: relations)
+        #expect(layout.blocks.count == 3)
+        #expect(Set(layout.families.map(\.parent)).isSubset(of: [0, 1]))
+        #expect(layout.families.allSatisfy { family in family.parts.allSatisfy { $0 > family.parent } })
+    }
+
     @Test func categoriesTheFiltersLeaveEmptyBindCertificates() throws {
         let wards = dimension("ward", ["w1", "w2"], total: "all")
         let bands = dimension("band", ["b1", "b2"])

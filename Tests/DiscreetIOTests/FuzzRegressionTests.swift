@@ -1,3 +1,4 @@
+import CSQLite
 import DiscreetCore
 import Foundation
 import Testing
@@ -59,5 +60,23 @@ import Testing
         #expect(split.findings.contains("1 figure differs between tables that publish the same cell"), "\(split.findings)")
         let people = split.release.cohorts.first { $0.sources.contains("table 'people'") }!
         #expect(!people.quantities[0].quantity.withheld.contains(true))
+    }
+
+    /// FuzzSQLite: SQLite's detailed message for a damaged schema quotes the schema's text,
+    /// which in a damaged file can be a record's bytes; errors now use SQLite's fixed words
+    /// for the error code.
+    @Test func aDamagedSQLiteSchemaIsReportedWithoutItsText() throws {
+        let dir = TemporaryDirectory()
+        let db = dir.path + "/damaged.sqlite"
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(db, &handle) == SQLITE_OK)
+        let sql = "CREATE TABLE t (id TEXT); PRAGMA writable_schema = ON; "
+            + "UPDATE sqlite_schema SET name = 'SECRET-ID-17', sql = 'CREATE TABLE SECRET-ID-17 (' WHERE name = 't';"
+        #expect(sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        #expect { _ = try SQLiteReader(path: db, table: nil) } throws: { error in
+            let message = describe(error)
+            return message.hasPrefix("cannot open the SQLite database \(db): ") && !message.contains("SECRET")
+        }
     }
 }

@@ -205,6 +205,19 @@ public struct CohortLayout: Sendable {
         for (key, facts) in zeros.complements { for c in key { for f in facts { uses[c].insert(f.dimension) } } }
         var outer = [Set<Int>](repeating: [], count: n)
         for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
+        // Lying within is transitive: close the stated pairs, so that the tree below has no
+        // cycle whatever a release states (a loop of pairs makes its cohorts equivalent).
+        var grew = true
+        while grew {
+            grew = false
+            for a in 0..<n {
+                let reach = outer[a].reduce(into: outer[a]) { $0.formUnion(outer[$1]) }.subtracting([a])
+                if reach.count > outer[a].count {
+                    outer[a] = reach
+                    grew = true
+                }
+            }
+        }
         let disjoint = Set(relations.disjoint.flatMap { [$0, CohortRelations.Pair($0.second, $0.first)] })
         // Cohorts with the same people: the later one lies within the earlier, and nothing
         // is outside it (its complement is empty).

@@ -36,7 +36,7 @@ public final class SQLiteReader {
         guard fileSize != nil,
             sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let handle
         else {
-            let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no such file"
+            let reason = handle.map(Self.reason) ?? "no such file"
             sqlite3_close(handle)
             throw .cannotOpen(path: path, reason: reason)
         }
@@ -52,7 +52,7 @@ public final class SQLiteReader {
             handle, "SELECT name FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
             -1, &list, nil) == SQLITE_OK
         else {
-            throw fail(.cannotOpen(path: path, reason: String(cString: sqlite3_errmsg(handle))))
+            throw fail(.cannotOpen(path: path, reason: Self.reason(handle)))
         }
         while sqlite3_step(list) == SQLITE_ROW { available.append(String(cString: sqlite3_column_text(list, 0))) }
         sqlite3_finalize(list)
@@ -68,7 +68,7 @@ public final class SQLiteReader {
         let quoted = "\"" + chosen.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
         var stmt: OpaquePointer?
         guard sqlite3_prepare_v2(handle, "SELECT * FROM \(quoted)", -1, &stmt, nil) == SQLITE_OK else {
-            throw fail(.queryFailed(path: path, reason: String(cString: sqlite3_errmsg(handle))))
+            throw fail(.queryFailed(path: path, reason: Self.reason(handle)))
         }
         statement = stmt
         columns = sqlite3_column_count(stmt)
@@ -76,6 +76,12 @@ public final class SQLiteReader {
     }
 
     deinit { close() }
+
+    /// What went wrong, in SQLite's fixed words for the error code: its detailed message can
+    /// quote the file's content (a damaged schema's text), which may be a record's values.
+    static func reason(_ handle: OpaquePointer?) -> String {
+        String(cString: sqlite3_errstr(sqlite3_extended_errcode(handle)))
+    }
 
     public func close() {
         sqlite3_finalize(statement)
@@ -96,7 +102,7 @@ public final class SQLiteReader {
         case SQLITE_DONE:
             return false
         default:
-            throw .queryFailed(path: path, reason: String(cString: sqlite3_errmsg(db)))
+            throw .queryFailed(path: path, reason: Self.reason(db))
         }
     }
 
