@@ -7,9 +7,6 @@ import FuzzSupport
 // person into the spec's tables (spilling to the encrypted temporary file half the time).
 // No message may repeat a record's value. (Protection is fuzzed through the spec target.)
 
-let plan = try! ReleasePipeline.plan(specPath: Fixtures.path("spec.yaml"))
-let specText = try! String(contentsOfFile: Fixtures.path("spec.yaml"), encoding: .utf8)
-
 /// Every record, field by field, as the reader sees it with a buffer of `size` bytes.
 func records(_ path: String, bufferSize size: Int) -> (header: [String], records: [[[UInt8]]], issues: [String], error: CSVError?) {
     let reader: CSVReader
@@ -45,20 +42,11 @@ func test(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     precondition(small.header == large.header && small.records == large.records && small.issues == large.issues && small.error == large.error,
         "the buffer size changes what is read")
 
-    let leak = Leak(csv: input, publicText: specText + large.header.joined(separator: ","))
+    let leak = Leak(csv: input, publicText: FuzzingSpec.text + large.header.joined(separator: ","))
     for issue in large.issues { leak.check(issue, "a CSV issue") }
     if let error = large.error { leak.check("\(error)", "a CSV error") }
 
-    let options = IngestOptions(onError: .quarantine, memoryBudget: count % 2 == 0 ? 512 : 32 << 20, temporaryDirectory: Scratch.directory, workers: 1)
-    do {
-        let result = try Ingest(plan: plan, options: options).run(inputs: [InputSpec(path: path, format: .csv)])
-        for entry in result.quarantine {
-            leak.check(entry.message + " " + entry.first.joined(separator: " "), "a bad-row report")
-        }
-        for conflict in result.conflicts { leak.check(conflict.first.joined(separator: " "), "a conflict report") }
-    } catch {
-        leak.check("\(error)", "an error")
-    }
+    FuzzingSpec.ingest(InputSpec(path: path, format: .csv), spilling: count % 2 == 0, leak: leak)
     return 0
 }
 

@@ -6,16 +6,13 @@ import FuzzSupport
 // checks meet a damaged file first; whatever it lets through, the reader and the row
 // classification must handle without crashing, and no message may repeat a record's value.
 
-let plan = try! ReleasePipeline.plan(specPath: Fixtures.path("spec.yaml"))
-let specText = try! String(contentsOfFile: Fixtures.path("spec.yaml"), encoding: .utf8)
-
 @_cdecl("LLVMFuzzerTestOneInput")
 func test(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = bytes(data, count)
     let path = Scratch.write(input, to: "extract.sqlite")
     // The identifiers of the seeds are long runs of letters and digits: any such run in the
     // file that is not in the spec counts as a record's value.
-    let leak = Leak(csv: [65, 10] + input.map { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 97 && ($0 | 0x20) <= 122) ? $0 : 10 }, publicText: specText)
+    let leak = Leak(csv: [65, 10] + input.map { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 97 && ($0 | 0x20) <= 122) ? $0 : 10 }, publicText: FuzzingSpec.text)
 
     // The reader alone: every row, every field.
     if let reader = try? SQLiteReader(path: path, table: nil) {
@@ -26,14 +23,7 @@ func test(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         reader.close()
         _ = fields
     }
-    let options = IngestOptions(onError: .quarantine, memoryBudget: count % 2 == 0 ? 512 : 32 << 20, temporaryDirectory: Scratch.directory, workers: 1)
-    do {
-        let result = try Ingest(plan: plan, options: options).run(inputs: [InputSpec(path: path, format: .sqlite)])
-        for entry in result.quarantine { leak.check(entry.message + " " + entry.first.joined(separator: " "), "a bad-row report") }
-        for conflict in result.conflicts { leak.check(conflict.first.joined(separator: " "), "a conflict report") }
-    } catch {
-        leak.check("\(error)", "an error")
-    }
+    FuzzingSpec.ingest(InputSpec(path: path, format: .sqlite), spilling: count % 2 == 0, leak: leak)
     return 0
 }
 

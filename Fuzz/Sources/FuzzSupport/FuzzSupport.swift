@@ -1,3 +1,4 @@
+import DiscreetIO
 import Foundation
 
 /// The signature of a libFuzzer test function: one input, 0 to keep it in the corpus.
@@ -32,6 +33,25 @@ public enum Fixtures {
     }()
 
     public static func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+}
+
+/// The fuzzing spec (`Fixtures/spec.yaml`), planned once.
+public enum FuzzingSpec {
+    public static let plan = try! ReleasePipeline.plan(specPath: Fixtures.path("spec.yaml"))
+    public static let text = try! String(contentsOfFile: Fixtures.path("spec.yaml"), encoding: .utf8)
+
+    /// Reads `input` against the spec (bad rows quarantined; with `spilling`, records go to
+    /// the encrypted temporary file almost at once) and holds every report and error to `leak`.
+    public static func ingest(_ input: InputSpec, spilling: Bool, leak: Leak) {
+        let options = IngestOptions(onError: .quarantine, memoryBudget: spilling ? 512 : 32 << 20, temporaryDirectory: Scratch.directory, workers: 1)
+        do {
+            let result = try Ingest(plan: plan, options: options).run(inputs: [input])
+            for entry in result.quarantine { leak.check(entry.message + " " + entry.first.joined(separator: " "), "a bad-row report") }
+            for conflict in result.conflicts { leak.check(conflict.first.joined(separator: " "), "a conflict report") }
+        } catch {
+            leak.check("\(error)", "an error")
+        }
+    }
 }
 
 /// A directory of this process's own for the files a target writes each run, removed at

@@ -42,6 +42,12 @@ public struct RowIssue: Error, Sendable, Hashable {
         self.found = found
     }
 
+    /// A record with `found` fields where the header has `expected`, located at the first
+    /// field missing or the first one too many.
+    public static func fieldCount(expected: Int, found: Int) -> RowIssue {
+        RowIssue(.fieldCount, field: min(found, expected) + 1, expected: expected, found: found)
+    }
+
     /// What went wrong, naming the column (by name) and never the value.
     public func message(columnName: String?) -> String {
         let col = columnName.map { "column '\($0)': " } ?? ""

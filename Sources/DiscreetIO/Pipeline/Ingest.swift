@@ -83,7 +83,8 @@ public struct Ingest {
     /// Reads every input and returns the aggregated tables.
     public func run(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
         var state = IngestState(plan: plan, options: options)
-        state.expectedBytes = inputs.reduce(0) { $0 + (POSIX.fileSize($1.path) ?? 0) }
+        let sizes = inputs.map { POSIX.fileSize($0.path) }
+        state.expectedBytes = sizes.reduce(0) { $0 + ($1 ?? 0) }
         for (index, input) in inputs.enumerated() {
             switch input.format {
             case .csv:
@@ -95,7 +96,7 @@ public struct Ingest {
                 }
                 // The checksum is computed on another core while this one parses (a small
                 // file's, at once: a thread would cost more than the hashing).
-                let checksum = BackgroundChecksum(path: input.path, inline: (POSIX.fileSize(input.path) ?? Int.max) < 1 << 22)
+                let checksum = BackgroundChecksum(path: input.path, inline: (sizes[index] ?? Int.max) < 1 << 22)
                 let rows = try state.read(CSVExtract(reader), input: input, index: index)
                 reader.close()
                 let sha: String
@@ -321,8 +322,7 @@ private struct IngestState {
             rows += 1
             var issue: RowIssue? = reader.issue
             if issue == nil && reader.fieldCount != headerCount {
-                // Located at the first field missing, or the first one too many.
-                issue = RowIssue(.fieldCount, field: min(reader.fieldCount, headerCount) + 1, expected: headerCount, found: reader.fieldCount)
+                issue = .fieldCount(expected: headerCount, found: reader.fieldCount)
             }
             var identifier = UnsafeRawBufferPointer(start: nil, count: 0)
             if issue == nil {

@@ -40,9 +40,8 @@ public enum AuditBounds {
             func fail(_ column: Int, _ what: String) -> ReleaseReadError {
                 ReleaseReadError(description: "\(path):\(line):\(column + 1): \(what)")
             }
-            if let issue = reader.issue { throw fail((issue.field ?? 1) - 1, issue.message(columnName: nil)) }
-            if reader.fieldCount != header.count {
-                throw fail(min(reader.fieldCount, header.count), "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
+            if let issue = reader.issue ?? (reader.fieldCount != header.count ? .fieldCount(expected: header.count, found: reader.fieldCount) : nil) {
+                throw fail((issue.field ?? 1) - 1, issue.message(columnName: nil))
             }
             let name = text(tableColumn)
             guard let table = release.tables[name] else { throw fail(tableColumn, "'table' must name a table of the release") }

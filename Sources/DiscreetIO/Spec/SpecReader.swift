@@ -677,8 +677,9 @@ private struct Reader {
                     continue
                 }
                 if reader.fieldCount != header.count {
+                    let issue = RowIssue.fieldCount(expected: header.count, found: reader.fieldCount)
                     problems.append(SpecProblem(
-                        at(min(reader.fieldCount, header.count) + 1),
+                        at(issue.field!),
                         "\(what): expected \(header.count) fields in the hierarchy file, as its header has, found \(reader.fieldCount)"))
                     continue
                 }
