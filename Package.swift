@@ -20,8 +20,12 @@ let package = Package(
         // Linux calls Swift's Glibc module leaves out (anonymous files, swapping two paths).
         .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
 
-        // The model and the protection algorithms: pure, no I/O.
-        .target(name: "DiscreetCore", dependencies: ["CGMP"]),
+        // The model and the protection algorithms: pure, no I/O. Optimised in debug builds
+        // too: the search for complementary cells is hot loops over generic code, tens of
+        // times slower unoptimised, and the tests protect the example dozens of times.
+        .target(
+            name: "DiscreetCore", dependencies: ["CGMP"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Readers, the release spec, writers, the pipeline that joins them.
         .target(

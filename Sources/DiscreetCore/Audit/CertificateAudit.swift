@@ -1,7 +1,8 @@
 /// Verifies protection certificates exactly, in integer arithmetic.
 ///
-/// A certificate is accepted only if its perturbation, scaled by the required amounts and
-/// added to the true tables, gives tables that (1) satisfy every relation of every cohort
+/// A certificate is accepted only if its perturbation, scaled by the required amounts (over
+/// the amount it moves the item by, where it has weights; the result must be whole numbers)
+/// and added to the true tables, gives tables that (1) satisfy every relation of every cohort
 /// table (checked relation by relation from each table's shape, not from how the
 /// perturbation was built), (2) change no published cell (except a count published rounded,
 /// within the interval its figure will tell), (3) keep every cell non-negative in every
@@ -93,16 +94,32 @@ public enum CertificateAudit {
     ) -> String? {
         let layout = problem.layout
         var change: [Int: Int64] = [:]
-        for (c, sign) in certificate.perturbation.changes {
+        let weights = certificate.perturbation.weights
+        guard weights == nil || weights!.count == certificate.perturbation.cells.count else { return "the weights do not match the cells" }
+        for (i, (c, sign)) in certificate.perturbation.changes.enumerated() {
             guard c >= 0 && c < layout.cellCount else { return "a cell is out of range" }
             guard sign == 1 || sign == -1 else { return "a sign is not +1 or -1" }
-            guard change.updateValue(Int64(sign), forKey: c) == nil else { return "a cell appears twice" }
+            let weight = weights?[i] ?? 1
+            guard weight > 0 && weight <= 1 << 40 else { return "a weight is not a positive whole number" }
+            guard change.updateValue(Int64(sign) * weight, forKey: c) == nil else { return "a cell appears twice" }
         }
         let item = certificate.cell
+        // The item moves by `effect` units of the perturbation; each witness scales it so
+        // that the item moves by exactly its level, in whole numbers.
         let effect = problem.terms(of: item).reduce(Int64(0)) { $0 + Int64($1.sign) * (change[$1.cell] ?? 0) }
-        guard effect == 1 else {
+        guard effect >= 1, weights != nil || effect == 1 else {
             return problem.isGroup(item) ? "the group does not move by exactly its protection" : "the sensitive cell does not move by exactly its protection"
         }
+        let levels = [certificate.up ? r.countUp : 0, certificate.down ? r.countDown : 0, certificate.up ? r.valueUp : 0, certificate.down ? r.valueDown : 0]
+        for delta in change.values {
+            for level in levels {
+                let (product, overflow) = delta.multipliedReportingOverflow(by: level)
+                if overflow { return "a witness would be too large" }
+                if product % effect != 0 { return "a witness would not be whole numbers" }
+            }
+        }
+        /// A cell's change in the witness for one quantity and direction.
+        func scaled(_ delta: Int64, _ level: Int64) -> Int64 { delta * level / effect }
         for (c, delta) in change where delta != 0 {
             let (b, local) = layout.local(c)
             if layout.blocks[b].empty?[local] == true { return "it changes a cell known to be empty" }
@@ -110,7 +127,7 @@ public enum CertificateAudit {
             if problem.published[c] && !statuses[c].disposition.isWithheld {
                 // Only a count published rounded may move, within what its figure tells.
                 guard let slack = problem.roundingSlack(c) else { return "it changes a published cell" }
-                let moves = [certificate.up ? delta * r.countUp : 0, certificate.down ? -delta * r.countDown : 0]
+                let moves = [certificate.up ? scaled(delta, r.countUp) : 0, certificate.down ? -scaled(delta, r.countDown) : 0]
                 if moves.contains(where: { $0 > slack.up || -$0 > slack.down }) || r.valueUp != 0 || r.valueDown != 0 {
                     return "it moves a rounded published count beyond what its figure tells"
                 }
@@ -146,7 +163,7 @@ public enum CertificateAudit {
             guard delta != 0 else { continue }
             if family.emptyComplement?[h] == true { return "it changes a complement known to be empty" }
             let k = problem.complements[key[0]][h]
-            if certificate.up && k + delta * r.countUp < 0 || certificate.down && k - delta * r.countDown < 0 {
+            if certificate.up && k + scaled(delta, r.countUp) < 0 || certificate.down && k - scaled(delta, r.countDown) < 0 {
                 return "a complement would become negative (more people in a cohort's parts than in the cohort)"
             }
         }
@@ -156,15 +173,16 @@ public enum CertificateAudit {
             let v = problem.value(c)
             let magnitude = problem.isMagnitude(c)
             if certificate.up {
-                if n + delta * r.countUp < 0 { return "a count would become negative" }
-                if magnitude && v + delta * r.valueUp < 0 { return "a value would become negative" }
+                if n + scaled(delta, r.countUp) < 0 { return "a count would become negative" }
+                if magnitude && v + scaled(delta, r.valueUp) < 0 { return "a value would become negative" }
             }
             if certificate.down {
-                if n - delta * r.countDown < 0 { return "a count would become negative" }
-                if magnitude && v - delta * r.valueDown < 0 { return "a value would become negative" }
+                if n - scaled(delta, r.countDown) < 0 { return "a count would become negative" }
+                if magnitude && v - scaled(delta, r.valueDown) < 0 { return "a value would become negative" }
             }
             if let b = problem.knownCount(c) {
-                for count in [certificate.up ? n + delta * r.countUp : nil, certificate.down ? n - delta * r.countDown : nil].compactMap({ $0 }) {
+                let counts = [certificate.up ? n + scaled(delta, r.countUp) : nil, certificate.down ? n - scaled(delta, r.countDown) : nil]
+                for count in counts.compactMap({ $0 }) {
                     if count < (b.lower ?? 0) || count > (b.upper ?? .max) { return "a count would leave the range the release shows for it" }
                 }
             }

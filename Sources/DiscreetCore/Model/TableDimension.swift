@@ -67,9 +67,10 @@ public struct TableDimension: Sendable, Equatable {
     public let labels: [String?]
     /// The parent node of every node; `-1` for the total.
     public let parents: [Int]
-    /// The number of leaves: nodes `0..<leafCount` are leaves.
+    /// The number of leaves: nodes `0..<leafCount` are leaves, in the order of their codes
+    /// (then the groups, deepest first and by code, then the total).
     public let leafCount: Int
-    /// The children of every node, in declaration order.
+    /// The children of every node, in node order.
     public let children: [[Int]]
     /// Every node in the order tables are printed: the total, then each group followed by its children.
     public let displayOrder: [Int]
@@ -159,8 +160,13 @@ public struct TableDimension: Sendable, Equatable {
         }
         var hasChild = [Bool](repeating: false, count: entries.count)
         for i in live where parentOf[i] >= 0 { hasChild[parentOf[i]] = true }
-        let leaves = live.filter { !hasChild[$0] }
-        let groups = live.filter { hasChild[$0] }.sorted { (depthOf($0), -$0) > (depthOf($1), -$1) }
+        // Nodes are numbered by code, not by declaration, so that protection, which breaks
+        // ties by node number, gives the same pattern whatever order the categories are
+        // listed in; tables are still printed in the declared order (`displayOrder`).
+        let leaves = live.filter { !hasChild[$0] }.sorted { entries[$0].code < entries[$1].code }
+        let groups = live.filter { hasChild[$0] }.sorted { a, b in
+            depthOf(a) != depthOf(b) ? depthOf(a) > depthOf(b) : entries[a].code < entries[b].code
+        }
         let order = leaves + groups  // entry positions in node order; the total follows
         var nodeOf = [Int](repeating: -1, count: entries.count)
         for (node, entry) in order.enumerated() { nodeOf[entry] = node }
@@ -172,19 +178,19 @@ public struct TableDimension: Sendable, Equatable {
         codes.append(total)
         labels.append(totalLabel)
         parents.append(-1)
-        var children = [[Int]](repeating: [], count: codes.count)
-        // Children in declaration order.
+        var declared = [[Int]](repeating: [], count: codes.count)
         for entry in live {
             let node = nodeOf[entry]
-            children[parents[node]].append(node)
+            declared[parents[node]].append(node)
         }
+        let children = declared.map { $0.sorted() }
         var depths = [Int](repeating: 0, count: codes.count)
         for (node, entry) in order.enumerated() { depths[node] = depthOf(entry) }
         var display: [Int] = []
         display.reserveCapacity(codes.count)
         func visit(_ node: Int) {
             display.append(node)
-            for child in children[node] { visit(child) }
+            for child in declared[node] { visit(child) }
         }
         visit(totalNode)
         var index: [String: Int] = [:]

@@ -21,18 +21,30 @@ public struct DimensionMove: Sendable, Hashable {
 /// could take that value.
 ///
 /// The suppressor builds them as products of one move per dimension, or as a cycle in the
-/// plane of two dimensions times one move in each other; the audit checks the cells and
-/// signs against the table's relations, whatever built them.
+/// plane of two dimensions times one move in each other, or as a sum of such cycles with
+/// whole-number amounts (a *flow*: where no single cycle can carry a cell's whole protection,
+/// because every route has a cell too small to move that far, several routes carry part of
+/// it each); the audit checks the cells, signs and amounts against the table's relations,
+/// whatever built them.
 public struct Perturbation: Sendable, Hashable {
     /// The changed cells, each once.
     public var cells: [Int]
     /// The sign of each changed cell's change.
     public var signs: [Int8]
+    /// How much each cell changes, per cell (a positive whole number); nil when every cell
+    /// changes by one unit.
+    public var weights: [Int64]?
 
-    public init(cells: [Int], signs: [Int8]) {
-        precondition(cells.count == signs.count)
+    public init(cells: [Int], signs: [Int8], weights: [Int64]? = nil) {
+        precondition(cells.count == signs.count && (weights == nil || weights!.count == cells.count))
         self.cells = cells
         self.signs = signs
+        self.weights = weights
+    }
+
+    /// Every changed cell with its change (its sign times its weight).
+    public var amounts: [(cell: Int, change: Int64)] {
+        cells.indices.map { (cells[$0], Int64(signs[$0]) * (weights?[$0] ?? 1)) }
     }
 
     /// The product of one move per dimension: a cell changes by the product of its nodes'
@@ -64,7 +76,10 @@ public struct Perturbation: Sendable, Hashable {
 
 /// The proof that one sensitive cell is protected: a perturbation that changes only
 /// withheld or unpublished cells, and that raises (and, where required, lowers) the cell by
-/// its protection levels while every cell stays non-negative.
+/// its protection levels while every cell stays non-negative. The witness for a direction is
+/// the true table plus the perturbation scaled so that the cell moves by exactly its level
+/// (for a perturbation with weights, which moves the cell by its weight, the scale is the
+/// level over that weight, and must give whole numbers).
 ///
 /// Against a lone contributor who knows its own cell, only a certificate that leaves that
 /// cell alone counts; a cell is protected when, for each direction, its certificates

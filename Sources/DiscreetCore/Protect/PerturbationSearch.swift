@@ -65,8 +65,13 @@ struct GridSearch: Sendable {
         var options: [[ScoredMove]] = []
         for d in 0..<k {
             var scored: [ScoredMove] = []
-            let templates = fixedMoves[d][nodes[d]] ?? Self.moves(shape: shape, line: line, cell, nodes, d).map { move in
+            var templates = fixedMoves[d][nodes[d]] ?? Self.moves(shape: shape, line: line, cell, nodes, d).map { move in
                 ScoredMove(move: move, offsets: move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }, score: 0)
+            }
+            if shape.dimensions[d].depths[nodes[d]] >= 2 {
+                for move in Self.cousinMoves(shape: shape, line: line, cell, nodes, d) {
+                    templates.append(ScoredMove(move: move, offsets: move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }, score: 0))
+                }
             }
             for var template in templates {
                 var total = 0.0
@@ -414,6 +419,44 @@ struct GridSearch: Sendable {
                 for theirs in down(sibling, limit: 2) { result.append(move(path, theirs)) }
             }
             result.append(move(path + ancestors, []))
+        }
+        return result
+    }
+
+    /// The moves of one dimension through a cell's node that go up to a common ancestor
+    /// above its parent and down again elsewhere: the node's line up to the ancestor's child
+    /// with one sign, a cousin's line down to its fullest leaf with the other. Every group
+    /// below the ancestor stays the sum of its children, and the ancestor itself does not
+    /// change, so a ward's change can be balanced in another district without touching the
+    /// city's figures.
+    static func cousinMoves(shape: TableShape, line count: (Int) -> Int64, _ cell: Int, _ nodes: [Int], _ d: Int) -> [DimensionMove] {
+        let dim = shape.dimensions[d]
+        let n = nodes[d]
+        let stride = shape.strides[d]
+        func line(_ node: Int) -> Int64 { count(cell + (node - n) * stride) }
+        func fullestPath(_ from: Int) -> [Int] {
+            var path = [from]
+            var node = from
+            while !dim.isLeaf(node) {
+                node = dim.children[node].max { line($0) < line($1) }!
+                path.append(node)
+            }
+            return path
+        }
+        guard dim.parents[n] >= 0 else { return [] }
+        let mine = fullestPath(n)
+        var result: [DimensionMove] = []
+        var up = [Int]()
+        var below = dim.parents[n]
+        while dim.parents[below] >= 0 {
+            up.append(below)
+            let ancestor = dim.parents[below]
+            for cousin in dim.children[ancestor] where cousin != below {
+                let plus = mine + up
+                let minus = fullestPath(cousin)
+                result.append(DimensionMove(nodes: plus + minus, signs: Array(repeating: 1, count: plus.count) + Array(repeating: -1, count: minus.count)))
+            }
+            below = ancestor
         }
         return result
     }

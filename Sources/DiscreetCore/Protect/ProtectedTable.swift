@@ -146,9 +146,33 @@ public struct ProtectedTable: Sendable {
     public var informationLoss: (cells: Double, total: Double) {
         let withheld = statuses.reduce(0) { $0 + ($1.disposition.isWithheld ? 1 : 0) }
         let grand = data.values[shape.cellCount - 1]
+        return (Double(withheld) / Double(shape.cellCount), grand > 0 ? Double(valueWithheld) / Double(grand) : 0)
+    }
+
+    /// The sum of the withheld inner cells' values (people, for a count table): the part of
+    /// the grand total a reader can no longer place.
+    public var valueWithheld: Int64 {
         var hidden: Int64 = 0
         for cell in shape.innerToFull() where statuses[cell].disposition.isWithheld { hidden += data.values[cell] }
-        return (Double(withheld) / Double(shape.cellCount), grand > 0 ? Double(hidden) / Double(grand) : 0)
+        return hidden
+    }
+
+    /// Withheld cells by level: index 0 counts the inner cells, 1 the margins one level up
+    /// (the total of a flat dimension, or a district of wards), and so on up to the grand
+    /// total. A cell's level is the sum, over its dimensions, of how many levels its
+    /// category lies above the finest ones (the longest way down to a leaf).
+    public var withheldByLevel: [Int] {
+        let heights = shape.dimensions.map { dim in
+            var height = [Int](repeating: 0, count: dim.nodeCount)
+            for node in dim.rollUpOrder { height[node] = 1 + (dim.children[node].map { height[$0] }.max() ?? 0) }
+            return height
+        }
+        var result = [Int](repeating: 0, count: 1 + heights.reduce(0) { $0 + ($1.last ?? 0) })
+        for cell in 0..<shape.cellCount where statuses[cell].disposition.isWithheld {
+            let level = zip(heights, shape.nodes(of: cell)).reduce(0) { $0 + $1.0[$1.1] }
+            result[level] += 1
+        }
+        return result
     }
 
     /// How many cells failed each primary rule.

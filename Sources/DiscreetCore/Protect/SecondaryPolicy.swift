@@ -1,6 +1,12 @@
 /// What secondary suppression minimises when it chooses complementary cells.
 public enum SuppressionCost: String, Sendable, Hashable, CaseIterable {
-    /// Fewest cells first, then the smallest values (the default).
+    /// Least information lost (the default): a cell costs the number of published cells it
+    /// adds up, itself included (an inner cell 1, a margin more than all of its children
+    /// together), plus one per percent of its table's total that it holds. So totals and
+    /// top-level groups are withheld only where the cells below them cannot do instead,
+    /// and small cells before large ones.
+    case figures
+    /// Fewest cells first, then the smallest values.
     case cells
     /// The smallest total value withheld.
     case value
@@ -30,7 +36,7 @@ public struct SecondaryPolicy: Sendable, Hashable {
     public var weights: [String: [String: Int]]
 
     public init(
-        method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .cells,
+        method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .figures,
         weights: [String: [String: Int]] = [:]
     ) {
         self.weights = weights

@@ -68,6 +68,12 @@ public struct SecondarySuppressor {
     public private(set) var certificates: [Int: [ProtectionCertificate]] = [:]
     /// For each cell used by a certificate, the items whose certificates use it.
     var users: [Int: Set<Int>] = [:]
+    /// Cells the search may not change, while the exchange step tries to publish them again.
+    var banned: [Bool]
+    /// Where each cell enters a family's complement (to check a flow's routes together).
+    let familyIndex: CertificateAudit.FamilyIndex
+    /// What the routes of the flow being built move, per cell (zero elsewhere).
+    let flowScratch: FlowScratch
     /// The tree parent of each block (-1 for a root).
     let treeParent: [Int]
     let grids: GridCache
@@ -124,7 +130,12 @@ public struct SecondarySuppressor {
             structurallyEmpty = nil
         }
         withheld = problem.statuses.map { $0.disposition.isWithheld }
-        // Fewest cells, then smallest values: the value part stays below one cell's cost.
+        banned = [Bool](repeating: false, count: n)
+        familyIndex = CertificateAudit.FamilyIndex(layout)
+        flowScratch = FlowScratch(count: n)
+        // Figures: one per published figure a cell adds up, plus one per percent of the
+        // table's total it holds. Cells: fewest cells, then smallest values (the value part
+        // stays below one cell's cost).
         var cost = [Double](repeating: 0, count: n)
         for (b, table) in problem.tables.enumerated() {
             let magnitude = table.measure.isMagnitude
@@ -132,9 +143,11 @@ public struct SecondarySuppressor {
             let scale = Double(v.max() ?? 0) + 1
             let block = layout.blocks[b]
             let factors = block.shape.dimensions.map { dim in dim.codes.map { Double(policy.weights[dim.name]?[$0] ?? 1) } }
+            let figures = policy.cost == .figures ? Self.publishedFigures(in: block.shape, published: problem.published[layout.offsets[b]..<(layout.offsets[b] + table.shape.cellCount)]) : []
             for cell in 0..<table.shape.cellCount {
                 var c: Double
                 switch policy.cost {
+                case .figures: c = Double(max(figures[cell], 1)) + 100 * Double(v[cell]) / scale
                 case .cells: c = 1 + Double(v[cell]) / scale
                 case .value: c = Double(v[cell]) + 1 / scale
                 }
@@ -173,6 +186,33 @@ public struct SecondarySuppressor {
 
     /// Rounds of re-certification after the first pass.
     public static let improvementRounds = 2
+    /// The most rounds of the exchange step.
+    public static let exchangeRounds = 3
+
+    /// The certifications the exchange step may spend in all: two per sensitive item (at
+    /// least 200), so that it adds about as much time as the first pass.
+    static func exchangeBudget(sensitive: Int) -> Int { max(200, 2 * sensitive) }
+
+    /// Per cell of a table, the number of published cells it adds up, itself included: the
+    /// published cells whose category in every dimension is the cell's or lies within it.
+    static func publishedFigures(in shape: TableShape, published: ArraySlice<Bool>) -> [Int] {
+        var figures = published.map { $0 ? 1 : 0 }
+        for (d, dim) in shape.dimensions.enumerated() {
+            let stride = shape.strides[d]
+            let block = stride * dim.nodeCount
+            for node in dim.rollUpOrder {
+                for outer in Swift.stride(from: 0, to: shape.cellCount, by: block) {
+                    for inner in 0..<stride {
+                        let base = outer + inner
+                        var sum = figures[base + node * stride]
+                        for child in dim.children[node] { sum += figures[base + child * stride] }
+                        figures[base + node * stride] = sum
+                    }
+                }
+            }
+        }
+        return figures
+    }
 
     /// Protects every sensitive item (cells first, then groups), improves the choices,
     /// then publishes again what is not needed.
@@ -180,8 +220,11 @@ public struct SecondarySuppressor {
         let sensitive = problem.requirements.keys.sorted().filter { !problem.requirements[$0]!.isEmpty }
         for item in sensitive { try protect(item, problem.requirements[item]!) }
         for _ in 0..<Self.improvementRounds where improve(sensitive) == 0 { break }
+        var budget = Self.exchangeBudget(sensitive: sensitive.count)
+        for _ in 0..<Self.exchangeRounds where exchange(budget: &budget) == 0 { break }
         prune()
     }
+
 
     /// Takes each item's certificates away and certifies it again, now knowing what every
     /// other item relies on, keeping the new choice only when it withholds fewer cells.
@@ -202,16 +245,88 @@ public struct SecondarySuppressor {
             }
             certificates[item] = nil
             let replacement = certify(item, problem.requirements[item]!, newCells: true)
-            let added = replacement.map { Set($0.flatMap { newlyWithheld(by: $0) }).count }
-            if let replacement, let added, added < freed.count {
+            let added = replacement.map { Set($0.flatMap { newlyWithheld(by: $0) }).reduce(0.0) { $0 + cost[$1] } }
+            let freedCost = freed.reduce(0.0) { $0 + cost[$1] }
+            if let replacement, let added, added < freedCost - Self.costTolerance {
                 for c in replacement { add(c) }
-                saved += freed.count - added
+                saved += 1
             } else {
                 for c in freed { withheld[c] = true }
                 for c in old { add(c) }
             }
         }
         return saved
+    }
+
+    /// Below this, two costs are the same (sums of the same terms in another order).
+    static let costTolerance = 1e-9
+
+    /// Takes away the certificates of `items`, publishing again the secondary cells no
+    /// other certificate moves; returns them and those cells.
+    mutating func withdraw(_ items: [Int]) -> (certificates: [(Int, [ProtectionCertificate])], freed: [Int]) {
+        var removed: [(Int, [ProtectionCertificate])] = []
+        var freed: [Int] = []
+        for item in items {
+            let old = certificates[item] ?? []
+            removed.append((item, old))
+            for certificate in old {
+                for c in certificate.perturbation.cells {
+                    users[c]?.remove(item)
+                    if users[c]?.isEmpty ?? true, withheld[c], problem.published[c], !problem.statuses[c].disposition.isWithheld {
+                        withheld[c] = false
+                        freed.append(c)
+                    }
+                }
+            }
+            certificates[item] = nil
+        }
+        return (removed, freed)
+    }
+
+    /// Tries to publish each secondary cell again, the costliest first, by certifying every
+    /// item that relies on it anew without it (new cells allowed), and keeps the change when
+    /// the cells withheld instead cost less than those published again. This is the move the
+    /// item-by-item improvement cannot make: a cell many items share stays withheld as long
+    /// as any of them relies on it, however costly. Returns the number of changes kept.
+    ///
+    /// Each certification spends one unit of `budget`; the step stops when it runs out, so
+    /// that very large tables keep their time, and so that the pattern depends on the input
+    /// alone (a clock would make it depend on the machine).
+    mutating func exchange(budget: inout Int) -> Int {
+        let secondary = (0..<layout.cellCount).filter { withheld[$0] && problem.published[$0] && !problem.statuses[$0].disposition.isWithheld }
+        var kept = 0
+        for c in secondary.sorted(by: { cost[$0] != cost[$1] ? cost[$0] > cost[$1] : $0 < $1 }) {
+            guard withheld[c], let relying = users[c], !relying.isEmpty else { continue }
+            let items = relying.sorted()
+            guard budget >= items.count else { break }
+            budget -= items.count
+            let (removed, freed) = withdraw(items)
+            banned[c] = true
+            var newly: [Int] = []
+            var failed = false
+            for item in items {
+                guard let found = certify(item, problem.requirements[item]!, newCells: true) else {
+                    failed = true
+                    break
+                }
+                for certificate in found {
+                    newly += newlyWithheld(by: certificate)
+                    add(certificate)
+                }
+            }
+            banned[c] = false
+            let change = newly.reduce(0.0) { $0 + cost[$1] } - freed.reduce(0.0) { $0 + cost[$1] }
+            if !failed && change < -Self.costTolerance {
+                kept += 1
+                continue
+            }
+            // Put everything back as it was.
+            _ = withdraw(items)
+            for x in newly { withheld[x] = false }
+            for x in freed { withheld[x] = true }
+            for (_, old) in removed { for certificate in old { add(certificate) } }
+        }
+        return kept
     }
 
     // MARK: - Protecting one item
@@ -267,9 +382,10 @@ public struct SecondarySuppressor {
     /// moves stay within what their rounded figures will tell.
     func newlyWithheld(by certificate: ProtectionCertificate) -> [Int] {
         let r = problem.requirements[certificate.cell] ?? ProtectionRequirement()
+        let unit = certificate.perturbation.weights == nil
         return certificate.perturbation.changes.compactMap { c, sign in
             guard !withheld[c] && problem.published[c] else { return nil }
-            if c != certificate.cell, let countSlack, countSlack.fits(c, sign, r, up: certificate.up, down: certificate.down) { return nil }
+            if unit, c != certificate.cell, let countSlack, countSlack.fits(c, sign, r, up: certificate.up, down: certificate.down) { return nil }
             return c
         }
     }
@@ -328,7 +444,80 @@ public struct SecondarySuppressor {
 
     /// The cheapest perturbation protecting `item` in the asked directions; with `newCells`
     /// false, only withheld or unpublished cells may change.
+    ///
+    /// A single route scaled by the whole level needs every cell it lowers to hold at least
+    /// that many people; where that fails or costs new cells, a flow of several routes, each
+    /// carrying what its smallest cell allows, is tried too, and the cheaper kept.
     func search(_ item: Int, _ r: ProtectionRequirement, up: Bool, down: Bool, newCells: Bool, avoiding: Set<Int>?) -> Perturbation? {
+        let single = route(item, r, up: up, down: down, newCells: newCells, avoiding: avoiding)
+        let level = up ? r.countUp : r.countDown
+        guard up != down, level > 1, r.valueUp == 0, r.valueDown == 0, single?.cost ?? .infinity > 0 else { return single?.perturbation }
+        if let flow = flow(item, level, up: up, newCells: newCells, avoiding: avoiding, bound: single?.cost ?? .infinity) { return flow }
+        return single?.perturbation
+    }
+
+    /// The most routes a flow combines.
+    static let flowRoutes = 8
+
+    /// A perturbation with weights that moves `item` by `level` in one direction, as a sum of
+    /// routes that each move it by one unit per unit carried: each route is the cheapest
+    /// given what the earlier ones already move (their cells cost nothing more, and their
+    /// changes count against each cell's room), and carries as much as its tightest cell
+    /// allows. Nil unless it costs less than `bound`.
+    func flow(_ item: Int, _ level: Int64, up: Bool, newCells: Bool, avoiding: Set<Int>?, bound: Double) -> Perturbation? {
+        let unit = up ? ProtectionRequirement(countUp: 1) : ProtectionRequirement(countDown: 1)
+        let direction: Int64 = up ? 1 : -1
+        let moved = flowScratch
+        var touched: [Int] = []
+        defer { for c in touched { moved.amounts[c] = 0 } }
+        var remaining = level
+        var spent = 0.0
+        for _ in 0..<Self.flowRoutes where remaining > 0 {
+            guard let next = route(item, unit, up: up, down: !up, newCells: newCells, avoiding: avoiding, flow: moved) else { return nil }
+            spent += next.cost
+            guard spent < bound - Self.costTolerance else { return nil }
+            // How much the route can carry: each cell stays within its limits in the witness.
+            var carried = remaining
+            for (c, sign) in next.perturbation.changes {
+                let count = counts[c] + direction * moved.amounts[c]
+                if direction * Int64(sign) < 0 {
+                    carried = min(carried, count - max(0, countLimits?.floor[c] ?? 0))
+                } else if let ceiling = countLimits?.ceiling[c] {
+                    carried = min(carried, ceiling - count)
+                }
+            }
+            guard carried > 0 else { return nil }
+            for (c, sign) in next.perturbation.changes {
+                if moved.amounts[c] == 0 { touched.append(c) }
+                moved.amounts[c] += carried * Int64(sign)
+            }
+            remaining -= carried
+        }
+        guard remaining == 0 else { return nil }
+        let cells = Set(touched).filter { moved.amounts[$0] != 0 }.sorted()
+        let perturbation = Perturbation(cells: cells, signs: cells.map { moved.amounts[$0] > 0 ? 1 : -1 }, weights: cells.map { abs(moved.amounts[$0]) })
+        // Each route kept every complement it touches non-negative on its own; together they
+        // must too.
+        var complements = Set<[Int]>()
+        for c in cells { for e in familyIndex.entries[c] ?? [] { complements.insert([e.family, e.cell]) } }
+        for key in complements {
+            let family = layout.families[key[0]]
+            let h = key[1]
+            var delta = moved.amounts[layout.global(family.parent, family.parentCells[h])]
+            for (i, part) in family.parts.enumerated() { delta -= moved.amounts[layout.global(part, family.partCells[i][h])] }
+            if delta != 0 && (family.emptyComplement?[h] == true || problem.complements[key[0]][h] + direction * delta < 0) { return nil }
+        }
+        return perturbation
+    }
+
+    /// The cheapest single route: a perturbation moving `item` by one unit, to be scaled by
+    /// the level. As part of a flow (`moved`: what its earlier routes move), the cells those
+    /// routes move cost nothing more and each cell's room is what they leave it; and a
+    /// rounded published count may not move within its figure, since the routes' moves add
+    /// up (the level it would be checked against is one unit, not what the flow carries).
+    func route(
+        _ item: Int, _ r: ProtectionRequirement, up: Bool, down: Bool, newCells: Bool, avoiding: Set<Int>?, flow moved: FlowScratch? = nil
+    ) -> (perturbation: Perturbation, cost: Double)? {
         let terms = problem.terms(of: item).map { layout.local($0.cell) }
         var best: (perturbation: Perturbation, cost: Double, move: CohortMove, view: GridCache.View)?
         for move in cohortMoves(for: item) {
@@ -352,15 +541,17 @@ public struct SecondarySuppressor {
             let price = JointPricer(
                 item: item, requirement: r, up: up, down: down, newCells: newCells, avoiding: avoiding,
                 singletons: policy.singletons, problem: problem, counts: counts, values: values, valued: valued, countLimits: countLimits,
-                countSlack: countSlack, structurallyEmpty: structurallyEmpty, withheld: withheld, published: problem.published, cost: cost,
-                participants: participants, families: checks)
+                countSlack: moved == nil ? countSlack : nil, structurallyEmpty: structurallyEmpty, withheld: withheld, published: problem.published,
+                cost: cost, banned: banned, moved: moved, participants: participants, families: checks)
             // Paths down go to the fullest cells, by the least of the cohorts that see them
             // (an empty cell of any cohort that moves stops the path).
+            // (Capturing the counts alone: a closure over `self` copies the whole suppressor.)
+            let counts = self.counts
             let line: (Int) -> Int64 = { g in
                 var least = Int64.max
                 for p in participants {
                     let local = p.map.map { Int($0[g]) } ?? g
-                    if local >= 0 { least = min(least, self.counts[p.offset + local]) }
+                    if local >= 0 { least = min(least, counts[p.offset + local]) }
                 }
                 return least == .max ? 0 : least
             }
@@ -369,12 +560,17 @@ public struct SecondarySuppressor {
             if found.cost == 0 { break }
         }
         guard let best else { return nil }
-        // Every cohort of the move changes where it sees the grid's changes.
+        return (expand(best.perturbation, best.move, best.view), best.cost)
+    }
+
+    /// A grid perturbation as changes of the cohorts of a move: each cohort changes where it
+    /// sees the grid's changes.
+    func expand(_ perturbation: Perturbation, _ move: CohortMove, _ view: GridCache.View) -> Perturbation {
         var cells: [Int] = []
         var signs: [Int8] = []
-        for (g, s) in best.perturbation.changes {
-            for (b, sign) in zip(best.move.blocks, best.move.signs) {
-                let local = best.view.map(b).map { Int($0[g]) } ?? g
+        for (g, s) in perturbation.changes {
+            for (b, sign) in zip(move.blocks, move.signs) {
+                let local = view.map(b).map { Int($0[g]) } ?? g
                 guard local >= 0 else { continue }
                 cells.append(layout.global(b, local))
                 signs.append(s * sign)
@@ -420,6 +616,14 @@ public struct SecondarySuppressor {
     public var reliance: [Int: Set<Int>] { users.filter { withheld[$0.key] && !$0.value.isEmpty } }
 }
 
+/// Per global cell, what the routes of a flow being built move (zero elsewhere, and
+/// everywhere between flows): one buffer per suppressor, so that a flow costs nothing in
+/// proportion to the table.
+final class FlowScratch {
+    var amounts: [Int64]
+    init(count: Int) { amounts = [Int64](repeating: 0, count: count) }
+}
+
 /// What changing one cell of a cohort move's grid costs: the sum over the cohorts of the
 /// move of what changing their cell there costs (a cohort that does not keep the cell's
 /// categories does not see it), nil when any of them may not change that way or a
@@ -463,25 +667,30 @@ struct JointPricer: GridPricer {
     let withheld: [Bool]
     let published: [Bool]
     let cost: [Double]
+    let banned: [Bool]
+    /// What a flow's earlier routes move (the witness's direction: up raises by these).
+    let moved: FlowScratch?
     let participants: [Participant]
     let families: [FamilyCheck]
 
     @inline(__always)
     func callAsFunction(_ g: Int, _ sign: Int8) -> Double? {
+        // Indexing in place rather than binding each participant or family keeps this hot
+        // loop free of reference counting.
         var total = 0.0
-        for p in participants {
-            let local = p.map.map { Int($0[g]) } ?? g
+        for i in participants.indices {
+            let local = participants[i].map == nil ? g : Int(participants[i].map![g])
             if local < 0 { continue }
-            guard let c = price(p.offset + local, sign * p.sign) else { return nil }
+            guard let c = price(participants[i].offset + local, sign * participants[i].sign) else { return nil }
             total += c
         }
         let r = requirement
-        for f in families {
-            let h = Int(f.map[g])
+        for i in families.indices {
+            let h = Int(families[i].map[g])
             if h < 0 { continue }
-            if f.empty?[h] == true { return nil }
-            let delta = Int64(sign) * f.coefficient
-            let k = f.complement[h]
+            if families[i].empty != nil && families[i].empty![h] { return nil }
+            let delta = Int64(sign) * families[i].coefficient
+            let k = families[i].complement[h]
             if up && k + delta * r.countUp < 0 { return nil }
             if down && k - delta * r.countDown < 0 { return nil }
         }
@@ -493,7 +702,7 @@ struct JointPricer: GridPricer {
     /// to move down by the protection, or a published cell when no new cells may be used.
     @inline(__always)
     func price(_ c: Int, _ sign: Int8) -> Double? {
-        if structurallyEmpty?[c] == true { return nil }
+        if structurallyEmpty?[c] == true || banned[c] { return nil }
         if c != item {
             let n = counts[c]
             if n == 0 { return nil }
@@ -506,14 +715,20 @@ struct JointPricer: GridPricer {
             }
         }
         let r = requirement
-        if sign < 0 && up && (counts[c] < r.countUp || valued[c] && values[c] < r.valueUp) { return nil }
-        if sign > 0 && down && (counts[c] < r.countDown || valued[c] && values[c] < r.valueDown) { return nil }
+        var n = counts[c]
+        var alreadyMoved = false
+        if let moved, case let m = moved.amounts[c], m != 0 {
+            n += up ? m : -m
+            alreadyMoved = true
+        }
+        if sign < 0 && up && (n < r.countUp || valued[c] && values[c] < r.valueUp) { return nil }
+        if sign > 0 && down && (n < r.countDown || valued[c] && values[c] < r.valueDown) { return nil }
         if let countLimits {
             let s = Int64(sign)
-            if up && !countLimits.allow(c, counts[c] + s * r.countUp) { return nil }
-            if down && !countLimits.allow(c, counts[c] - s * r.countDown) { return nil }
+            if up && !countLimits.allow(c, n + s * r.countUp) { return nil }
+            if down && !countLimits.allow(c, n - s * r.countDown) { return nil }
         }
-        if withheld[c] || !published[c] { return 0 }
+        if withheld[c] || !published[c] || alreadyMoved { return 0 }
         // A count that will be published rounded can move within what its figure tells.
         if let countSlack, countSlack.fits(c, sign, r, up: up, down: down) { return 0 }
         return newCells ? cost[c] : nil

@@ -590,7 +590,11 @@ private struct Reader {
         }
         do {
             let dimension = try TableDimension.build(name: name, label: label, total: totalCode, totalLabel: totalLabel, entries: entries)
-            // Bands were appended in leaf order, and band dimensions have no groups.
+            // Band dimensions have no groups: one leaf per band, numbered by code.
+            if !bands.isEmpty {
+                let declared = Dictionary(uniqueKeysWithValues: zip(entries.map(\.code), bands))
+                bands = (0..<dimension.leafCount).map { declared[dimension.codes[$0]]! }
+            }
             return DimensionSpec(name: name, column: column, bands: bands, dimension: dimension, location: location(keyNode))
         } catch {
             for p in error.problems {

@@ -73,12 +73,19 @@ public struct RunRecord: Codable, Sendable {
         public var name: String
         /// The share of the table's true grand total in its withheld inner cells, to four places.
         public var shareOfTotalWithheld: Decimal
+        /// The true sum of its withheld inner cells (people, in a count table).
+        public var valueWithheld: Decimal
+        /// Withheld cells by level: inner cells first, the grand total last
+        /// (``ProtectedTable/withheldByLevel``).
+        public var withheldByLevel: [Int]
         /// Cells failing each primary rule.
         public var cellsFailingRule: [String: Int]
 
         enum CodingKeys: String, CodingKey {
             case name
             case shareOfTotalWithheld = "share_of_total_withheld"
+            case valueWithheld = "value_withheld"
+            case withheldByLevel = "withheld_by_level"
             case cellsFailingRule = "cells_failing_rule"
         }
     }
@@ -102,6 +109,8 @@ public struct RunRecord: Codable, Sendable {
             let share = Int64((table.informationLoss.total * 10_000).rounded())
             return Table(
                 name: planned.name, shareOfTotalWithheld: Decimal(units: share, places: 4),
+                valueWithheld: Decimal(units: table.valueWithheld, places: table.data.measure.places),
+                withheldByLevel: table.withheldByLevel,
                 cellsFailingRule: Dictionary(uniqueKeysWithValues: table.ruleCounts.map { ($0.name, $0.cells) }))
         }
         sensitiveGroups = release.sensitiveGroups

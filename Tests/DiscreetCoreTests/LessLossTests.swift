@@ -1,0 +1,124 @@
+import Testing
+@testable import DiscreetCore
+
+/// Secondary suppression that loses less: what a withheld cell costs, routes through a
+/// hierarchy that leave its top alone, flows of several routes, and the exact check of the
+/// certificates they make.
+@Suite struct LessLossTests {
+    /// A city of two districts of two wards each.
+    static let area = try! TableDimension.build(name: "area", total: "city", entries: [
+        HierarchyEntry(code: "north"), HierarchyEntry(code: "south"),
+        HierarchyEntry(code: "w1", parent: "north"), HierarchyEntry(code: "w2", parent: "north"),
+        HierarchyEntry(code: "w3", parent: "south"), HierarchyEntry(code: "w4", parent: "south"),
+    ])
+
+    func cell(_ shape: TableShape, _ codes: String...) -> Int {
+        shape.cell(zip(shape.dimensions, codes).map { $0.node($1)! })
+    }
+
+    /// Published figures each cell adds up, itself included, counted by hand: a ward's
+    /// group cell 1; a ward's total 3 (itself and its two groups); a district's total 9
+    /// (the district and its two wards, each at the total and both groups); the city's
+    /// total all 21.
+    @Test func aMarginCostsTheFiguresItAddsUp() {
+        let shape = TableShape(dimensions: [Self.area, dimension("group", ["A", "B"])])!
+        let all = [Bool](repeating: true, count: shape.cellCount)
+        let figures = SecondarySuppressor.publishedFigures(in: shape, published: all[...])
+        #expect(figures[cell(shape, "w1", "A")] == 1)
+        #expect(figures[cell(shape, "w1", "Total")] == 3)
+        #expect(figures[cell(shape, "north", "A")] == 3)
+        #expect(figures[cell(shape, "north", "Total")] == 9)
+        #expect(figures[cell(shape, "city", "A")] == 7)
+        #expect(figures[cell(shape, "city", "Total")] == 21)
+        // Unpublished cells add nothing: with the group dimension published at its total only.
+        let totalsOnly = (0..<shape.cellCount).map { shape.nodes(of: $0)[1] == shape.dimensions[1].total }
+        let counted = SecondarySuppressor.publishedFigures(in: shape, published: totalsOnly[...])
+        #expect(counted[cell(shape, "city", "Total")] == 7)
+        #expect(counted[cell(shape, "city", "A")] == 0)
+    }
+
+    /// Two lone people in group A of district north's wards: each ward's A must reach the
+    /// threshold of 5, and its sibling ward's A holds one person, too few to move. The
+    /// route up to the city and back down (the old way) withholds the city's figures; the
+    /// route through the other district does not, and costs less.
+    @Test func aWardIsProtectedWithoutTheCitysFigures() throws {
+        let shape = TableShape(dimensions: [Self.area, dimension("group", ["A", "B"])])!
+        // Inner cells, wards x groups: w1 (1, 50), w2 (1, 40), w3 (20, 30), w4 (25, 35).
+        let table = countTable(shape, inner: [1, 50, 1, 40, 20, 30, 25, 35])
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        let (statuses, suppressor, problem) = try protect(table, primary)
+        #expect(statuses[cell(shape, "w1", "A")].disposition == .primary)
+        #expect(statuses[cell(shape, "north", "A")].disposition == .primary)
+        for g in ["A", "B", "Total"] {
+            #expect(!statuses[cell(shape, "city", g)].disposition.isWithheld, "city \(g) withheld")
+        }
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        // The attacker's interval for w1's A reaches the threshold.
+        let w1A = cell(shape, "w1", "A")
+        let interval = IntervalAudit.intervals(shape: shape, values: attackerView(table, statuses), cells: [w1A])[w1A]!
+        #expect(interval.upper.map { $0 >= 5 } ?? true)
+    }
+
+    /// A flow: the sensitive cell needs 4 more people, and no other cell of its column can
+    /// go down by 4 (two cells of 3, withheld, so at least 1), so two routes of 2 protect
+    /// it within the inner cells (a single route would need the column's total); the
+    /// audit checks the amounts each cell moves.
+    @Test func aFlowCarriesWhatNoSingleRouteCan() throws {
+        let rows = dimension("row", ["r1", "r2", "r3", "r4"])
+        let columns = dimension("column", ["c1", "c2", "c3"])
+        let shape = TableShape(dimensions: [rows, columns])!
+        // r1: (1, 30, 30); r2: (3, 30, 30); r3: (3, 30, 30); r4: (0, 30, 30). A withheld
+        // count is known to be at least 1 (zeros are published), so r2/c1 and r3/c1 can
+        // each go down by 2.
+        let table = countTable(shape, inner: [1, 30, 30, 3, 30, 30, 3, 30, 30, 0, 30, 30])
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        let (statuses, suppressor, problem) = try protect(table, primary)
+        let item = shape.cell([rows.node("r1")!, columns.node("c1")!])
+        let certificates = suppressor.certificates[item] ?? []
+        #expect(certificates.contains { $0.perturbation.weights != nil }, "\(certificates)")
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
+        let interval = IntervalAudit.intervals(shape: shape, values: attackerView(table, statuses), cells: [item])[item]!
+        #expect(interval.upper.map { $0 >= 5 } ?? true)
+    }
+
+    /// The exact check of a certificate with weights: the witness is the true table plus
+    /// the perturbation scaled by the level over what it moves the cell by, in whole
+    /// numbers, non-negative. Negative controls: a scale that is not whole, a cell driven
+    /// below zero, weights that do not keep a total.
+    @Test func weightedCertificatesAreCheckedExactly() throws {
+        let rows = dimension("row", ["r1", "r2", "r3"])
+        let columns = dimension("column", ["c1", "c2"])
+        let shape = TableShape(dimensions: [rows, columns])!
+        // r1: (1, 30); r2: (3, 30); r3: (3, 30).
+        let table = countTable(shape, inner: [1, 30, 3, 30, 3, 30])
+        let problem = SuppressionProblem(
+            table: table, published: [Bool](repeating: true, count: shape.cellCount),
+            primary: PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less)), secondary: SecondaryPolicy())
+        var statuses = problem.statuses
+        for c in 0..<shape.cellCount where shape.nodes(of: c)[0] != rows.total { statuses[c] = CellStatus(disposition: .secondary) }
+        let index = CertificateAudit.FamilyIndex(problem.layout)
+        func c(_ r: String, _ k: String) -> Int { shape.cell([rows.node(r)!, columns.node(k)!]) }
+        let r = ProtectionRequirement(countUp: 4)
+        func check(_ cells: [Int], _ signs: [Int8], _ weights: [Int64]) -> String? {
+            let perturbation = Perturbation(cells: cells, signs: signs, weights: weights)
+            return CertificateAudit.check(
+                ProtectionCertificate(cell: c("r1", "c1"), perturbation: perturbation, up: true, down: false), r,
+                problem: problem, statuses: statuses, index: index)
+        }
+        // Up 4 in r1/c1, down 2 in each of r2/c1 and r3/c1, balanced in column c2.
+        let r1 = [c("r1", "c1"), c("r1", "c2"), c("r1", "Total")]
+        let cells = r1 + [c("r2", "c1"), c("r2", "c2"), c("r2", "Total"), c("r3", "c1"), c("r3", "c2"), c("r3", "Total")]
+        let signs: [Int8] = [1, -1, 1, -1, 1, 1, -1, 1, 1]
+        // The row totals do not change: drop them.
+        let kept = cells.indices.filter { ![2, 5, 8].contains($0) }
+        #expect(check(kept.map { cells[$0] }, kept.map { signs[$0] }, [4, 4, 2, 2, 2, 2]) == nil)
+        // The same moves with the cell moving by 2 units scale by 2: fine, whole numbers.
+        #expect(check(kept.map { cells[$0] }, kept.map { signs[$0] }, [2, 2, 1, 1, 1, 1]) == nil)
+        // Moving by 3 units, scaled by 4/3: not whole numbers.
+        #expect(check(kept.map { cells[$0] }, kept.map { signs[$0] }, [3, 3, 2, 1, 2, 1])?.contains("whole") == true)
+        // Down 4 in r2/c1, which holds 3.
+        #expect(check([c("r1", "c1"), c("r1", "c2"), c("r2", "c1"), c("r2", "c2")], [1, -1, -1, 1], [4, 4, 4, 4])?.contains("negative") == true)
+        // Column c1 does not add up: 4 up, 2 + 1 down.
+        #expect(check(kept.map { cells[$0] }, kept.map { signs[$0] }, [4, 4, 2, 2, 1, 1])?.contains("relation") == true)
+    }
+}
