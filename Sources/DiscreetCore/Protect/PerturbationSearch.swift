@@ -383,6 +383,8 @@ struct GridSearch: Sendable {
 
     /// How many paths down from one node the moves consider (the fullest first).
     static let pathLimit = 6
+    /// How many paths down into each cousin a move up to a common ancestor considers.
+    static let cousinPaths = 2
 
     /// The moves of one dimension through a cell's node.
     static func moves(shape: TableShape, line count: (Int) -> Int64, _ cell: Int, _ nodes: [Int], _ d: Int) -> [DimensionMove] {
@@ -443,6 +445,14 @@ struct GridSearch: Sendable {
             }
             return path
         }
+        /// The paths from a node down to its `limit` fullest leaves.
+        func fullestPaths(_ from: Int, limit: Int) -> [[Int]] {
+            if dim.isLeaf(from) { return [[from]] }
+            var paths: [[Int]] = []
+            for child in dim.children[from] { paths += fullestPaths(child, limit: limit).map { [from] + $0 } }
+            paths.sort { line($0.last!) > line($1.last!) }
+            return Array(paths.prefix(limit))
+        }
         guard dim.parents[n] >= 0 else { return [] }
         let mine = fullestPath(n)
         var result: [DimensionMove] = []
@@ -453,8 +463,9 @@ struct GridSearch: Sendable {
             let ancestor = dim.parents[below]
             for cousin in dim.children[ancestor] where cousin != below {
                 let plus = mine + up
-                let minus = fullestPath(cousin)
-                result.append(DimensionMove(nodes: plus + minus, signs: Array(repeating: 1, count: plus.count) + Array(repeating: -1, count: minus.count)))
+                for minus in fullestPaths(cousin, limit: Self.cousinPaths) {
+                    result.append(DimensionMove(nodes: plus + minus, signs: Array(repeating: 1, count: plus.count) + Array(repeating: -1, count: minus.count)))
+                }
             }
             below = ancestor
         }

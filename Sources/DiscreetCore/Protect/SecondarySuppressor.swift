@@ -546,12 +546,16 @@ public struct SecondarySuppressor {
             // Paths down go to the fullest cells, by the least of the cohorts that see them
             // (an empty cell of any cohort that moves stops the path).
             // (Capturing the counts alone: a closure over `self` copies the whole suppressor.)
+            // In a flow, what the earlier routes left: the fullest cells are those with room.
             let counts = self.counts
+            let direction: Int64 = up ? 1 : -1
             let line: (Int) -> Int64 = { g in
                 var least = Int64.max
                 for p in participants {
                     let local = p.map.map { Int($0[g]) } ?? g
-                    if local >= 0 { least = min(least, counts[p.offset + local]) }
+                    guard local >= 0 else { continue }
+                    let c = p.offset + local
+                    least = min(least, counts[c] + (moved.map { direction * $0.amounts[c] } ?? 0))
                 }
                 return least == .max ? 0 : least
             }
