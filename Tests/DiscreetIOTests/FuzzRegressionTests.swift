@@ -62,6 +62,37 @@ import Testing
         #expect(!people.quantities[0].quantity.withheld.contains(true))
     }
 
+    /// FuzzRelease: an indicator stating 11 decimal places for its percentages, or a
+    /// negative numerator, crashed the check of the stated percentages (the percentage
+    /// arithmetic takes 0 to 6 places and figures of at least 0). Now each is a finding.
+    @Test func impossiblePercentagesAreFindings() throws {
+        let f = try Fixture(spec: safeSpec, data: PipelineTests().data(10, 12, neetF: 3, neetM: 4))
+        let out = f.dir.path + "/out"
+        _ = try ReleasePipeline.protect(
+            plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop, temporaryDirectory: f.dir.path),
+            destination: ReleaseDirectory(path: out, overwrite: false))
+        let path = out + "/release.json"
+        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        func audit(_ edit: (inout [String: Any]) -> Void) throws -> [String] {
+            var json = original
+            var indicators = json["indicators"] as! [[String: Any]]
+            edit(&indicators[0])
+            json["indicators"] = indicators
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+            return try PublishedAudit.run(directory: out).findings
+        }
+        let places = try audit { $0["decimals"] = 11 }
+        #expect(places.contains("release.json: indicator 'neet': its percentages have 11 decimal places, not 0 to 6"), "\(places)")
+        let negative = try audit { indicator in
+            var cells = indicator["cells"] as! [[String: Any]]
+            let published = cells.firstIndex { $0["numerator_status"] as? String == "published" }!
+            cells[published]["numerator"] = -3
+            cells[published]["numerator_display"] = "-3"
+            indicator["cells"] = cells
+        }
+        #expect(negative.contains { $0.contains("the percentage is not the one its published numerator and denominator give") }, "\(negative)")
+    }
+
     /// FuzzSQLite: SQLite's detailed message for a damaged schema quotes the schema's text,
     /// which in a damaged file can be a record's bytes; errors now use SQLite's fixed words
     /// for the error code.

@@ -68,7 +68,7 @@ struct GridSearch: Sendable {
             var templates = fixedMoves[d][nodes[d]] ?? Self.moves(shape: shape, line: line, cell, nodes, d).map { move in
                 ScoredMove(move: move, offsets: move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }, score: 0)
             }
-            if shape.dimensions[d].depths[nodes[d]] >= 2 {
+            if shape.dimensions[d].depths[nodes[d]] >= 2 && shape.cellCount <= SecondarySuppressor.largeTable {
                 for move in Self.cousinMoves(shape: shape, line: line, cell, nodes, d) {
                     templates.append(ScoredMove(move: move, offsets: move.nodes.map { ($0 - nodes[d]) * shape.strides[d] }, score: 0))
                 }
@@ -385,6 +385,8 @@ struct GridSearch: Sendable {
     static let pathLimit = 6
     /// How many paths down into each cousin a move up to a common ancestor considers.
     static let cousinPaths = 2
+    /// How many cousins (the fullest) a move up to each common ancestor considers.
+    static let cousinLimit = 4
 
     /// The moves of one dimension through a cell's node.
     static func moves(shape: TableShape, line count: (Int) -> Int64, _ cell: Int, _ nodes: [Int], _ d: Int) -> [DimensionMove] {
@@ -461,7 +463,10 @@ struct GridSearch: Sendable {
         while dim.parents[below] >= 0 {
             up.append(below)
             let ancestor = dim.parents[below]
-            for cousin in dim.children[ancestor] where cousin != below {
+            // The fullest cousins only: a large hierarchy has many, and the search tries
+            // the product of every dimension's moves.
+            let cousins = dim.children[ancestor].filter { $0 != below }.sorted { line($0) != line($1) ? line($0) > line($1) : $0 < $1 }
+            for cousin in cousins.prefix(Self.cousinLimit) {
                 let plus = mine + up
                 for minus in fullestPaths(cousin, limit: Self.cousinPaths) {
                     result.append(DimensionMove(nodes: plus + minus, signs: Array(repeating: 1, count: plus.count) + Array(repeating: -1, count: minus.count)))

@@ -189,9 +189,15 @@ public struct SecondarySuppressor {
     /// The most rounds of the exchange step.
     public static let exchangeRounds = 3
 
-    /// The certifications the exchange step may spend in all: two per sensitive item (at
-    /// least 200), so that it adds about as much time as the first pass.
-    static func exchangeBudget(sensitive: Int) -> Int { max(200, 2 * sensitive) }
+    /// The certifications the exchange step may spend in all: two per sensitive item, at
+    /// least 200 and at most 2,000, so that it adds little time to large tables.
+    static func exchangeBudget(sensitive: Int) -> Int { max(200, min(2 * sensitive, 2_000)) }
+
+    /// Tables of more cells than this try a flow only where no single route protects a
+    /// cell at all (not also where a flow might withhold less, nor when publishing cells
+    /// again), and no routes up to a common ancestor (``GridSearch/cousinMoves``), to keep
+    /// their time.
+    static let largeTable = 50_000
 
     /// Per cell of a table, the number of published cells it adds up, itself included: the
     /// published cells whose category in every dimension is the cell's or lies within it.
@@ -451,7 +457,10 @@ public struct SecondarySuppressor {
     func search(_ item: Int, _ r: ProtectionRequirement, up: Bool, down: Bool, newCells: Bool, avoiding: Set<Int>?) -> Perturbation? {
         let single = route(item, r, up: up, down: down, newCells: newCells, avoiding: avoiding)
         let level = up ? r.countUp : r.countDown
-        guard up != down, level > 1, r.valueUp == 0, r.valueDown == 0, single?.cost ?? .infinity > 0 else { return single?.perturbation }
+        let large = layout.cellCount > Self.largeTable
+        guard up != down, level > 1, r.valueUp == 0, r.valueDown == 0, single?.cost ?? .infinity > 0,
+            !large || single == nil && newCells
+        else { return single?.perturbation }
         if let flow = flow(item, level, up: up, newCells: newCells, avoiding: avoiding, bound: single?.cost ?? .infinity) { return flow }
         return single?.perturbation
     }

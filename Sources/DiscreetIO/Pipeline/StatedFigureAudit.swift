@@ -47,6 +47,10 @@ public enum StatedFigureAudit {
         let wholeBelow = policy?.percentages?.wholeNumbersBelowDenominator
         for indicator in document.indicators {
             let decimals = indicator.decimals ?? policy?.percentages?.decimals ?? 1
+            guard (0...6).contains(decimals) else {
+                findings.append("release.json: indicator '\(indicator.name)': its percentages have \(decimals) decimal places, not 0 to 6")
+                continue
+            }
             for cell in indicator.cells {
                 for (part, figure) in [("numerator", cell.numerator), ("denominator", cell.denominator)] where !shows(figure.value, figure.display, places: 0) {
                     findings.append("\(where_("indicator '\(indicator.name)'", cell.codes)): its \(part)'s display shows a figure that is not its published value")
@@ -60,7 +64,8 @@ public enum StatedFigureAudit {
                 let n = cell.numerator.value?.units(places: 0)
                 let d = cell.denominator.value?.units(places: 0)
                 let places = wholeBelow.map { (d ?? 0) < $0 ? 0 : decimals } ?? decimals
-                let expected = try? Percentage.of(numerator: n, denominator: d, decimals: places)
+                // (A negative figure is a finding of its own elsewhere; no percentage follows.)
+                let expected = (n ?? 0) < 0 || (d ?? 0) < 0 ? nil : try? Percentage.of(numerator: n, denominator: d, decimals: places)
                 let matches: Bool
                 if case .value(let v, let p)? = expected { matches = Decimal(units: v, places: p) == percent && (cell.percentDisplay ?? expected!.text) == expected!.text } else { matches = false }
                 if !matches {
