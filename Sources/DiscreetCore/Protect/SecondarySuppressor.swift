@@ -35,10 +35,12 @@ struct CountLimits {
 /// cohort alone, so that its parent's complement absorbs the change; with its ancestors;
 /// against a sibling that shares nobody with it; with a child), times a perturbation of
 /// the grid of their dimensions found by ``GridSearch`` (moves per dimension and plane
-/// cycles), each cohort seeing it at the categories it keeps. The cheapest wins, reusing
-/// cells already withheld at no cost. Rounds of re-certification follow, then a second
-/// pass tries to publish each secondary cell again, keeping it only if some item has no
-/// other certificate without it. Cells that nobody contributes to are never used (a
+/// cycles), each cohort seeing it at the categories it keeps; where no such route can
+/// carry the whole level, a flow of several routes with whole-number amounts. The cheapest
+/// wins, reusing cells already withheld at no cost. Rounds of re-certification follow, then
+/// an exchange step (publishing a cell many certificates share by certifying them all
+/// anew without it, when that costs less), then a last pass tries to publish each
+/// secondary cell again, keeping it only if some item has no other certificate without it. Cells that nobody contributes to are never used (a
 /// structural zero is known to be zero). When singletons are protected, a published
 /// cell with a single contributor (other than the item's own) is relied on only by
 /// certificates that another certificate backs up without it: that contributor knows the
@@ -221,7 +223,7 @@ public struct SecondarySuppressor {
     }
 
     /// Protects every sensitive item (cells first, then groups), improves the choices,
-    /// then publishes again what is not needed.
+    /// exchanges shared cells for cheaper ones, then publishes again what is not needed.
     public mutating func run() throws(SuppressionFailure) {
         let sensitive = problem.requirements.keys.sorted().filter { !problem.requirements[$0]!.isEmpty }
         for item in sensitive { try protect(item, problem.requirements[item]!) }
@@ -231,10 +233,9 @@ public struct SecondarySuppressor {
         prune()
     }
 
-
     /// Takes each item's certificates away and certifies it again, now knowing what every
-    /// other item relies on, keeping the new choice only when it withholds fewer cells.
-    /// Returns the number of cells published again.
+    /// other item relies on, keeping the new choice only when what it withholds costs less
+    /// than what it publishes again. Returns the number of items whose choice changed.
     mutating func improve(_ sensitive: [Int]) -> Int {
         var saved = 0
         for item in sensitive {
