@@ -1,3 +1,4 @@
+import DiscreetIO
 import Foundation
 import Testing
 
@@ -5,35 +6,17 @@ import Testing
 /// its categories and the hierarchy file its areas in (tables are printed in the declared
 /// order, so rows are compared by their codes).
 @Suite(.serialized) struct DeterminismTests {
-    /// The fields of a CSV line (quoted fields may hold commas).
-    func fields(_ line: String) -> [String] {
-        var result: [String] = []
-        var field = ""
-        var quoted = false
-        for ch in line {
-            if ch == "\"" {
-                quoted.toggle()
-            } else if ch == "," && !quoted {
-                result.append(field)
-                field = ""
-            } else {
-                field.append(ch)
-            }
-        }
-        return result + [field]
-    }
-
     /// Every row of every table and of the indicators file, keyed by its codes: value,
-    /// display and status.
+    /// display and status (read with discreet's own CSV reader: groups hold quoted commas).
     func rows(_ release: String) throws -> [String: String] {
         var result: [String: String] = [:]
         let tables = try FileManager.default.contentsOfDirectory(atPath: release + "/tables").sorted()
         for file in tables.map({ "tables/" + $0 }) + ["indicators.csv"] {
-            let lines = try String(contentsOfFile: release + "/" + file, encoding: .utf8).split(separator: "\n").map(String.init)
-            let header = fields(lines[0])
-            let keys = header.firstIndex(of: "value") ?? header.firstIndex(of: "numerator") ?? 1
-            for line in lines.dropFirst() {
-                let fields = fields(line)
+            let reader = try CSVReader(path: release + "/" + file)
+            defer { reader.close() }
+            let keys = reader.header.firstIndex(of: "value") ?? reader.header.firstIndex(of: "numerator") ?? 1
+            while try reader.next() {
+                let fields = (0..<reader.fieldCount).map { String(decoding: reader.field($0), as: UTF8.self) }
                 let key = file + ":" + fields[..<keys].joined(separator: ",")
                 #expect(result.updateValue(fields[keys...].joined(separator: ","), forKey: key) == nil, "\(key) twice")
             }

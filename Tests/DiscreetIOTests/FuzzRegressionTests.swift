@@ -6,6 +6,32 @@ import Testing
 
 /// Inputs the fuzz targets (Fuzz/, `scripts/fuzz`) found to crash or misbehave, each kept as
 /// a test once fixed.
+/// A release of the safe spec (10 women, 12 men), audited after an edit of its release.json
+/// such as a fuzzer makes; the fixture keeps its directory while the value lives.
+struct EditableRelease {
+    let fixture: Fixture
+    let out: String
+    let original: [String: Any]
+    var path: String { out + "/release.json" }
+
+    init() throws {
+        fixture = try Fixture(spec: safeSpec, data: PipelineTests().data(10, 12, neetF: 3, neetM: 4))
+        out = fixture.dir.path + "/out"
+        _ = try ReleasePipeline.protect(
+            plan: fixture.plan, inputs: [fixture.input], options: IngestOptions(onError: .stop, temporaryDirectory: fixture.dir.path),
+            destination: ReleaseDirectory(path: out, overwrite: false))
+        original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/release.json"))) as! [String: Any]
+    }
+
+    /// Writes the release.json `edit` makes of the original and audits the release.
+    func audit(_ edit: (inout [String: Any]) -> Void) throws -> PublishedAudit {
+        var json = original
+        edit(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        return try PublishedAudit.run(directory: out)
+    }
+}
+
 @Suite struct FuzzRegressionTests {
     /// FuzzRelease: a release whose rule is "fewer than 1" (no count is small) crashed the
     /// audit, which built the range of small counts as 1...0.
@@ -26,20 +52,14 @@ import Testing
     /// dimensions only. Now the reader refuses it; and a cell one table withholds while
     /// another publishes it counts as published, and as a disagreement.
     @Test func tablesMustListTheDimensionsTheirCellsUse() throws {
-        let f = try Fixture(spec: safeSpec, data: PipelineTests().data(10, 12, neetF: 3, neetM: 4))
-        let out = f.dir.path + "/out"
-        _ = try ReleasePipeline.protect(
-            plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop, temporaryDirectory: f.dir.path),
-            destination: ReleaseDirectory(path: out, overwrite: false))
-        let path = out + "/release.json"
-        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let release = try EditableRelease()
+        let path = release.path
         func audit(_ edit: (inout [[String: Any]]) -> Void) throws -> PublishedAudit {
-            var json = original
-            var tables = json["tables"] as! [[String: Any]]
-            edit(&tables)
-            json["tables"] = tables
-            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-            return try PublishedAudit.run(directory: out)
+            try release.audit { json in
+                var tables = json["tables"] as! [[String: Any]]
+                edit(&tables)
+                json["tables"] = tables
+            }
         }
         #expect { _ = try audit { $0[0]["dimensions"] = [String]() } } throws: { error in
             (error as? ReleaseReadError)?.description == "\(path): table 'people': a cell is broken down by 'sex', which is not one of the dimensions it lists"
@@ -66,20 +86,13 @@ import Testing
     /// negative numerator, crashed the check of the stated percentages (the percentage
     /// arithmetic takes 0 to 6 places and figures of at least 0). Now each is a finding.
     @Test func impossiblePercentagesAreFindings() throws {
-        let f = try Fixture(spec: safeSpec, data: PipelineTests().data(10, 12, neetF: 3, neetM: 4))
-        let out = f.dir.path + "/out"
-        _ = try ReleasePipeline.protect(
-            plan: f.plan, inputs: [f.input], options: IngestOptions(onError: .stop, temporaryDirectory: f.dir.path),
-            destination: ReleaseDirectory(path: out, overwrite: false))
-        let path = out + "/release.json"
-        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let release = try EditableRelease()
         func audit(_ edit: (inout [String: Any]) -> Void) throws -> [String] {
-            var json = original
-            var indicators = json["indicators"] as! [[String: Any]]
-            edit(&indicators[0])
-            json["indicators"] = indicators
-            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-            return try PublishedAudit.run(directory: out).findings
+            try release.audit { json in
+                var indicators = json["indicators"] as! [[String: Any]]
+                edit(&indicators[0])
+                json["indicators"] = indicators
+            }.findings
         }
         let places = try audit { $0["decimals"] = 11 }
         #expect(places.contains("release.json: indicator 'neet': its percentages have 11 decimal places, not 0 to 6"), "\(places)")

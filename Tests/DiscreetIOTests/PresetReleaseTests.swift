@@ -17,23 +17,12 @@ import Testing
         func table(_ name: String) throws -> [[String]] { try Self.rows(out + "/tables/\(name).csv") }
         func indicators() throws -> [[String]] { try Self.rows(out + "/indicators.csv") }
         static func rows(_ path: String) throws -> [[String]] {
-            // Fields with a comma (the indicators' groups) are quoted; none holds a quote or a line break.
-            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
-                var fields: [String] = []
-                var field = ""
-                var quoted = false
-                for c in line {
-                    if c == "\"" {
-                        quoted.toggle()
-                    } else if c == "," && !quoted {
-                        fields.append(field)
-                        field = ""
-                    } else {
-                        field.append(c)
-                    }
-                }
-                return fields + [field]
-            }
+            // Fields with a comma (the indicators' groups) are quoted: discreet's own reader.
+            let reader = try CSVReader(path: path)
+            defer { reader.close() }
+            var rows = [reader.header]
+            while try reader.next() { rows.append((0..<reader.fieldCount).map { String(decoding: reader.field($0), as: UTF8.self) }) }
+            return rows
         }
     }
 

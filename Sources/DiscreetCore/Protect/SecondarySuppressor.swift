@@ -239,27 +239,14 @@ public struct SecondarySuppressor {
     mutating func improve(_ sensitive: [Int]) -> Int {
         var saved = 0
         for item in sensitive {
-            let old = certificates[item] ?? []
-            var freed: [Int] = []
-            for certificate in old {
-                for c in certificate.perturbation.cells {
-                    users[c]?.remove(item)
-                    if users[c]?.isEmpty ?? true, withheld[c], problem.published[c], !problem.statuses[c].disposition.isWithheld {
-                        withheld[c] = false
-                        freed.append(c)
-                    }
-                }
-            }
-            certificates[item] = nil
+            let (removed, freed) = withdraw([item])
             let replacement = certify(item, problem.requirements[item]!, newCells: true)
             let added = replacement.map { Set($0.flatMap { newlyWithheld(by: $0) }).reduce(0.0) { $0 + cost[$1] } }
-            let freedCost = freed.reduce(0.0) { $0 + cost[$1] }
-            if let replacement, let added, added < freedCost - Self.costTolerance {
+            if let replacement, let added, added < freed.reduce(0.0, { $0 + cost[$1] }) - Self.costTolerance {
                 for c in replacement { add(c) }
                 saved += 1
             } else {
-                for c in freed { withheld[c] = true }
-                for c in old { add(c) }
+                reinstate(removed, freed: freed)
             }
         }
         return saved
@@ -279,7 +266,7 @@ public struct SecondarySuppressor {
             for certificate in old {
                 for c in certificate.perturbation.cells {
                     users[c]?.remove(item)
-                    if users[c]?.isEmpty ?? true, withheld[c], problem.published[c], !problem.statuses[c].disposition.isWithheld {
+                    if users[c]?.isEmpty ?? true, isSecondary(c) {
                         withheld[c] = false
                         freed.append(c)
                     }
@@ -289,6 +276,20 @@ public struct SecondarySuppressor {
         }
         return (removed, freed)
     }
+
+    /// Undoes ``withdraw(_:)``: withholds the freed cells again and gives the items back
+    /// their certificates.
+    mutating func reinstate(_ removed: [(Int, [ProtectionCertificate])], freed: [Int]) {
+        for c in freed { withheld[c] = true }
+        for (_, old) in removed { for certificate in old { add(certificate) } }
+    }
+
+    /// Whether a cell is withheld as a complement: withheld now, published by some table,
+    /// and not withheld by the primary rules.
+    func isSecondary(_ c: Int) -> Bool { withheld[c] && problem.published[c] && !problem.statuses[c].disposition.isWithheld }
+
+    /// The cells withheld as complements, in order.
+    var secondaryCells: [Int] { (0..<layout.cellCount).filter(isSecondary) }
 
     /// Tries to publish each secondary cell again, the costliest first, by certifying every
     /// item that relies on it anew without it (new cells allowed), and keeps the change when
@@ -300,7 +301,7 @@ public struct SecondarySuppressor {
     /// that very large tables keep their time, and so that the pattern depends on the input
     /// alone (a clock would make it depend on the machine).
     mutating func exchange(budget: inout Int) -> Int {
-        let secondary = (0..<layout.cellCount).filter { withheld[$0] && problem.published[$0] && !problem.statuses[$0].disposition.isWithheld }
+        let secondary = secondaryCells
         var kept = 0
         for c in secondary.sorted(by: { cost[$0] != cost[$1] ? cost[$0] > cost[$1] : $0 < $1 }) {
             guard withheld[c], let relying = users[c], !relying.isEmpty else { continue }
@@ -330,8 +331,7 @@ public struct SecondarySuppressor {
             // Put everything back as it was.
             _ = withdraw(items)
             for x in newly { withheld[x] = false }
-            for x in freed { withheld[x] = true }
-            for (_, old) in removed { for certificate in old { add(certificate) } }
+            reinstate(removed, freed: freed)
         }
         return kept
     }
@@ -598,7 +598,7 @@ public struct SecondarySuppressor {
     /// Tries to publish each secondary cell again, most costly first, keeping it withheld
     /// only if an item that relies on it cannot be certified without it.
     mutating func prune() {
-        let secondary = (0..<layout.cellCount).filter { withheld[$0] && problem.published[$0] && !problem.statuses[$0].disposition.isWithheld }
+        let secondary = secondaryCells
         for c in secondary.sorted(by: { cost[$0] > cost[$1] }) {
             withheld[c] = false
             var replacements: [(Int, [ProtectionCertificate])] = []
