@@ -115,7 +115,7 @@ func summary(_ release: ProtectedRelease) -> [String] {
         lines.append("  \(release.plan.tables[t].name): \(plural(table.shape.cellCount, "cell")), withheld \(grouped(counts[.primary] ?? 0)) primary + \(grouped(counts[.secondary] ?? 0)) secondary"
             + (forRelated > 0 ? ", \(grouped(forRelated)) of them for related cohorts" : "") + " (\(percent(loss.cells)) of cells, \(percent(loss.total)) of the total)")
         let levels = table.withheldByLevel
-        if levels.dropFirst().contains(where: { $0 > 0 }) || levels.count > 1 {
+        if levels.count > 1 {
             lines.append("    withheld by level (0 inner cells ... \(levels.count - 1) the grand total): " + levels.map(grouped).joined(separator: ", "))
         }
     }

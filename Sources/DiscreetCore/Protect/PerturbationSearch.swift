@@ -217,16 +217,9 @@ struct GridSearch: Sendable {
         let hub = dim.parents[n] >= 0 ? dim.parents[n] : n
         let members = dim.children[hub]
         if members.isEmpty { return nil }
+        func line(_ node: Int) -> Int64 { count(cell + (node - n) * stride) }
         // A path down to the leaf holding most on the line through the cell.
-        func stem(_ from: Int) -> [Int] {
-            var path = [from]
-            var node = from
-            while !dim.isLeaf(node) {
-                node = dim.children[node].max { count(cell + ($0 - n) * stride) < count(cell + ($1 - n) * stride) }!
-                path.append(node)
-            }
-            return path
-        }
+        func stem(_ from: Int) -> [Int] { fullestPath(dim, from: from, line: line) }
         var hubStem = [hub]
         var a = dim.parents[hub]
         while a >= 0 {
@@ -381,6 +374,30 @@ struct GridSearch: Sendable {
         return (Perturbation(cells: cells, signs: signs), c0 + distance[target])
     }
 
+    /// The path from `from` down to a leaf through the fullest child at each step, by the
+    /// count each node has on the line through the cell (`line`).
+    static func fullestPath(_ dim: TableDimension, from: Int, line: (Int) -> Int64) -> [Int] {
+        var path = [from]
+        var node = from
+        while !dim.isLeaf(node) {
+            node = dim.children[node].max { line($0) < line($1) }!
+            path.append(node)
+        }
+        return path
+    }
+
+    /// Paths from `from` down to a leaf (`from` included), the `limit` ending in the fullest
+    /// leaves on the line through the cell.
+    static func pathsDown(_ dim: TableDimension, from: Int, limit: Int, line: (Int) -> Int64) -> [[Int]] {
+        if dim.isLeaf(from) { return [[from]] }
+        var paths: [[Int]] = []
+        for child in dim.children[from] {
+            for tail in pathsDown(dim, from: child, limit: limit, line: line) { paths.append([from] + tail) }
+        }
+        paths.sort { line($0.last!) > line($1.last!) }
+        return Array(paths.prefix(limit))
+    }
+
     /// How many paths down from one node the moves consider (the fullest first).
     static let pathLimit = 6
     /// How many paths down into each cousin a move up to a common ancestor considers.
@@ -394,17 +411,7 @@ struct GridSearch: Sendable {
         let n = nodes[d]
         let stride = shape.strides[d]
         func line(_ node: Int) -> Int64 { count(cell + (node - n) * stride) }
-        // Paths from a node down to a leaf (the node included), those ending in the fullest
-        // leaves on the line through the cell first.
-        func down(_ from: Int, limit: Int) -> [[Int]] {
-            if dim.isLeaf(from) { return [[from]] }
-            var paths: [[Int]] = []
-            for child in dim.children[from] {
-                for tail in down(child, limit: limit) { paths.append([from] + tail) }
-            }
-            paths.sort { line($0.last!) > line($1.last!) }
-            return Array(paths.prefix(limit))
-        }
+        func down(_ from: Int, limit: Int) -> [[Int]] { pathsDown(dim, from: from, limit: limit, line: line) }
         func move(_ plus: [Int], _ minus: [Int]) -> DimensionMove {
             DimensionMove(nodes: plus + minus, signs: Array(repeating: 1, count: plus.count) + Array(repeating: -1, count: minus.count))
         }
@@ -438,25 +445,8 @@ struct GridSearch: Sendable {
         let n = nodes[d]
         let stride = shape.strides[d]
         func line(_ node: Int) -> Int64 { count(cell + (node - n) * stride) }
-        func fullestPath(_ from: Int) -> [Int] {
-            var path = [from]
-            var node = from
-            while !dim.isLeaf(node) {
-                node = dim.children[node].max { line($0) < line($1) }!
-                path.append(node)
-            }
-            return path
-        }
-        /// The paths from a node down to its `limit` fullest leaves.
-        func fullestPaths(_ from: Int, limit: Int) -> [[Int]] {
-            if dim.isLeaf(from) { return [[from]] }
-            var paths: [[Int]] = []
-            for child in dim.children[from] { paths += fullestPaths(child, limit: limit).map { [from] + $0 } }
-            paths.sort { line($0.last!) > line($1.last!) }
-            return Array(paths.prefix(limit))
-        }
         guard dim.parents[n] >= 0 else { return [] }
-        let mine = fullestPath(n)
+        let mine = fullestPath(dim, from: n, line: line)
         var result: [DimensionMove] = []
         var up = [Int]()
         var below = dim.parents[n]
@@ -468,7 +458,7 @@ struct GridSearch: Sendable {
             let cousins = dim.children[ancestor].filter { $0 != below }.sorted { line($0) != line($1) ? line($0) > line($1) : $0 < $1 }
             for cousin in cousins.prefix(Self.cousinLimit) {
                 let plus = mine + up
-                for minus in fullestPaths(cousin, limit: Self.cousinPaths) {
+                for minus in pathsDown(dim, from: cousin, limit: Self.cousinPaths, line: line) {
                     result.append(DimensionMove(nodes: plus + minus, signs: Array(repeating: 1, count: plus.count) + Array(repeating: -1, count: minus.count)))
                 }
             }
