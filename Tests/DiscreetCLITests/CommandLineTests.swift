@@ -60,6 +60,13 @@ func temporaryDirectory() -> String {
         #expect(run.out.contains("read 5 inputs: 4,548 rows, 1,046 people"))
         #expect(run.out.contains("audit passed; release written to \(out)"))
         #expect(run.out.contains("transition_by_area_ethnicity: 147 cells, withheld"))
+        // Each table's withheld cells by level add up to what it withholds.
+        let lines = run.out.split(separator: "\n").map(String.init)
+        let ethnicity = lines.firstIndex { $0.contains("transition_by_area_ethnicity: 147 cells, withheld") }!
+        let withheld = lines[ethnicity].split(separator: " ").compactMap { Int($0) }  // 147, primary, secondary, ...
+        #expect(lines[ethnicity + 1].hasPrefix("    withheld by level (0 inner cells ... 3 the grand total): "))
+        let byLevel = lines[ethnicity + 1].split(separator: ":").last!.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+        #expect(byLevel.count == 4 && byLevel.reduce(0, +) == withheld[1] + withheld[2], "\(lines[ethnicity])\n\(lines[ethnicity + 1])")
         // Groups counted by subtraction are protected, and what that withheld is reported.
         #expect(run.out.contains("groups of 1 to 4 people countable by subtracting figures (a denominator minus its numerator) protected"))
         #expect(run.out.contains("  ehcp_review_attended: "))

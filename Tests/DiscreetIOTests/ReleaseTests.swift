@@ -146,6 +146,10 @@ let safeSpec = """
             neet,,M,,[c],primary,,[c],primary,,[c],withheld
 
             """)
+        // The private run record counts what was lost: two inner cells (10 + 2 people), no margin.
+        let people = RunRecord(release, created: Date(timeIntervalSince1970: 1_800_000_000)).tables.first { $0.name == "people" }!
+        #expect(people.withheldByLevel == [2, 0])
+        #expect(people.valueWithheld == 12)
         let neet = release.indicators[0]
         let m = release.tables[neet.numerator].shape.dimensions[0].node("M")!
         #expect(neet.percentages[m] == .withheld)
