@@ -203,11 +203,25 @@ struct GridSearch: Sendable {
     /// to a leaf, the hub its ancestors, so that every group of the dimension stays the sum
     /// of its children.
     struct PlaneAxis {
-        /// Per position (the hub first), the stem's offsets from the sensitive cell.
-        var stems: [[Int]]
+        /// The stems' offsets from the sensitive cell, position after position (the hub
+        /// first), in one array so that the search's inner loop reads them without
+        /// reference counting.
+        var offsets: [Int]
+        /// Where each position's stem starts in `offsets` (one more entry than positions).
+        var starts: [Int]
         /// The position of the sensitive cell's node.
         var home: Int
-        var count: Int { stems.count }
+        var count: Int { starts.count - 1 }
+
+        init(stems: [[Int]], home: Int) {
+            offsets = stems.flatMap { $0 }
+            starts = [0]
+            for stem in stems { starts.append(starts.last! + stem.count) }
+            self.home = home
+        }
+
+        /// The indices in `offsets` of position `i`'s stem.
+        @inline(__always) func stem(_ i: Int) -> Range<Int> { starts[i]..<starts[i + 1] }
     }
 
     static func planeAxis(shape: TableShape, line count: (Int) -> Int64, _ cell: Int, _ nodes: [Int], _ d: Int) -> PlaneAxis? {
@@ -300,10 +314,12 @@ struct GridSearch: Sendable {
         func edgeCost(_ i: Int, _ j: Int, _ z: Int8) -> Double? {
             let sign = flip(i, j) * z
             var total = 0.0
-            for a in rows.stems[i] {
-                for b in columns.stems[j] {
-                    for (o, s) in other {
-                        guard let p = price(cell + a + b + o, sign * s) else { return nil }
+            for ai in rows.stem(i) {
+                let a = rows.offsets[ai]
+                for bi in columns.stem(j) {
+                    let b = columns.offsets[bi]
+                    for k in other.indices {
+                        guard let p = price(cell + a + b + other[k].offset, sign * other[k].sign) else { return nil }
                         total += p
                     }
                 }
@@ -355,10 +371,10 @@ struct GridSearch: Sendable {
         var signs: [Int8] = []
         func append(_ i: Int, _ j: Int, _ z: Int8) {
             let sign = flip(i, j) * z
-            for a in rows.stems[i] {
-                for b in columns.stems[j] {
+            for ai in rows.stem(i) {
+                for bi in columns.stem(j) {
                     for (o, s) in other {
-                        cells.append(cell + a + b + o)
+                        cells.append(cell + rows.offsets[ai] + columns.offsets[bi] + o)
                         signs.append(sign * s)
                     }
                 }
@@ -390,12 +406,18 @@ struct GridSearch: Sendable {
     /// leaves on the line through the cell.
     static func pathsDown(_ dim: TableDimension, from: Int, limit: Int, line: (Int) -> Int64) -> [[Int]] {
         if dim.isLeaf(from) { return [[from]] }
-        var paths: [[Int]] = []
+        // Each leaf's count once, not once per comparison: `line` looks through every
+        // cohort of a move.
+        var paths: [(count: Int64, path: [Int])] = []
         for child in dim.children[from] {
-            for tail in pathsDown(dim, from: child, limit: limit, line: line) { paths.append([from] + tail) }
+            if dim.isLeaf(child) {
+                paths.append((line(child), [from, child]))
+            } else {
+                for tail in pathsDown(dim, from: child, limit: limit, line: line) { paths.append((line(tail.last!), [from] + tail)) }
+            }
         }
-        paths.sort { line($0.last!) > line($1.last!) }
-        return Array(paths.prefix(limit))
+        paths.sort { $0.count > $1.count }
+        return paths.prefix(limit).map(\.path)
     }
 
     /// How many paths down from one node the moves consider (the fullest first).
@@ -455,7 +477,8 @@ struct GridSearch: Sendable {
             let ancestor = dim.parents[below]
             // The fullest cousins only: a large hierarchy has many, and the search tries
             // the product of every dimension's moves.
-            let cousins = dim.children[ancestor].filter { $0 != below }.sorted { line($0) != line($1) ? line($0) > line($1) : $0 < $1 }
+            let cousins = dim.children[ancestor].filter { $0 != below }.map { (node: $0, count: line($0)) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.node < $1.node }.map(\.node)
             for cousin in cousins.prefix(Self.cousinLimit) {
                 let plus = mine + up
                 for minus in pathsDown(dim, from: cousin, limit: Self.cousinPaths, line: line) {
