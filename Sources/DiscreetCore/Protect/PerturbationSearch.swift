@@ -410,11 +410,7 @@ struct GridSearch: Sendable {
         // cohort of a move.
         var paths: [(count: Int64, path: [Int])] = []
         for child in dim.children[from] {
-            if dim.isLeaf(child) {
-                paths.append((line(child), [from, child]))
-            } else {
-                for tail in pathsDown(dim, from: child, limit: limit, line: line) { paths.append((line(tail.last!), [from] + tail)) }
-            }
+            for tail in pathsDown(dim, from: child, limit: limit, line: line) { paths.append((line(tail.last!), [from] + tail)) }
         }
         paths.sort { $0.count > $1.count }
         return paths.prefix(limit).map(\.path)
