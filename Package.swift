@@ -14,8 +14,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // System libraries (Debian: libgmp-dev, libsqlite3-dev).
+        // System libraries (Debian: libgmp-dev, libsqlite3-dev, libglpk-dev).
         .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
+        .systemLibrary(name: "CGLPK", path: "Sources/CGLPK"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // Linux calls Swift's Glibc module leaves out (anonymous files, swapping two paths).
         .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
@@ -24,7 +25,7 @@ let package = Package(
         // too: the search for complementary cells is hot loops over generic code, tens of
         // times slower unoptimised, and the tests protect the example dozens of times.
         .target(
-            name: "DiscreetCore", dependencies: ["CGMP"],
+            name: "DiscreetCore", dependencies: ["CGMP", "CGLPK"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Readers, the release spec, writers, the pipeline that joins them.

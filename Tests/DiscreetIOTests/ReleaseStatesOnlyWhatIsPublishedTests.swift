@@ -90,6 +90,7 @@ import Testing
         if let r = p.primary.pq { numbers += [Decimal(string: r.p.description)!, Decimal(string: r.q.description)!] }
         if case .fixed(let upper, let lower) = p.secondary.frequency { numbers += [Decimal(upper), Decimal(lower)] }
         for (_, codes) in p.secondary.weights { numbers += codes.values.map { Decimal($0) } }
+        numbers.append(Decimal(p.secondary.effort))
         if let r = p.rounding {
             numbers.append(Decimal(r.base))
             if let l = r.levels { numbers.append(Decimal(l.depth)) }

@@ -120,11 +120,13 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
                 singletons: ignore
                 cost: value
                 weights: {area: {CITY: 20, N: 5}}
+                effort: 0
               percentages: {decimals: 1}
             """)
         let secondary = try parseSpec(text).protection.secondary
         #expect(secondary == SecondaryPolicy(
-            method: .products, frequency: .fixed(upper: 2, lower: 1), singletons: false, cost: .value, weights: ["area": ["CITY": 20, "N": 5]]))
+            method: .products, frequency: .fixed(upper: 2, lower: 1), singletons: false, cost: .value, weights: ["area": ["CITY": 20, "N": 5]], effort: 0))
+        #expect(problems(text.replacingOccurrences(of: "effort: 0", with: "effort: -3")) == ["spec.yaml:59:13: effort must be between 0 and 1000000000"])
         let unknown = problems(text.replacingOccurrences(of: "{area: {CITY: 20, N: 5}}", with: "{area: {TOWN: 20}, colour: {red: 2}, sex: {F: 0}}"))
         #expect(unknown == [
             "spec.yaml:58:22: weights: 'TOWN' is not a category of dimension 'area'",

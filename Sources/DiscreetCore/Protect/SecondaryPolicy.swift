@@ -34,12 +34,20 @@ public struct SecondaryPolicy: Sendable, Hashable {
     /// the weight of each of its categories (1 where none is given), so that a weight of 10
     /// on a total makes withholding it as costly as withholding ten other cells.
     public var weights: [String: [String: Int]]
+    /// How much work the linear programmes that propose witnesses of any shape may do, in
+    /// millions of simplex iterations times constraints (0: none, the route search alone).
+    /// A count of work, not a clock, so that the pattern is the same on every machine.
+    public var effort: Int
+
+    /// The default ``effort``.
+    public static let defaultEffort = 2_000
 
     public init(
         method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .figures,
-        weights: [String: [String: Int]] = [:]
+        weights: [String: [String: Int]] = [:], effort: Int = SecondaryPolicy.defaultEffort
     ) {
         self.weights = weights
+        self.effort = effort
         self.method = method
         self.frequency = frequency
         self.singletons = singletons

@@ -36,8 +36,10 @@ struct CountLimits {
 /// against a sibling that shares nobody with it; with a child), times a perturbation of
 /// the grid of their dimensions found by ``GridSearch`` (moves per dimension and plane
 /// cycles), each cohort seeing it at the categories it keeps; where no such route can
-/// carry the whole level, a flow of several routes with whole-number amounts. The cheapest
-/// wins, reusing cells already withheld at no cost. Rounds of re-certification follow, then
+/// carry the whole level, a flow of several routes with whole-number amounts; and, within
+/// the policy's effort, the cheapest witness of any shape from a linear programme
+/// (``CertificateProgram``), checked exactly. The cheapest wins, reusing cells already
+/// withheld at no cost. Rounds of re-certification follow, then
 /// an exchange step (publishing a cell many certificates share by certifying them all
 /// anew without it, when that costs less), then a last pass tries to publish each
 /// secondary cell again, keeping it only if some item has no other certificate without it. Cells that nobody contributes to are never used (a
@@ -79,6 +81,8 @@ public struct SecondarySuppressor {
     /// The tree parent of each block (-1 for a root).
     let treeParent: [Int]
     let grids: GridCache
+    /// The linear programme that proposes witnesses of any shape (nil where it does not apply).
+    var program: CertificateProgram?
 
     public init(problem: SuppressionProblem, policy: SecondaryPolicy) {
         self.problem = problem
@@ -175,6 +179,8 @@ public struct SecondarySuppressor {
         }
         treeParent = parent
         grids = GridCache(layout: layout, method: policy.method)
+        program = nil
+        program = makeProgram()
     }
 
     /// The statuses after secondary suppression, per global cell.
@@ -339,7 +345,7 @@ public struct SecondarySuppressor {
     // MARK: - Protecting one item
 
     mutating func protect(_ item: Int, _ requirement: ProtectionRequirement) throws(SuppressionFailure) {
-        if let certificates = certify(item, requirement, newCells: true) {
+        if let certificates = cheaper(certify(item, requirement, newCells: true), proposal(item, requirement, newCells: true)) {
             for c in certificates { add(c) }
         } else if let other = problem.alternatives[item], let certificates = certify(item, other, newCells: true) {
             problem.requirements[item] = other
@@ -347,6 +353,17 @@ public struct SecondarySuppressor {
         } else {
             throw SuppressionFailure(cell: item)
         }
+    }
+
+    /// The certificates that withhold less (the first where they cost the same).
+    func cheaper(_ a: [ProtectionCertificate]?, _ b: [ProtectionCertificate]?) -> [ProtectionCertificate]? {
+        guard let a, let b else { return a ?? b }
+        return newCost(b) < newCost(a) - Self.costTolerance ? b : a
+    }
+
+    /// What the published cells certificates would withhold cost (each cell once).
+    func newCost(_ certificates: [ProtectionCertificate]) -> Double {
+        Set(certificates.flatMap { newlyWithheld(by: $0) }).reduce(0.0) { $0 + cost[$1] }
     }
 
     /// Every certificate an item needs: one set for both directions where possible, else one
@@ -596,14 +613,20 @@ public struct SecondarySuppressor {
     // MARK: - Publishing again what is not needed
 
     /// Tries to publish each secondary cell again, most costly first, keeping it withheld
-    /// only if an item that relies on it cannot be certified without it.
+    /// only if an item that relies on it cannot be certified without it, by a route or by a
+    /// programme over the cells withheld when this began.
     mutating func prune() {
         let secondary = secondaryCells
+        // Only cells withheld now may change in a witness here: a smaller programme.
+        let withheldNow = withheld
+        let published = problem.published
+        let program = self.program.flatMap { CertificateProgram(self, budget: $0.budget) { withheldNow[$0] || !published[$0] } }
         for c in secondary.sorted(by: { cost[$0] > cost[$1] }) {
             withheld[c] = false
             var replacements: [(Int, [ProtectionCertificate])] = []
             for item in (users[c] ?? []).sorted() {
-                guard let found = certify(item, problem.requirements[item]!, newCells: false) else {
+                let r = problem.requirements[item]!
+                guard let found = certify(item, r, newCells: false) ?? proposal(item, r, newCells: false, program: program) else {
                     replacements.removeAll()
                     withheld[c] = true
                     break

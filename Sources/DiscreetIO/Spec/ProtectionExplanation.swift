@@ -34,6 +34,7 @@ public enum ProtectionExplanation {
         }
         lines.append("    singletons: \(s.singletons ? "protect" : "ignore")")
         lines.append("    cost: \(s.cost.rawValue)")
+        lines.append("    effort: \(s.effort)")
         if !s.weights.isEmpty {
             lines.append("    weights:")
             for (dimension, codes) in s.weights.sorted(by: { $0.key < $1.key }) {

@@ -1038,7 +1038,7 @@ private struct Reader {
 
     mutating func readSecondary(_ node: Node) -> SecondaryPolicy {
         var policy = SecondaryPolicy()
-        guard let pairs = mapping(node, "secondary suppression", allowed: ["method", "frequency_protection", "singletons", "cost", "weights"]) else { return policy }
+        guard let pairs = mapping(node, "secondary suppression", allowed: ["method", "frequency_protection", "singletons", "cost", "weights", "effort"]) else { return policy }
         for p in pairs {
             switch p.key {
             case "frequency_protection":
@@ -1059,6 +1059,8 @@ private struct Reader {
                 }
             case "method":
                 policy.method = choice(p.value, "method", SuppressionMethod.self) ?? policy.method
+            case "effort":
+                policy.effort = integer(p.value, "effort", range: 0...1_000_000_000) ?? policy.effort
             case "weights":
                 guard let dims = mapping(p.value, "weights") else { continue }
                 for dim in dims {

@@ -91,11 +91,13 @@ extension ReleaseDocument {
             public var singletons: String?
             public var cost: String?
             public var weights: [String: [String: Int]]?
+            /// The work the linear programmes were allowed (absent in releases made before it existed).
+            public var effort: Int?
 
             enum CodingKeys: String, CodingKey {
                 case method
                 case frequencyProtection = "frequency_protection"
-                case singletons, cost, weights
+                case singletons, cost, weights, effort
             }
         }
 
@@ -226,7 +228,7 @@ extension ReleaseDocument.Policy {
         }
         secondary = Secondary(
             method: s.method.rawValue, frequencyProtection: frequency, singletons: s.singletons ? "protect" : "ignore", cost: s.cost.rawValue,
-            weights: s.weights.isEmpty ? nil : s.weights)
+            weights: s.weights.isEmpty ? nil : s.weights, effort: s.effort)
         rounding = protection.rounding.map(ReleaseDocument.RoundingStatement.init)
         self.fallbacks = fallbacks
         relatedCohorts = RelatedCohorts(

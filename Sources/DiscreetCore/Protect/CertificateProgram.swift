@@ -1,0 +1,282 @@
+import CGLPK
+
+/// The search for one item's witness as a linear programme over every cell of the joint
+/// system, the heuristic of Kelly, Golden and Assad (1992). The witness may change any cell that is withheld, or not published, at
+/// almost no cost, and a published cell at its cost per unit of change, so the cheapest
+/// witness withholds few new cells and shares those the pattern already withholds.
+///
+/// The route search (``GridSearch``) builds perturbations of a few shapes only: products of
+/// one move per dimension, and plane cycles. The cheapest way to protect a cell is often
+/// none of those: a change through the row totals of another dimension, or spread over
+/// several small areas. The programme finds it whatever its shape.
+///
+/// Solved by GLPK's simplex (floating point); where the optimum is not whole numbers, a
+/// branch and cut over the cells it used, within a fixed number of subproblems (so that the
+/// answer depends on the input alone, not the machine). What it proposes becomes a
+/// certificate only after ``CertificateAudit`` has checked it exactly, and the release is
+/// audited again as a whole: a rounding error can cost a proposal, never protection.
+///
+/// Applies to count tables of at most ``SecondarySuppressor/programCells`` cells with no
+/// rounded published counts, and to items that are cells (groups counted by subtraction
+/// keep the route search).
+final class CertificateProgram {
+    /// The most subproblems the branch and cut may select before giving up.
+    static let branchNodes = 200
+    /// The most simplex iterations for one witness.
+    static let iterationLimit: Int32 = 100_000
+
+    let program: OpaquePointer
+    /// The work left to every programme of one search, shared.
+    let budget: ProgramBudget
+    /// The number of constraints (the work of an iteration grows with it).
+    let rows: Int
+    /// The global cell of each pair of columns (k: its rise is column 2k+1, its fall 2k+2).
+    let cells: [Int]
+    /// Per global cell, its pair's index plus one (0: the cell cannot change: nobody is in it,
+    /// or it is known to be empty).
+    let slot: [Int32]
+    /// Per pair, the most the cell may rise (infinity: no limit) and fall in a witness.
+    let rise: [Double]
+    let fall: [Double]
+    /// Per pair, whether a lone contributor's published cell (who knows its value).
+    let lone: [Bool]
+    /// What a withheld or unpublished cell costs per unit: enough to keep witnesses small,
+    /// too little to matter against any published cell.
+    let freeCost: Double
+    /// Per column (from 0), the upper bound and objective coefficient set now, so that a new
+    /// witness changes only what differs from the last.
+    var upper: [Double]
+    var price: [Double]
+
+    /// A programme over the cells of `s` that `include` accepts (every other cell stays put).
+    init?(_ s: SecondarySuppressor, budget: ProgramBudget, include: (Int) -> Bool = { _ in true }) {
+        guard let program = glp_create_prob() else { return nil }
+        self.program = program
+        self.budget = budget
+        let n = s.layout.cellCount
+        var cells: [Int] = []
+        var slot = [Int32](repeating: 0, count: n)
+        var rise: [Double] = []
+        var fall: [Double] = []
+        var lone: [Bool] = []
+        for c in 0..<n where s.counts[c] > 0 && s.structurallyEmpty?[c] != true && include(c) {
+            cells.append(c)
+            slot[c] = Int32(cells.count)
+            let floor = max(0, s.countLimits?.floor[c] ?? 0)
+            let ceiling = s.countLimits?.ceiling[c] ?? .max
+            fall.append(Double(s.counts[c] - floor))
+            rise.append(ceiling == .max ? .infinity : Double(ceiling - s.counts[c]))
+            lone.append(s.policy.singletons && s.counts[c] == 1 && s.problem.published[c])
+        }
+        self.cells = cells
+        self.slot = slot
+        self.rise = rise
+        self.fall = fall
+        self.lone = lone
+        let published = cells.filter { s.problem.published[$0] }.map { s.cost[$0] }.filter { $0 > 0 }
+        freeCost = 1e-4 * (published.min() ?? 1)
+        upper = [Double](repeating: 0, count: 2 * cells.count)
+        price = [Double](repeating: 0, count: 2 * cells.count)
+        glp_set_obj_dir(program, GLP_MIN)
+        // New columns are fixed at zero until a witness frees them.
+        if !cells.isEmpty { glp_add_cols(program, Int32(2 * cells.count)) }
+        var indices: [Int32] = [0]
+        var values: [Double] = [0]
+        func addRow(_ type: Int32, _ low: Double) {
+            defer {
+                indices.removeSubrange(1...)
+                values.removeSubrange(1...)
+            }
+            guard indices.count > 1 else { return }
+            let row = glp_add_rows(program, 1)
+            glp_set_row_bnds(program, row, type, low, 0)
+            glp_set_mat_row(program, row, Int32(indices.count - 1), indices, values)
+        }
+        // A cell's change is its rise minus its fall.
+        func enter(_ c: Int, _ coefficient: Double) {
+            let k = slot[c]
+            guard k != 0 else { return }
+            indices.append(2 * k - 1)
+            values.append(coefficient)
+            indices.append(2 * k)
+            values.append(-coefficient)
+        }
+        // Every relation of every cohort table.
+        for (b, block) in s.layout.blocks.enumerated() {
+            let base = s.layout.offsets[b]
+            for relation in block.shape.relations() {
+                enter(base + relation.total, 1)
+                for part in relation.parts { enter(base + part, -1) }
+                addRow(GLP_FX, 0)
+            }
+        }
+        // Every family's complement stays non-negative (and an empty one empty).
+        for (f, family) in s.layout.families.enumerated() {
+            for h in 0..<family.shape.cellCount {
+                enter(s.layout.global(family.parent, family.parentCells[h]), 1)
+                for (i, part) in family.parts.enumerated() { enter(s.layout.global(part, family.partCells[i][h]), -1) }
+                if family.emptyComplement?[h] == true { addRow(GLP_FX, 0) } else { addRow(GLP_LO, -Double(s.problem.complements[f][h])) }
+            }
+        }
+        rows = Int(glp_get_num_rows(program))
+    }
+
+    deinit { glp_delete_prob(program) }
+
+    /// Sets column `j` (from 0) to `[0, bound]` at `cost` per unit, where that changes anything.
+    @inline(__always)
+    private func set(_ j: Int, bound: Double, cost: Double, exactly: Bool = false) {
+        if upper[j] != bound || exactly {
+            upper[j] = bound
+            let column = Int32(j + 1)
+            if exactly {
+                glp_set_col_bnds(program, column, GLP_FX, bound, bound)
+                upper[j] = -1  // fixed above zero: set again next time
+            } else if bound == .infinity {
+                glp_set_col_bnds(program, column, GLP_LO, 0, 0)
+            } else {
+                glp_set_col_bnds(program, column, bound == 0 ? GLP_FX : GLP_DB, 0, bound)
+            }
+        }
+        if price[j] != cost {
+            price[j] = cost
+            glp_set_obj_coef(program, Int32(j + 1), cost)
+        }
+    }
+
+    /// The cheapest witness moving `item` by `level` (up, or down), as a perturbation that
+    /// moves it by +`level` (a down witness is the true table minus it); nil when there is
+    /// none, or the solver gave up. With `newCells` false only withheld or unpublished cells
+    /// may change. Not yet checked: see ``SecondarySuppressor/proposal(_:_:newCells:program:)``.
+    func witness(_ item: Int, level: Int64, up: Bool, newCells: Bool, in s: SecondarySuppressor) -> Perturbation? {
+        let target = Int(slot[item]) - 1
+        guard target >= 0, level > 0, Double(level) <= (up ? rise[target] : fall[target]), budget.remaining > 0 else { return nil }
+        let before = glp_get_it_cnt(program)
+        defer { budget.remaining -= Int(glp_get_it_cnt(program) - before) * max(rows, 1) }
+        for (k, c) in cells.enumerated() {
+            if k == target {
+                set(2 * k, bound: up ? Double(level) : 0, cost: 0, exactly: up)
+                set(2 * k + 1, bound: up ? 0 : Double(level), cost: 0, exactly: !up)
+                continue
+            }
+            let free = s.withheld[c] || !s.problem.published[c]
+            let frozen = s.banned[c] || !newCells && !free || lone[k] && !s.sameLone(c, item)
+            let cost = free ? freeCost : s.cost[c]
+            set(2 * k, bound: frozen ? 0 : rise[k], cost: cost)
+            set(2 * k + 1, bound: frozen ? 0 : fall[k], cost: cost)
+        }
+        var simplex = glp_smcp()
+        glp_init_smcp(&simplex)
+        simplex.msg_lev = GLP_MSG_OFF
+        simplex.meth = GLP_DUALP
+        simplex.it_lim = Int32(min(Int(Self.iterationLimit), budget.remaining / max(rows, 1) + 1))
+        switch glp_simplex(program, &simplex) {
+        case 0: break
+        case GLP_EITLIM: return nil  // out of work: the route search carries on
+        default:
+            // A basis GLPK could not factorise: once more from the standard one.
+            glp_std_basis(program)
+            guard glp_simplex(program, &simplex) == 0 else { return nil }
+        }
+        guard glp_get_status(program) == GLP_OPT else { return nil }
+        var change = cells.indices.map { glp_get_col_prim(program, Int32(2 * $0 + 1)) - glp_get_col_prim(program, Int32(2 * $0 + 2)) }
+        if change.contains(where: { abs($0 - $0.rounded()) > 1e-7 }) {
+            guard let whole = wholeWitness(change) else { return nil }
+            change = whole
+        }
+        var moved: [Int] = []
+        var signs: [Int8] = []
+        var weights: [Int64] = []
+        for (k, c) in cells.enumerated() {
+            let amount = Int64(change[k].rounded())
+            guard amount != 0 else { continue }
+            let perturbation = up ? amount : -amount
+            moved.append(c)
+            signs.append(perturbation > 0 ? 1 : -1)
+            weights.append(abs(perturbation))
+        }
+        return Perturbation(cells: moved, signs: signs, weights: weights)
+    }
+
+    /// A whole-number witness over the cells a fractional one changes (and those that cost
+    /// almost nothing), by branch and cut within ``branchNodes`` subproblems; nil if none.
+    private func wholeWitness(_ change: [Double]) -> [Double]? {
+        let columns = 2 * cells.count
+        // Cells the fractional witness did not change and that cost something stay put.
+        var held: [Int] = []
+        for k in cells.indices where abs(change[k]) <= 1e-9 && price[2 * k] > freeCost && upper[2 * k] != 0 {
+            glp_set_col_bnds(program, Int32(2 * k + 1), GLP_FX, 0, 0)
+            glp_set_col_bnds(program, Int32(2 * k + 2), GLP_FX, 0, 0)
+            held.append(k)
+        }
+        for j in 1...columns { glp_set_col_kind(program, Int32(j), GLP_IV) }
+        defer {
+            for j in 1...columns { glp_set_col_kind(program, Int32(j), GLP_CV) }
+            // Their bounds are set again by the next witness.
+            for k in held {
+                upper[2 * k] = -1
+                upper[2 * k + 1] = -1
+            }
+        }
+        var parameters = glp_iocp()
+        glp_init_iocp(&parameters)
+        parameters.msg_lev = GLP_MSG_OFF
+        parameters.presolve = GLP_ON
+        // A fixed number of subproblems, not a time limit: the same answer on every machine.
+        var selected = 0
+        parameters.cb_func = { tree, info in
+            guard let tree, let info, glp_ios_reason(tree) == GLP_ISELECT else { return }
+            let count = info.assumingMemoryBound(to: Int.self)
+            count.pointee += 1
+            if count.pointee > CertificateProgram.branchNodes { glp_ios_terminate(tree) }
+        }
+        _ = withUnsafeMutablePointer(to: &selected) { counter in
+            parameters.cb_info = UnsafeMutableRawPointer(counter)
+            return glp_intopt(program, &parameters)
+        }
+        let status = glp_mip_status(program)
+        guard status == GLP_OPT || status == GLP_FEAS else { return nil }
+        return cells.indices.map { glp_mip_col_val(program, Int32(2 * $0 + 1)) - glp_mip_col_val(program, Int32(2 * $0 + 2)) }
+    }
+}
+
+/// The work the programmes of one search may still do (iterations times constraints),
+/// shared by them all.
+final class ProgramBudget {
+    var remaining: Int
+    init(_ remaining: Int) { self.remaining = remaining }
+}
+
+extension SecondarySuppressor {
+    /// The most cells (of the joint system) for which the search also solves a linear
+    /// programme per item.
+    static let programCells = 50_000
+
+    /// The programme for this problem, or nil where it does not apply: magnitude tables,
+    /// rounded published counts, more than ``programCells`` cells.
+    func makeProgram() -> CertificateProgram? {
+        guard policy.effort > 0, problem.rounding == nil, !valued.contains(true), layout.cellCount <= Self.programCells else { return nil }
+        return CertificateProgram(self, budget: ProgramBudget(policy.effort * 1_000_000))
+    }
+
+    /// Certificates for a cell item from the linear programme, one per direction it needs,
+    /// each checked exactly by ``CertificateAudit``; nil where the programme does not apply
+    /// or finds none.
+    func proposal(_ item: Int, _ r: ProtectionRequirement, newCells: Bool, program: CertificateProgram? = nil) -> [ProtectionCertificate]? {
+        guard let program = program ?? self.program, !problem.isGroup(item), r.valueUp == 0, r.valueDown == 0 else { return nil }
+        var result: [ProtectionCertificate] = []
+        for up in [true, false] {
+            let level = up ? r.countUp : r.countDown
+            guard level > 0 else { continue }
+            guard let p = program.witness(item, level: level, up: up, newCells: newCells, in: self) else { return nil }
+            let certificate = ProtectionCertificate(cell: item, perturbation: p, up: up, down: !up, avoiding: nil)
+            // The statuses the certificate would leave: what is withheld now, and what it moves.
+            var statuses = problem.statuses
+            for c in 0..<layout.cellCount where withheld[c] && !statuses[c].disposition.isWithheld { statuses[c].disposition = .secondary }
+            for c in p.cells where !statuses[c].disposition.isWithheld && problem.published[c] { statuses[c].disposition = .secondary }
+            guard CertificateAudit.check(certificate, r, problem: problem, statuses: statuses, index: familyIndex) == nil else { return nil }
+            result.append(certificate)
+        }
+        return result.isEmpty ? nil : result
+    }
+}
