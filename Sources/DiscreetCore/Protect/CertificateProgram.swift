@@ -255,8 +255,11 @@ extension SecondarySuppressor {
     /// The programme for this problem, or nil where it does not apply: magnitude tables,
     /// rounded published counts, more than ``programCells`` cells.
     func makeProgram() -> CertificateProgram? {
-        guard policy.effort > 0, problem.rounding == nil, !valued.contains(true), layout.cellCount <= Self.programCells else { return nil }
-        return CertificateProgram(self, budget: ProgramBudget(policy.effort * 1_000_000))
+        guard policy.effort > 0, problem.rounding == nil, layout.cellCount <= Self.programCells else { return nil }
+        // A magnitude cell's sum would move too: its cells stay put (and its items keep the
+        // route search).
+        let valued = self.valued
+        return CertificateProgram(self, budget: ProgramBudget(policy.effort * 1_000_000)) { !valued[$0] }
     }
 
     /// Certificates for a cell item from the linear programme, one per direction it needs,

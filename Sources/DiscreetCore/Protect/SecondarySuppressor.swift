@@ -345,7 +345,10 @@ public struct SecondarySuppressor {
     // MARK: - Protecting one item
 
     mutating func protect(_ item: Int, _ requirement: ProtectionRequirement) throws(SuppressionFailure) {
-        if let certificates = cheaper(certify(item, requirement, newCells: true), proposal(item, requirement, newCells: true)) {
+        let routes = certify(item, requirement, newCells: true)
+        // Where the routes withhold nothing new, no programme can do better.
+        let program = routes.map { newCost($0) > 0 } ?? true ? proposal(item, requirement, newCells: true) : nil
+        if let certificates = cheaper(routes, program) {
             for c in certificates { add(c) }
         } else if let other = problem.alternatives[item], let certificates = certify(item, other, newCells: true) {
             problem.requirements[item] = other
@@ -620,11 +623,15 @@ public struct SecondarySuppressor {
         // Only cells withheld now may change in a witness here: a smaller programme.
         let withheldNow = withheld
         let published = problem.published
-        let program = self.program.flatMap { CertificateProgram(self, budget: $0.budget) { withheldNow[$0] || !published[$0] } }
+        let valued = self.valued
+        let program = self.program.flatMap { CertificateProgram(self, budget: $0.budget) { (withheldNow[$0] || !published[$0]) && !valued[$0] } }
         for c in secondary.sorted(by: { cost[$0] > cost[$1] }) {
             withheld[c] = false
             var replacements: [(Int, [ProtectionCertificate])] = []
-            for item in (users[c] ?? []).sorted() {
+            // The items whose certificates move the cell most first: the likeliest to need
+            // it, so that a cell that must stay costs few attempts.
+            let relying = (users[c] ?? []).map { item in (item, movement(of: c, by: item)) }
+            for (item, _) in relying.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }) {
                 let r = problem.requirements[item]!
                 guard let found = certify(item, r, newCells: false) ?? proposal(item, r, newCells: false, program: program) else {
                     replacements.removeAll()
@@ -647,6 +654,19 @@ public struct SecondarySuppressor {
         // A cell kept for a certificate that a later replacement no longer needs is
         // published too: no certificate moves it.
         for c in secondary where withheld[c] && users[c]?.isEmpty ?? true { withheld[c] = false }
+    }
+
+    /// How far an item's certificates move a cell, relative to the item's own move: the
+    /// largest over its certificates.
+    func movement(of c: Int, by item: Int) -> Double {
+        var most = 0.0
+        for certificate in certificates[item] ?? [] {
+            let p = certificate.perturbation
+            guard let i = p.cells.firstIndex(of: c) else { continue }
+            let own = p.cells.firstIndex(of: item).map { Double(p.weights?[$0] ?? 1) } ?? 1
+            most = max(most, Double(p.weights?[i] ?? 1) / own)
+        }
+        return most
     }
 
     /// The items whose certificates rely on each withheld cell (after ``run()``).
