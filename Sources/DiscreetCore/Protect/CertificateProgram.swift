@@ -1,9 +1,10 @@
 import CGLPK
 
 /// The search for one item's witness as a linear programme over every cell of the joint
-/// system, the heuristic of Kelly, Golden and Assad (1992). The witness may change any cell that is withheld, or not published, at
-/// almost no cost, and a published cell at its cost per unit of change, so the cheapest
-/// witness withholds few new cells and shares those the pattern already withholds.
+/// system, the heuristic of Kelly, Golden and Assad (1992). The witness may change any cell
+/// that is withheld, or not published, at almost no cost, and a published cell at its cost
+/// per unit of change, so the cheapest witness withholds few new cells and shares those the
+/// pattern already withholds.
 ///
 /// The route search (``GridSearch``) builds perturbations of a few shapes only: products of
 /// one move per dimension, and plane cycles. The cheapest way to protect a cell is often
@@ -16,9 +17,10 @@ import CGLPK
 /// certificate only after ``CertificateAudit`` has checked it exactly, and the release is
 /// audited again as a whole: a rounding error can cost a proposal, never protection.
 ///
-/// Applies to count tables of at most ``SecondarySuppressor/programCells`` cells with no
-/// rounded published counts, and to items that are cells (groups counted by subtraction
-/// keep the route search).
+/// Applies to joint systems of at most ``SecondarySuppressor/programCells`` cells with no
+/// rounded published counts, and to items that are count cells (groups counted by
+/// subtraction and magnitude cells keep the route search; magnitude cells stay put in
+/// every witness, since their sums would move too).
 final class CertificateProgram {
     /// The most subproblems the branch and cut may select before giving up.
     static let branchNodes = 200
@@ -252,7 +254,7 @@ extension SecondarySuppressor {
     /// programme per item.
     static let programCells = 50_000
 
-    /// The programme for this problem, or nil where it does not apply: magnitude tables,
+    /// The programme for this problem, or nil where it does not apply: no effort allowed,
     /// rounded published counts, more than ``programCells`` cells.
     func makeProgram() -> CertificateProgram? {
         guard policy.effort > 0, problem.rounding == nil, layout.cellCount <= Self.programCells else { return nil }

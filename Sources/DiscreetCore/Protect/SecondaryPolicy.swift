@@ -40,7 +40,7 @@ public struct SecondaryPolicy: Sendable, Hashable {
     public var effort: Int
 
     /// The default ``effort``.
-    public static let defaultEffort = 2_000
+    public static let defaultEffort = 1_000
 
     public init(
         method: SuppressionMethod = .cycles, frequency: FrequencyProtection = .reachThreshold, singletons: Bool = true, cost: SuppressionCost = .figures,

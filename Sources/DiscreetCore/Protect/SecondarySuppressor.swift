@@ -39,10 +39,11 @@ struct CountLimits {
 /// carry the whole level, a flow of several routes with whole-number amounts; and, within
 /// the policy's effort, the cheapest witness of any shape from a linear programme
 /// (``CertificateProgram``), checked exactly. The cheapest wins, reusing cells already
-/// withheld at no cost. Rounds of re-certification follow, then
-/// an exchange step (publishing a cell many certificates share by certifying them all
-/// anew without it, when that costs less), then a last pass tries to publish each
-/// secondary cell again, keeping it only if some item has no other certificate without it. Cells that nobody contributes to are never used (a
+/// withheld at no cost. Rounds of re-certification follow, then an exchange step
+/// (publishing a cell many certificates share by certifying them all anew without it, when
+/// that costs less), then a last pass tries to publish each secondary cell again, keeping
+/// it only if some item has no other certificate without it (by a route, or by a programme
+/// over the withheld cells). Cells that nobody contributes to are never used (a
 /// structural zero is known to be zero). When singletons are protected, a published
 /// cell with a single contributor (other than the item's own) is relied on only by
 /// certificates that another certificate backs up without it: that contributor knows the
@@ -247,7 +248,7 @@ public struct SecondarySuppressor {
         for item in sensitive {
             let (removed, freed) = withdraw([item])
             let replacement = certify(item, problem.requirements[item]!, newCells: true)
-            let added = replacement.map { Set($0.flatMap { newlyWithheld(by: $0) }).reduce(0.0) { $0 + cost[$1] } }
+            let added = replacement.map(newCost)
             if let replacement, let added, added < freed.reduce(0.0, { $0 + cost[$1] }) - Self.costTolerance {
                 for c in replacement { add(c) }
                 saved += 1
