@@ -129,7 +129,7 @@ import Testing
     /// 12 areas x 4 age bands x 3 outcomes (20,000 people, threshold 10) it withholds fewer
     /// cells than the routes alone, every certificate holds exactly, and the attack with the
     /// exact LP finds every sensitive cell's interval reaching the threshold. With no effort
-    /// allowed, the programme is not used at all.
+    /// allowed, the programme is not used at all; with too little, it stops midway.
     @Test func theProgrammeWithholdsLessThanRoutesAlone() throws {
         let shape = TableShape(dimensions: [
             dimension("area", (1...12).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4"]), dimension("outcome", ["o1", "o2", "o3"]),
@@ -156,6 +156,12 @@ import Testing
         let (statuses, suppressor, problem) = try protect(table, primary)
         let (routeStatuses, routes, _) = try protect(table, primary, SecondaryPolicy(effort: 0))
         #expect(routes.program == nil && suppressor.program != nil)
+        // Work that runs out midway: the route search carries on, and every certificate holds.
+        var starved = SecondarySuppressor(problem: problem, policy: SecondaryPolicy())
+        starved.program!.budget.remaining = 100_000
+        try starved.run()
+        #expect(starved.program!.budget.remaining <= 0)
+        #expect(CertificateAudit.verify(problem: starved.problem, statuses: starved.statuses, certificates: starved.certificates, singletons: true).isEmpty)
         let withheld = statuses.filter { $0.disposition == .secondary }.count
         let byRoutes = routeStatuses.filter { $0.disposition == .secondary }.count
         #expect(withheld < byRoutes, "the programme withholds \(withheld), the routes alone \(byRoutes)")
