@@ -90,24 +90,7 @@ import Testing
             dimension("area", (1...40).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4", "5"]),
             dimension("sex", ["F", "M"]), dimension("outcome", ["o1", "o2", "o3"]),
         ])!
-        func cumulative(_ weights: [Double]) -> [Double] {
-            let total = weights.reduce(0, +)
-            var running = 0.0
-            return weights.map { running += $0 / total; return running }
-        }
-        let axes = [cumulative((1...40).map { 1 / Double($0) }), cumulative([0.6, 0.25, 0.1, 0.03, 0.02]), cumulative([1, 1]), cumulative([0.95, 0.04, 0.01])]
-        var state: UInt64 = 7
-        var accumulator = TableAccumulator(shape: shape, measure: .count, topCount: 0)
-        for _ in 0..<1_000_000 {
-            var inner = 0
-            for axis in axes {
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                let u = Double(state >> 11) / Double(1 << 53)
-                inner = inner * axis.count + (axis.firstIndex { u < $0 } ?? axis.count - 1)
-            }
-            accumulator.add(cell: inner, value: 1)
-        }
-        let table = try accumulator.finish()
+        let table = try generatedTable(shape, weights: [(1...40).map { 1 / Double($0) }, [0.6, 0.25, 0.1, 0.03, 0.02], [1, 1], [0.95, 0.04, 0.01]], people: 1_000_000, seed: 7)
         let problem = SuppressionProblem(
             table: table, published: [Bool](repeating: true, count: shape.cellCount),
             primary: PrimaryPolicy(frequency: FrequencyRule(threshold: 10, comparator: .less)), secondary: SecondaryPolicy())
@@ -134,24 +117,7 @@ import Testing
         let shape = TableShape(dimensions: [
             dimension("area", (1...12).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4"]), dimension("outcome", ["o1", "o2", "o3"]),
         ])!
-        func cumulative(_ weights: [Double]) -> [Double] {
-            let total = weights.reduce(0, +)
-            var running = 0.0
-            return weights.map { running += $0 / total; return running }
-        }
-        let axes = [cumulative((1...12).map { 1 / Double($0) }), cumulative([0.6, 0.25, 0.1, 0.05]), cumulative([0.9, 0.08, 0.02])]
-        var state: UInt64 = 11
-        var accumulator = TableAccumulator(shape: shape, measure: .count, topCount: 0)
-        for _ in 0..<20_000 {
-            var inner = 0
-            for axis in axes {
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                let u = Double(state >> 11) / Double(1 << 53)
-                inner = inner * axis.count + (axis.firstIndex { u < $0 } ?? axis.count - 1)
-            }
-            accumulator.add(cell: inner, value: 1)
-        }
-        let table = try accumulator.finish()
+        let table = try generatedTable(shape, weights: [(1...12).map { 1 / Double($0) }, [0.6, 0.25, 0.1, 0.05], [0.9, 0.08, 0.02]], people: 20_000, seed: 11)
         let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 10, comparator: .less))
         let (statuses, suppressor, problem) = try protect(table, primary)
         let (routeStatuses, routes, _) = try protect(table, primary, SecondaryPolicy(effort: 0))
@@ -218,4 +184,27 @@ import Testing
         // Column c1 does not add up: 4 up, 2 + 1 down.
         #expect(check(kept.map { cells[$0] }, kept.map { signs[$0] }, [4, 4, 2, 2, 1, 1])?.contains("relation") == true)
     }
+}
+
+/// A count table of `people` drawn independently per dimension with the given weights (one
+/// list per dimension, over its inner categories), from a seeded linear congruential
+/// generator: the Protection benchmark's way of making its Zipf table.
+func generatedTable(_ shape: TableShape, weights: [[Double]], people: Int, seed: UInt64) throws -> AggregatedTable {
+    let axes = weights.map { w in
+        let total = w.reduce(0, +)
+        var running = 0.0
+        return w.map { running += $0 / total; return running }
+    }
+    var state = seed
+    var accumulator = TableAccumulator(shape: shape, measure: .count, topCount: 0)
+    for _ in 0..<people {
+        var inner = 0
+        for axis in axes {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let u = Double(state >> 11) / Double(1 << 53)
+            inner = inner * axis.count + (axis.firstIndex { u < $0 } ?? axis.count - 1)
+        }
+        accumulator.add(cell: inner, value: 1)
+    }
+    return try accumulator.finish()
 }
