@@ -232,6 +232,49 @@ let header = "id,ward,age,sex,cost,outcome,extra\n"
         }
     }
 
+    /// An extract read to the end, or given up on at any step, is closed (a SQLite
+    /// connection left open also keeps its page cache: a batch of many extracts, or the
+    /// fuzzer, grew with every one).
+    @Test func readsCloseTheirFiles() throws {
+        #if os(Linux)
+        let f = try Fixture(data: header)
+        let db = f.dir.path + "/data.sqlite"
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(db, &handle) == SQLITE_OK)
+        let sql = """
+            CREATE TABLE good (id TEXT, ward TEXT, age INTEGER, sex TEXT, cost TEXT, outcome TEXT, extra TEXT);
+            INSERT INTO good VALUES ('p1','w1',15,'F','10.50','NEET','x');
+            CREATE TABLE bad (id TEXT, ward TEXT, age TEXT, sex TEXT, cost TEXT, outcome TEXT);
+            INSERT INTO bad VALUES ('p1','w1','x','F',NULL,NULL);
+            CREATE TABLE short (id TEXT);
+            """
+        #expect(sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        f.dir.file("short.csv", "id\np1\n")
+        f.dir.file("bad.csv", header + "p1,w1,x,F,,,x\n")
+        f.dir.file("damaged.sqlite", "SQLite format 3\u{0}" + String(repeating: "x", count: 200))
+        /// This process's descriptors open on a file of the fixture's directory.
+        func open() -> Int {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            return fds.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) ?? "").hasPrefix(f.dir.path) }.count
+        }
+        let reads: [(String, InputSpec)] = [
+            ("read to the end", InputSpec(path: db, table: "good")),
+            ("a bad value", InputSpec(path: db, table: "bad")),
+            ("a header lacking columns", InputSpec(path: db, table: "short")),
+            ("no such table", InputSpec(path: db, table: "nope")),
+            ("no table named where there are several", InputSpec(path: db)),
+            ("a damaged file", InputSpec(path: f.dir.path + "/damaged.sqlite", format: .sqlite)),
+            ("a CSV header lacking columns", InputSpec(path: f.dir.path + "/short.csv")),
+            ("a bad CSV value", InputSpec(path: f.dir.path + "/bad.csv")),
+        ]
+        for (what, input) in reads {
+            _ = try? f.ingest(inputs: [input])
+            #expect(open() == 0, "\(what): the file left open")
+        }
+        #endif
+    }
+
     @Test func badSQLiteValuesNameTheRow() throws {
         let f = try Fixture(data: header)
         let db = f.dir.path + "/data.sqlite"

@@ -97,8 +97,9 @@ public struct Ingest {
                 // The checksum is computed on another core while this one parses (a small
                 // file's, at once: a thread would cost more than the hashing).
                 let checksum = BackgroundChecksum(path: input.path, inline: (sizes[index] ?? Int.max) < 1 << 22)
+                // Closed on every way out: a failed read must not keep the file open.
+                defer { reader.close() }
                 let rows = try state.read(CSVExtract(reader), input: input, index: index)
-                reader.close()
                 let sha: String
                 do {
                     sha = try checksum.wait()
@@ -109,15 +110,19 @@ public struct Ingest {
                     input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.bytesRead))
             case .sqlite:
                 let reader: SQLiteReader
-                let sha: String
                 do {
                     reader = try SQLiteReader(path: input.path, table: input.table)
+                } catch {
+                    throw .input(describe(error))
+                }
+                defer { reader.close() }
+                let sha: String
+                do {
                     sha = try POSIX.sha256(path: input.path)
                 } catch {
                     throw .input(describe(error))
                 }
                 let rows = try state.read(SQLiteExtract(reader), input: input, index: index)
-                reader.close()
                 state.reports.append(InputReport(
                     input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.fileSize ?? 0))
             }
@@ -311,7 +316,10 @@ private struct IngestState {
         var rows = 0
         var bad = 0
         let expected = expectedBytes
-        store.estimateTotal = { [store] in
+        // Weakly: the store holds this closure, so a strong capture would keep the store,
+        // and through `source` the reader, alive for ever (every ingest's memory leaked).
+        store.estimateTotal = { [weak store] in
+            guard let store else { return 0 }
             // Record bytes per input byte so far, times all input bytes (SQLite: a guess).
             if source.bytesSoFar == 0 { return store.recordBytes * 4 }
             let seen = max(bytesBefore + source.bytesSoFar, 1)
