@@ -304,6 +304,36 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
         #expect(layout.families.allSatisfy { family in family.parts.allSatisfy { $0 > family.parent } })
     }
 
+    /// Found by FuzzRelease: a cohort published by no dimension (one figure, its total)
+    /// containing another published by ward had no table in the attacker's view, and the
+    /// family relating them pointed at no unknown: the audit crashed. Its total is one cell,
+    /// and the family bounds the inner cohort by it.
+    @Test func aCohortWithNoDimensionsIsOneCellThatBoundsItsParts() {
+        let wards = dimension("ward", ["w1", "w2"], total: "all")
+        let layout = CohortLayout(dimensions: [wards], cohorts: [([], .count), ([0], .count)], relations: CohortRelations(within: [.init(1, 0)]))
+        #expect(layout.blocks[0].dimensions.isEmpty)
+        #expect(layout.blocks[0].shape.cellCount == 1)
+        let shape = layout.blocks[1].shape
+        let w1 = layout.global(1, shape.cell([wards.node("w1")!]))
+        let w2 = layout.global(1, shape.cell([wards.node("w2")!]))
+        let all = layout.global(1, shape.cell([wards.total]))
+        // Ten people in all; four of the inner cohort in w2, w1 and the inner total withheld.
+        var values = [Int64?](repeating: nil, count: layout.cellCount)
+        values[layout.global(0, 0)] = 10
+        values[w2] = 4
+        var withheld = [Bool](repeating: false, count: layout.cellCount)
+        withheld[w1] = true
+        withheld[all] = true
+        for tables: [[[Int]]]? in [nil, [[[]], [[0]]]] {
+            let linked = layout.view(values: values, tables: tables)
+            #expect(linked.variable(layout.global(0, 0)) != nil)
+            #expect(linked.view.relations.allSatisfy { row in row.allSatisfy { $0.variable >= 0 && $0.variable < linked.view.count } })
+            let report = DisclosureAudit.run(layout: layout, values: values, withheld: withheld, bounds: [:], groups: [], tables: tables)
+            #expect(report.intervals[w1] == FeasibilityInterval(lower: 0, upper: 6))
+            #expect(report.intervals[all] == FeasibilityInterval(lower: 4, upper: 10))
+        }
+    }
+
     @Test func categoriesTheFiltersLeaveEmptyBindCertificates() throws {
         let wards = dimension("ward", ["w1", "w2"], total: "all")
         let bands = dimension("band", ["b1", "b2"])

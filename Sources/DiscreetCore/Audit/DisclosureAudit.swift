@@ -188,8 +188,11 @@ extension CohortLayout {
     }
 
     /// Cliques covering `needed` (sets of dimensions, within `dims`) whose graph is chordal:
-    /// the dimensions eliminated one at a time, fewest new links first.
+    /// the dimensions eliminated one at a time, fewest new links first. A cohort with no
+    /// dimensions is one table of one cell, its total (not no table: its families and
+    /// figures still need that cell).
     static func cliques(_ dims: [Int], _ needed: [Set<Int>]) -> [[Int]] {
+        if dims.isEmpty { return [[]] }
         var neighbours = Dictionary(uniqueKeysWithValues: dims.map { ($0, Set<Int>()) })
         for set in needed {
             for a in set where neighbours[a] != nil { for b in set where b != a && neighbours[b] != nil { neighbours[a]!.insert(b) } }
