@@ -94,6 +94,16 @@ func summary(_ release: ProtectedRelease) -> [String] {
     for t in release.tables.indices {
         related += release.crossCohort[t].enumerated().filter { $1 && release.tables[t].statuses[$0].disposition == .secondary }.count
     }
+    let steps = release.exactSteps.filter(\.applied)
+    if !steps.isEmpty {
+        let proven = steps.filter(\.proven).count
+        let before = steps.reduce(0.0) { $0 + $1.costBefore }
+        let after = steps.reduce(0.0) { $0 + $1.costAfter }
+        let gain = before > 0 && after < before ? String(format: "; it costs %.1f%% less than the search's", 100 * (before - after) / before) : ""
+        let stops = Set(steps.filter { !$0.proven }.map(\.stop.rawValue)).sorted().joined(separator: ", ")
+        lines.append("  exact step (Fischetti and Salazar's model): the pattern is proven the cheapest in \(grouped(proven)) of \(plural(steps.count, "component"))"
+            + (stops.isEmpty ? "" : " (elsewhere: \(stops))") + gain)
+    }
     if release.sensitiveGroups > 0 || related > 0 {
         lines.append("  \(plural(release.sensitiveGroups, "group")) of 1 to \(release.plan.spec.protection.primary.frequency.map { FrequencyProtection.largestSmall($0) } ?? 0) people countable by subtracting figures (a denominator minus its numerator) protected; "
             + "\(plural(related, "secondary cell")) withheld for related cohorts")

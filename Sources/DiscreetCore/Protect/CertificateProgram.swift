@@ -18,9 +18,9 @@ import CGLPK
 /// audited again as a whole: a rounding error can cost a proposal, never protection.
 ///
 /// Applies to joint systems of at most ``SecondarySuppressor/programCells`` cells with no
-/// rounded published counts, and to items that are count cells (groups counted by
-/// subtraction and magnitude cells keep the route search; magnitude cells stay put in
-/// every witness, since their sums would move too).
+/// rounded published counts, and to items that are count cells or groups counted by
+/// subtraction (magnitude cells keep the route search, and stay put in every witness,
+/// since their sums would move too).
 final class CertificateProgram {
     /// The most subproblems the branch and cut may select before giving up.
     static let branchNodes = 200
@@ -49,6 +49,9 @@ final class CertificateProgram {
     /// witness changes only what differs from the last.
     var upper: [Double]
     var price: [Double]
+    /// A row stating an item's change (the sum of its terms), free except during an attack
+    /// (``attack(_:level:up:open:frozen:candidate:)``).
+    let itemRow: Int32
 
     /// A programme over the cells of `s` that `include` accepts (every other cell stays put).
     init?(_ s: SecondarySuppressor, budget: ProgramBudget, include: (Int) -> Bool = { _ in true }) {
@@ -120,10 +123,25 @@ final class CertificateProgram {
                 if family.emptyComplement?[h] == true { addRow(GLP_FX, 0) } else { addRow(GLP_LO, -Double(s.problem.complements[f][h])) }
             }
         }
+        itemRow = glp_add_rows(program, 1)
+        glp_set_row_bnds(program, itemRow, GLP_FR, 0, 0)
         rows = Int(glp_get_num_rows(program))
     }
 
     deinit { glp_delete_prob(program) }
+
+    /// Whether a global cell is a lone contributor's published cell (who knows its value).
+    func isLone(_ c: Int) -> Bool { slot[c] != 0 && lone[Int(slot[c]) - 1] }
+
+    /// Whether a witness an attack found still fits when every cell's limits are scaled by
+    /// `open` (so that the attack need not be solved again).
+    func fits(_ moved: [(cell: Int, rise: Double, fall: Double)], open: (Int) -> Double) -> Bool {
+        moved.allSatisfy { m in
+            let k = Int(slot[m.cell]) - 1
+            let share = open(m.cell)
+            return m.rise <= rise[k] * share + 1e-9 && m.fall <= fall[k] * share + 1e-9
+        }
+    }
 
     /// Sets column `j` (from 0) to `[0, bound]` at `cost` per unit, where that changes anything.
     @inline(__always)
@@ -150,11 +168,33 @@ final class CertificateProgram {
     /// moves it by +`level` (a down witness is the true table minus it); nil when there is
     /// none, or the solver gave up. With `newCells` false only withheld or unpublished cells
     /// may change. Not yet checked: see ``SecondarySuppressor/proposal(_:_:newCells:program:)``.
-    func witness(_ item: Int, level: Int64, up: Bool, newCells: Bool, in s: SecondarySuppressor) -> Perturbation? {
-        let target = Int(slot[item]) - 1
-        guard target >= 0, level > 0, Double(level) <= (up ? rise[target] : fall[target]), budget.remaining > 0 else { return nil }
+    /// `avoiding`: the lone contributors' published cells to leave alone (nil: all of them).
+    func witness(_ item: Int, level: Int64, up: Bool, newCells: Bool, avoiding: Set<Int>? = nil, in s: SecondarySuppressor) -> Perturbation? {
+        let group = s.problem.isGroup(item)
+        let target = group ? -1 : Int(slot[item]) - 1
+        guard group || target >= 0 && Double(level) <= (up ? rise[target] : fall[target]), level > 0, budget.remaining > 0 else { return nil }
         let before = glp_get_it_cnt(program)
         defer { budget.remaining -= Int(glp_get_it_cnt(program) - before) * max(rows, 1) }
+        if group {
+            // A group moves by its terms' sum: that row is held at the level.
+            var direction: [Int: Double] = [:]
+            for t in s.problem.terms(of: item) where slot[t.cell] != 0 { direction[Int(slot[t.cell]) - 1, default: 0] += Double(up ? t.sign : -t.sign) }
+            var indices: [Int32] = [0]
+            var values: [Double] = [0]
+            for k in direction.keys.sorted() where direction[k] != 0 {
+                indices += [Int32(2 * k + 1), Int32(2 * k + 2)]
+                values += [direction[k]!, -direction[k]!]
+            }
+            guard indices.count > 1 else { return nil }
+            glp_set_mat_row(program, itemRow, Int32(indices.count - 1), indices, values)
+            glp_set_row_bnds(program, itemRow, GLP_FX, Double(level), Double(level))
+        }
+        defer {
+            if group {
+                glp_set_mat_row(program, itemRow, 0, nil, nil)
+                glp_set_row_bnds(program, itemRow, GLP_FR, 0, 0)
+            }
+        }
         for (k, c) in cells.enumerated() {
             if k == target {
                 set(2 * k, bound: up ? Double(level) : 0, cost: 0, exactly: up)
@@ -162,7 +202,7 @@ final class CertificateProgram {
                 continue
             }
             let free = s.withheld[c] || !s.problem.published[c]
-            let frozen = s.banned[c] || !newCells && !free || lone[k] && !s.sameLone(c, item)
+            let frozen = s.banned[c] || !newCells && !free || lone[k] && !s.sameLone(c, item) && avoiding?.contains(c) ?? true
             let cost = free ? freeCost : s.cost[c]
             set(2 * k, bound: frozen ? 0 : rise[k], cost: cost)
             set(2 * k + 1, bound: frozen ? 0 : fall[k], cost: cost)
@@ -201,6 +241,111 @@ final class CertificateProgram {
             weights.append(abs(perturbation))
         }
         return Perturbation(cells: moved, signs: signs, weights: weights)
+    }
+
+    /// What an attacker learns of one item, and what that says of every pattern: see
+    /// ``attack(_:level:up:open:frozen:candidate:)``.
+    struct Attack {
+        /// How far the attacker can move the item in the asked direction (at most the level).
+        var reach: Double
+        /// Where `reach` falls short of the level, an inequality every protecting pattern
+        /// meets: the sum over the candidate cells it withholds of `weights` is at least
+        /// `bound` (Fischetti and Salazar's capacity cut, from the programme's dual).
+        var weights: [(cell: Int, weight: Double)] = []
+        var bound: Double = 0
+        /// Where the attack reaches the level: the cells its witness moves, and how far.
+        var moved: [(cell: Int, rise: Double, fall: Double)] = []
+    }
+
+    /// How far an attacker can move an item (the sum of `terms`) up, or down, by up to
+    /// `level`, when every cell moves within its limits scaled by `open` (1 for a cell
+    /// withheld or unpublished, 0 for one published; a fraction for a fractional pattern),
+    /// the `frozen` cells (what the attacker knows: a lone contributor's own cell) stay put,
+    /// and every relation holds.
+    ///
+    /// Where it falls short, the programme's reduced costs give Fischetti and Salazar's cut:
+    /// the attack's value is at most a constant plus, for each cell, its reduced cost times
+    /// its limit, for any pattern (the dual solution stays feasible when only the limits
+    /// change), so a pattern can protect the item only by opening enough of the cells whose
+    /// limits the dual prices. `candidate` says which cells a pattern may choose (the others
+    /// keep their `open`). Nil when the solver gives up or the work runs out.
+    func attack(
+        _ terms: [(cell: Int, sign: Int8)], level: Int64, up: Bool, open: (Int) -> Double, frozen: (Int) -> Bool, candidate: (Int) -> Bool
+    ) -> Attack? {
+        guard level > 0, budget.remaining > 0 else { return nil }
+        let before = glp_get_it_cnt(program)
+        defer { budget.remaining -= Int(glp_get_it_cnt(program) - before) * max(rows, 1) }
+        var direction = [Double](repeating: 0, count: cells.count)
+        for t in terms {
+            let k = Int(slot[t.cell]) - 1
+            // A term that cannot move adds nothing.
+            if k >= 0 { direction[k] += Double(up ? t.sign : -t.sign) }
+        }
+        var limit = [Double](repeating: 0, count: 2 * cells.count)
+        for (k, c) in cells.enumerated() {
+            // (A relaxation's values may stray outside [0, 1] by a rounding error.)
+            let open = frozen(c) ? 0 : min(1, open(c))
+            let share = open > 1e-9 ? open : 0
+            limit[2 * k] = share == 0 ? 0 : rise[k] * share
+            limit[2 * k + 1] = share == 0 ? 0 : fall[k] * share
+            // Minimise minus the item's change.
+            set(2 * k, bound: limit[2 * k], cost: -direction[k])
+            set(2 * k + 1, bound: limit[2 * k + 1], cost: direction[k])
+        }
+        var indices: [Int32] = [0]
+        var values: [Double] = [0]
+        for k in direction.indices where direction[k] != 0 {
+            indices += [Int32(2 * k + 1), Int32(2 * k + 2)]
+            values += [direction[k], -direction[k]]
+        }
+        glp_set_mat_row(program, itemRow, Int32(indices.count - 1), indices, values)
+        glp_set_row_bnds(program, itemRow, GLP_UP, 0, Double(level))
+        defer {
+            glp_set_mat_row(program, itemRow, 0, nil, nil)
+            glp_set_row_bnds(program, itemRow, GLP_FR, 0, 0)
+        }
+        var simplex = glp_smcp()
+        glp_init_smcp(&simplex)
+        simplex.msg_lev = GLP_MSG_OFF
+        simplex.meth = GLP_DUALP
+        simplex.r_test = GLP_RT_FLIP
+        simplex.it_lim = Int32(min(Int(Self.iterationLimit), budget.remaining / max(rows, 1) + 1))
+        switch glp_simplex(program, &simplex) {
+        case 0: break
+        case GLP_EITLIM: return nil
+        default:
+            glp_std_basis(program)
+            guard glp_simplex(program, &simplex) == 0 else { return nil }
+        }
+        guard glp_get_status(program) == GLP_OPT else { return nil }
+        let reach = -glp_get_obj_val(program)
+        let short = Double(level) - reach
+        guard short > SecondarySuppressor.shortfall else {
+            var moved: [(cell: Int, rise: Double, fall: Double)] = []
+            for (k, c) in cells.enumerated() {
+                let (r, f) = (glp_get_col_prim(program, Int32(2 * k + 1)), glp_get_col_prim(program, Int32(2 * k + 2)))
+                if r > 1e-9 || f > 1e-9 { moved.append((c, r, f)) }
+            }
+            return Attack(reach: Double(level), moved: moved)
+        }
+        // The attack's value for any limits u is at most (the constant) + sum of -d_j u_j over
+        // the columns with negative reduced cost d_j; equal at these limits.
+        var bound = short
+        var weights: [(cell: Int, weight: Double)] = []
+        for (k, c) in cells.enumerated() where candidate(c) && !frozen(c) {
+            var weight = 0.0
+            for (j, full) in [(2 * k, rise[k]), (2 * k + 1, fall[k])] {
+                let d = glp_get_col_dual(program, Int32(j + 1))
+                guard d < -1e-9 else { continue }
+                // Open now: its term is on both sides (a limit with no end had no price).
+                if limit[j] > 0 { bound += full == .infinity ? 0 : -d * limit[j] }
+                weight += full == .infinity ? .infinity : -d * full
+            }
+            if weight > 1e-9 { weights.append((c, weight)) }
+        }
+        // A cell that alone meets the bound is worth no more than it (the pattern is 0 or 1).
+        weights = weights.map { ($0.cell, min($0.weight, bound)) }
+        return Attack(reach: reach, weights: weights, bound: bound)
     }
 
     /// A whole-number witness over the cells a fractional one changes (and those that cost
@@ -271,19 +416,32 @@ extension SecondarySuppressor {
     /// each checked exactly by ``CertificateAudit``; nil where the programme does not apply
     /// or finds none.
     func proposal(_ item: Int, _ r: ProtectionRequirement, newCells: Bool, program: CertificateProgram? = nil) -> [ProtectionCertificate]? {
-        guard let program = program ?? self.program, !problem.isGroup(item), r.valueUp == 0, r.valueDown == 0 else { return nil }
+        guard let program = program ?? self.program, r.valueUp == 0, r.valueDown == 0 else { return nil }
         var result: [ProtectionCertificate] = []
-        for up in [true, false] {
-            let level = up ? r.countUp : r.countDown
-            guard level > 0 else { continue }
-            guard let p = program.witness(item, level: level, up: up, newCells: newCells, in: self) else { return nil }
-            let certificate = ProtectionCertificate(cell: item, perturbation: p, up: up, down: !up, avoiding: nil)
+        func checked(_ level: Int64, up: Bool, avoiding: Set<Int>?) -> ProtectionCertificate? {
+            guard let p = program.witness(item, level: level, up: up, newCells: newCells, avoiding: avoiding, in: self) else { return nil }
+            let certificate = ProtectionCertificate(cell: item, perturbation: p, up: up, down: !up, avoiding: avoiding)
             // The statuses the certificate would leave: what is withheld now, and what it moves.
             var statuses = problem.statuses
             for c in 0..<layout.cellCount where withheld[c] && !statuses[c].disposition.isWithheld { statuses[c].disposition = .secondary }
             for c in p.cells where !statuses[c].disposition.isWithheld && problem.published[c] { statuses[c].disposition = .secondary }
-            guard CertificateAudit.check(certificate, r, problem: problem, statuses: statuses, index: familyIndex) == nil else { return nil }
-            result.append(certificate)
+            return CertificateAudit.check(certificate, r, problem: problem, statuses: statuses, index: familyIndex) == nil ? certificate : nil
+        }
+        for up in [true, false] {
+            let level = up ? r.countUp : r.countDown
+            guard level > 0 else { continue }
+            if let certificate = checked(level, up: up, avoiding: nil) {
+                result.append(certificate)
+                continue
+            }
+            // Where every witness moves some lone contributor's cell: one that may, and for
+            // each such cell it moves, another that leaves that one alone (as ``cover`` does).
+            guard !newCells, policy.singletons, let first = checked(level, up: up, avoiding: []) else { return nil }
+            result.append(first)
+            for c in first.perturbation.cells where c != item && program.isLone(c) && !sameLone(c, item) {
+                guard let other = checked(level, up: up, avoiding: [c]) else { return nil }
+                result.append(other)
+            }
         }
         return result.isEmpty ? nil : result
     }

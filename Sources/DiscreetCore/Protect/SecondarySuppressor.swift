@@ -70,7 +70,7 @@ public struct SecondarySuppressor {
     var withheld: [Bool]
     let cost: [Double]
     /// Certificates by item.
-    public private(set) var certificates: [Int: [ProtectionCertificate]] = [:]
+    public internal(set) var certificates: [Int: [ProtectionCertificate]] = [:]
     /// For each cell used by a certificate, the items whose certificates use it.
     var users: [Int: Set<Int>] = [:]
     /// Cells the search may not change, while the exchange step tries to publish them again.
@@ -84,6 +84,8 @@ public struct SecondarySuppressor {
     let grids: GridCache
     /// The linear programme that proposes witnesses of any shape (nil where it does not apply).
     var program: CertificateProgram?
+    /// What the exact step did (after ``run()``).
+    public internal(set) var optimisation = OptimalPatternReport()
 
     public init(problem: SuppressionProblem, policy: SecondaryPolicy) {
         self.problem = problem
@@ -238,6 +240,7 @@ public struct SecondarySuppressor {
         var budget = Self.exchangeBudget(sensitive: sensitive.count)
         for _ in 0..<Self.exchangeRounds where exchange(budget: &budget) == 0 { break }
         prune()
+        optimisation = optimise()
     }
 
     /// Takes each item's certificates away and certifies it again, now knowing what every

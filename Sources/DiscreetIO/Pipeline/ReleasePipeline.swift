@@ -55,6 +55,9 @@ public struct ProtectedRelease: Sendable {
     public let sensitiveGroups: Int
     /// What the audit found; a release is written only when this is empty.
     public let findings: [AuditFinding]
+    /// Per component of linked cohorts that has sensitive items (largest first), what the
+    /// exact step of secondary suppression did.
+    public let exactSteps: [OptimalPatternReport]
 }
 
 /// The release pipeline: read the extracts, aggregate into tables with all their margins,
@@ -133,9 +136,11 @@ public enum ReleasePipeline {
         var least = [Int64](repeating: 0, count: plan.cohorts.count)
         var findings: [AuditFinding] = []
         var sensitiveGroups = 0
+        var exactSteps: [OptimalPatternReport] = []
         for (i, blocks) in order.enumerated() {
             let result = protected[i]!
             findings += result.findings
+            if let step = result.exactStep { exactSteps.append(step) }
             sensitiveGroups += result.sensitiveGroups
             for (k, c) in blocks.enumerated() {
                 statuses[c] = result.statuses[k]
@@ -204,7 +209,7 @@ public enum ReleasePipeline {
             plan: plan, ingest: ingest, tables: tables, indicators: indicators,
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, randomness: randomness,
             randomnessUsed: randomnessUsed, fallbacks: fallbacks, showsSmallCounts: showsSmall, layout: layout.layout, crossCohort: crossCohort,
-            sensitiveGroups: sensitiveGroups, findings: findings)
+            sensitiveGroups: sensitiveGroups, findings: findings, exactSteps: exactSteps)
     }
 
     /// The plan's layout, less what some people's rows contradict: disjointness (two
@@ -298,6 +303,9 @@ public enum ReleasePipeline {
         var sensitiveGroups: Int
         /// The cohorts (positions in the component) of the items found wanting.
         var failing: [Int]
+        /// What the exact step of secondary suppression did (nil: nothing was sensitive, or
+        /// the suppression failed).
+        var exactStep: OptimalPatternReport? = nil
     }
 
     /// Protects the cohorts of one component together: primary rules, then secondary
@@ -379,7 +387,8 @@ public enum ReleasePipeline {
         }
         return ComponentProtection(
             statuses: split(result), crossCohort: split(cross), findings: findings, showsSmall: showsSmall, withheldCountsAtLeast: problem.leastWithheld,
-            sensitiveGroups: sensitiveGroups, failing: Array(Set(failures.flatMap { cohorts($0.cell) })).sorted())
+            sensitiveGroups: sensitiveGroups, failing: Array(Set(failures.flatMap { cohorts($0.cell) })).sorted(),
+            exactStep: problem.requirements.isEmpty ? nil : suppressor.optimisation)
     }
 
     /// The tables an item belongs to, for messages; for a group, what is subtracted from what.
