@@ -151,8 +151,12 @@ public struct OptimalPatternReport: Sendable, Hashable {
 }
 
 extension SecondarySuppressor {
-    /// The most cells of the joint system for which the exact step runs.
+    /// The most cells of the joint system, and the most candidate cells (published, not
+    /// withheld by the primary rules), for which the exact step runs: beyond about a
+    /// thousand candidates its cut loop needs far more rounds than it is allowed (the
+    /// 2,952-cell Zipf table, 2,500 candidates, ran out of work and changed nothing).
     static let exactCells = 5_000
+    static let exactCandidates = 1_500
     /// The most rounds of the exact step's master programme (relaxation and 0-1 together),
     /// and the most subproblems its 0-1 searches select in all.
     static let exactRounds = 40
@@ -165,7 +169,7 @@ extension SecondarySuppressor {
     static let shortfall = 1e-6
 
     /// Improves the pattern by Fischetti and Salazar's model, for joint systems of at most
-    /// ``exactCells`` cells: a 0-1 programme over the complementary candidates, minimising
+    /// ``exactCells`` cells and ``exactCandidates`` candidates: a 0-1 programme over the complementary candidates, minimising
     /// their cost, to which every attack on an item that a proposed pattern fails to protect
     /// adds a capacity cut; the cheapest pattern that every attack accepts is then certified
     /// exactly, item by item (routes, or a programme over the withheld cells), and replaces
@@ -196,6 +200,7 @@ extension SecondarySuppressor {
         let published = problem.published
         let primary = problem.statuses.map { $0.disposition.isWithheld }
         let candidates = attacker.cells.filter { published[$0] && !primary[$0] && !fixed[$0] }
+        guard candidates.count <= Self.exactCandidates else { return report }
         var isCandidate = [Bool](repeating: false, count: layout.cellCount)
         for c in candidates { isCandidate[c] = true }
         /// Open whatever the pattern: withheld by the primary rules, unpublished, or kept.
