@@ -214,9 +214,6 @@ extension SecondarySuppressor {
         let tolerance = 1e-6
         master.cutoff(report.costBefore - tolerance)
 
-        /// Attacks every item against a pattern (per global cell, how open) and adds a cut for
-        /// each it fails to protect; nil where the work ran out or an item cannot be protected
-        /// by any pattern of the model (`report.stop` says which).
         /// The last witness of each attack that reached its level.
         struct AttackKey: Hashable {
             var item: Int
@@ -224,6 +221,9 @@ extension SecondarySuppressor {
             var known: Int
         }
         var witnesses: [AttackKey: [(cell: Int, rise: Double, fall: Double)]] = [:]
+        /// Attacks every item against a pattern (per global cell, how open) and adds a cut for
+        /// each it fails to protect; nil where the work ran out or an item cannot be protected
+        /// by any pattern of the model (`report.stop` says which).
         func separate(_ open: [Double]) -> Int? {
             var added = 0
             /// Adds the cut of an attack that falls short; false where no pattern of the model
