@@ -70,6 +70,8 @@ func temporaryDirectory() -> String {
         // Groups counted by subtraction are protected, and what that withheld is reported.
         #expect(run.out.contains("groups of 1 to 4 people countable by subtracting figures (a denominator minus its numerator) protected"))
         #expect(run.out.contains("  ehcp_review_attended: "))
+        // The exact step proves the example's pattern the cheapest, and says so.
+        #expect(run.out.contains("  exact step (Fischetti and Salazar's model): the pattern is proven the cheapest in 1 of 1 component"))
         let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"secondary_for_related_cohorts\""))
         #expect(manifest.contains("\"numerator\": {"))

@@ -177,24 +177,11 @@ final class CertificateProgram {
         defer { budget.remaining -= Int(glp_get_it_cnt(program) - before) * max(rows, 1) }
         if group {
             // A group moves by its terms' sum: that row is held at the level.
-            var direction: [Int: Double] = [:]
-            for t in s.problem.terms(of: item) where slot[t.cell] != 0 { direction[Int(slot[t.cell]) - 1, default: 0] += Double(up ? t.sign : -t.sign) }
-            var indices: [Int32] = [0]
-            var values: [Double] = [0]
-            for k in direction.keys.sorted() where direction[k] != 0 {
-                indices += [Int32(2 * k + 1), Int32(2 * k + 2)]
-                values += [direction[k]!, -direction[k]!]
-            }
-            guard indices.count > 1 else { return nil }
-            glp_set_mat_row(program, itemRow, Int32(indices.count - 1), indices, values)
-            glp_set_row_bnds(program, itemRow, GLP_FX, Double(level), Double(level))
+            let direction = self.direction(s.problem.terms(of: item), up: up)
+            guard !direction.isEmpty else { return nil }
+            holdItemRow(direction, type: GLP_FX, at: Double(level))
         }
-        defer {
-            if group {
-                glp_set_mat_row(program, itemRow, 0, nil, nil)
-                glp_set_row_bnds(program, itemRow, GLP_FR, 0, 0)
-            }
-        }
+        defer { if group { freeItemRow() } }
         for (k, c) in cells.enumerated() {
             if k == target {
                 set(2 * k, bound: up ? Double(level) : 0, cost: 0, exactly: up)
@@ -207,23 +194,8 @@ final class CertificateProgram {
             set(2 * k, bound: frozen ? 0 : rise[k], cost: cost)
             set(2 * k + 1, bound: frozen ? 0 : fall[k], cost: cost)
         }
-        var simplex = glp_smcp()
-        glp_init_smcp(&simplex)
-        simplex.msg_lev = GLP_MSG_OFF
-        simplex.meth = GLP_DUALP
-        // Every column is boxed: the long-step ratio test passes many bounds in one iteration
-        // (the Zipf table: 38 s -> 34 s, and 544 -> 537 cells since other optima are reached).
-        simplex.r_test = GLP_RT_FLIP
-        simplex.it_lim = Int32(min(Int(Self.iterationLimit), budget.remaining / max(rows, 1) + 1))
-        switch glp_simplex(program, &simplex) {
-        case 0: break
-        case GLP_EITLIM: return nil  // out of work: the route search carries on
-        default:
-            // A basis GLPK could not factorise: once more from the standard one.
-            glp_std_basis(program)
-            guard glp_simplex(program, &simplex) == 0 else { return nil }
-        }
-        guard glp_get_status(program) == GLP_OPT else { return nil }
+        // Out of work (the route search carries on), or no optimum.
+        guard solve() else { return nil }
         var change = cells.indices.map { glp_get_col_prim(program, Int32(2 * $0 + 1)) - glp_get_col_prim(program, Int32(2 * $0 + 2)) }
         if change.contains(where: { abs($0 - $0.rounded()) > 1e-7 }) {
             guard let whole = wholeWitness(change) else { return nil }
@@ -275,12 +247,9 @@ final class CertificateProgram {
         guard level > 0, budget.remaining > 0 else { return nil }
         let before = glp_get_it_cnt(program)
         defer { budget.remaining -= Int(glp_get_it_cnt(program) - before) * max(rows, 1) }
+        let sparse = self.direction(terms, up: up)
         var direction = [Double](repeating: 0, count: cells.count)
-        for t in terms {
-            let k = Int(slot[t.cell]) - 1
-            // A term that cannot move adds nothing.
-            if k >= 0 { direction[k] += Double(up ? t.sign : -t.sign) }
-        }
+        for (k, coefficient) in sparse { direction[k] = coefficient }
         var limit = [Double](repeating: 0, count: 2 * cells.count)
         for (k, c) in cells.enumerated() {
             // (A relaxation's values may stray outside [0, 1] by a rounding error.)
@@ -292,32 +261,9 @@ final class CertificateProgram {
             set(2 * k, bound: limit[2 * k], cost: -direction[k])
             set(2 * k + 1, bound: limit[2 * k + 1], cost: direction[k])
         }
-        var indices: [Int32] = [0]
-        var values: [Double] = [0]
-        for k in direction.indices where direction[k] != 0 {
-            indices += [Int32(2 * k + 1), Int32(2 * k + 2)]
-            values += [direction[k], -direction[k]]
-        }
-        glp_set_mat_row(program, itemRow, Int32(indices.count - 1), indices, values)
-        glp_set_row_bnds(program, itemRow, GLP_UP, 0, Double(level))
-        defer {
-            glp_set_mat_row(program, itemRow, 0, nil, nil)
-            glp_set_row_bnds(program, itemRow, GLP_FR, 0, 0)
-        }
-        var simplex = glp_smcp()
-        glp_init_smcp(&simplex)
-        simplex.msg_lev = GLP_MSG_OFF
-        simplex.meth = GLP_DUALP
-        simplex.r_test = GLP_RT_FLIP
-        simplex.it_lim = Int32(min(Int(Self.iterationLimit), budget.remaining / max(rows, 1) + 1))
-        switch glp_simplex(program, &simplex) {
-        case 0: break
-        case GLP_EITLIM: return nil
-        default:
-            glp_std_basis(program)
-            guard glp_simplex(program, &simplex) == 0 else { return nil }
-        }
-        guard glp_get_status(program) == GLP_OPT else { return nil }
+        holdItemRow(sparse, type: GLP_UP, at: Double(level))
+        defer { freeItemRow() }
+        guard solve() else { return nil }
         let reach = -glp_get_obj_val(program)
         let short = Double(level) - reach
         guard short > SecondarySuppressor.shortfall else {
@@ -346,6 +292,54 @@ final class CertificateProgram {
         // A cell that alone meets the bound is worth no more than it (the pattern is 0 or 1).
         weights = weights.map { ($0.cell, min($0.weight, bound)) }
         return Attack(reach: reach, weights: weights, bound: bound)
+    }
+
+    /// The dual simplex from the current basis, within the work left (and from the standard
+    /// basis once more where GLPK could not factorise this one); false when the work ran
+    /// out, the solver gave up, or there is no optimum.
+    private func solve() -> Bool {
+        var simplex = glp_smcp()
+        glp_init_smcp(&simplex)
+        simplex.msg_lev = GLP_MSG_OFF
+        simplex.meth = GLP_DUALP
+        // Every column is boxed: the long-step ratio test passes many bounds in one iteration
+        // (the Zipf table: 38 s -> 34 s, and 544 -> 537 cells since other optima are reached).
+        simplex.r_test = GLP_RT_FLIP
+        simplex.it_lim = Int32(min(Int(Self.iterationLimit), budget.remaining / max(rows, 1) + 1))
+        switch glp_simplex(program, &simplex) {
+        case 0: break
+        case GLP_EITLIM: return false
+        default:
+            glp_std_basis(program)
+            guard glp_simplex(program, &simplex) == 0 else { return false }
+        }
+        return glp_get_status(program) == GLP_OPT
+    }
+
+    /// An item's change in the direction asked, per pair of columns (sorted, each once; a
+    /// term whose cell cannot move adds nothing).
+    private func direction(_ terms: [(cell: Int, sign: Int8)], up: Bool) -> [(pair: Int, coefficient: Double)] {
+        var direction: [Int: Double] = [:]
+        for t in terms where slot[t.cell] != 0 { direction[Int(slot[t.cell]) - 1, default: 0] += Double(up ? t.sign : -t.sign) }
+        return direction.keys.sorted().compactMap { k in direction[k] == 0 ? nil : (k, direction[k]!) }
+    }
+
+    /// Sets ``itemRow`` to the item's change, bounded by `type` at `bound`, until
+    /// ``freeItemRow()``.
+    private func holdItemRow(_ direction: [(pair: Int, coefficient: Double)], type: Int32, at bound: Double) {
+        var indices: [Int32] = [0]
+        var values: [Double] = [0]
+        for (k, coefficient) in direction {
+            indices += [Int32(2 * k + 1), Int32(2 * k + 2)]
+            values += [coefficient, -coefficient]
+        }
+        glp_set_mat_row(program, itemRow, Int32(indices.count - 1), indices, values)
+        glp_set_row_bnds(program, itemRow, type, bound, bound)
+    }
+
+    private func freeItemRow() {
+        glp_set_mat_row(program, itemRow, 0, nil, nil)
+        glp_set_row_bnds(program, itemRow, GLP_FR, 0, 0)
     }
 
     /// A whole-number witness over the cells a fractional one changes (and those that cost

@@ -117,8 +117,6 @@ final class CoveringProgram {
 
 /// What the exact step of secondary suppression did (see ``SecondarySuppressor/optimise()``).
 public struct OptimalPatternReport: Sendable, Hashable {
-    /// Whether the step applied to the problem at all.
-    public var applied = false
     /// The cost of the complementary cells before and after.
     public var costBefore = 0.0
     public var costAfter = 0.0
@@ -138,6 +136,8 @@ public struct OptimalPatternReport: Sendable, Hashable {
         case outsideTheModel = "outside the model"
     }
     public var stop = Stop.notApplied
+    /// Whether the step applied to the problem at all.
+    public var applied: Bool { stop != .notApplied }
     /// Whether no pattern meeting the model costs less than the one kept (within the model:
     /// the attackers are outsiders and each lone contributor, every count non-negative; the
     /// items the model leaves out keep their cells).
@@ -206,7 +206,6 @@ extension SecondarySuppressor {
         /// Open whatever the pattern: withheld by the primary rules, unpublished, or kept.
         let alwaysOpen = (0..<layout.cellCount).map { primary[$0] || !published[$0] || fixed[$0] }
         func patternCost() -> Double { candidates.reduce(0.0) { withheld[$1] ? $0 + cost[$1] : $0 } }
-        report.applied = true
         report.stop = .outOfRounds
         report.costBefore = patternCost()
         report.costAfter = report.costBefore
