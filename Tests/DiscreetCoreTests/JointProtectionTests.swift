@@ -195,6 +195,41 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
         #expect(c.shortfalls(suppressor.problem, attacker: c.attacker(statuses: statuses)) == [])
     }
 
+    /// The witness programme serves a group counted by subtraction: each witness moves the
+    /// group's terms together by exactly its level (the numerator and the denominator of
+    /// the same ward, in the same direction or apart), and the audit accepts it. Over the
+    /// withheld cells alone (`newCells: false`), with none withheld, there is none.
+    @Test func theProgrammeFindsAGroupsWitness() throws {
+        let c = JointCase(
+            dimensions: [Self.wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
+            people: people([([0], [1, 6, 0]), ([0, 1], [7, 14, 15])]))
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy())
+        let group = try #require(problem.requirements.keys.filter(problem.isGroup).first)
+        let r = problem.requirements[group]!
+        let suppressor = SecondarySuppressor(problem: problem, policy: SecondaryPolicy())
+        #expect(suppressor.program != nil)
+        let certificates = try #require(suppressor.proposal(group, r, newCells: true))
+        #expect(certificates.count == [r.countUp, r.countDown].filter { $0 > 0 }.count)
+        for certificate in certificates {
+            let p = certificate.perturbation
+            var change: Int64 = 0
+            for t in problem.terms(of: group) {
+                guard let i = p.cells.firstIndex(of: t.cell) else { continue }
+                change += Int64(t.sign) * Int64(p.signs[i]) * (p.weights?[i] ?? 1)
+            }
+            #expect(change == (certificate.up ? r.countUp : r.countDown))
+        }
+        // With the cells the witnesses move withheld, the audit accepts them as they are.
+        var statuses = problem.statuses
+        for c in certificates.flatMap(\.perturbation.cells) where !statuses[c].disposition.isWithheld { statuses[c].disposition = .secondary }
+        #expect(problem.requirements.count == 1)
+        #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: [group: certificates], singletons: true).isEmpty)
+        // Negative control: the same certificates with their cells published fail.
+        #expect(!CertificateAudit.verify(problem: problem, statuses: problem.statuses, certificates: [group: certificates], singletons: true).isEmpty)
+        #expect(suppressor.proposal(group, r, newCells: false) == nil)
+    }
+
     /// One young person in ward w1 (cohort 0), with an EHCP (cohort 1), who did not attend
     /// their review (cohort 2): with `singletons: protect`, the lone person of cohort 0's and
     /// cohort 1's w1 cells is the group's own person, so a certificate for the group may
