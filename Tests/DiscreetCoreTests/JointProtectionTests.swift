@@ -195,10 +195,10 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
         #expect(c.shortfalls(suppressor.problem, attacker: c.attacker(statuses: statuses)) == [])
     }
 
-    /// The witness programme serves a group counted by subtraction: each witness moves the
-    /// group's terms together by exactly its level (the numerator and the denominator of
-    /// the same ward, in the same direction or apart), and the audit accepts it. Over the
-    /// withheld cells alone (`newCells: false`), with none withheld, there is none.
+    /// The witness programme serves a group counted by subtraction (a denominator minus its
+    /// numerator): each witness moves the group, the sum of its terms, by exactly its level,
+    /// and the audit accepts it. Over the withheld cells alone (`newCells: false`), with
+    /// none withheld, there is none.
     @Test func theProgrammeFindsAGroupsWitness() throws {
         let c = JointCase(
             dimensions: [Self.wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
@@ -222,7 +222,7 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
         }
         // With the cells the witnesses move withheld, the audit accepts them as they are.
         var statuses = problem.statuses
-        for c in certificates.flatMap(\.perturbation.cells) where !statuses[c].disposition.isWithheld { statuses[c].disposition = .secondary }
+        for cell in certificates.flatMap(\.perturbation.cells) where !statuses[cell].disposition.isWithheld { statuses[cell].disposition = .secondary }
         #expect(problem.requirements.count == 1)
         #expect(CertificateAudit.verify(problem: problem, statuses: statuses, certificates: [group: certificates], singletons: true).isEmpty)
         // Negative control: the same certificates with their cells published fail.
