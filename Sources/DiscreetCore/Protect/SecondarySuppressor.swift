@@ -635,15 +635,29 @@ public struct SecondarySuppressor {
             // The items whose certificates move the cell most first: the likeliest to need
             // it, so that a cell that must stay costs few attempts.
             let relying = (users[c] ?? []).map { item in (item, movement(of: c, by: item)) }
+            // The routes first; then, before any programme's witness, whether each item the
+            // routes leave has a witness at all (a programme with no costs stops at the first
+            // it meets): a cell that must stay costs no witness that would be thrown away.
+            var left: [Int] = []
             for (item, _) in relying.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }) {
                 let r = problem.requirements[item]!
-                guard let found = certify(item, r, newCells: false) ?? proposal(item, r, newCells: false, program: program) else {
-                    replacements.removeAll()
+                if let found = certify(item, r, newCells: false) {
+                    replacements.append((item, found))
+                } else if let program, reachable(item, r, program) {
+                    left.append(item)
+                } else {
+                    withheld[c] = true
+                    break
+                }
+            }
+            for item in left where !withheld[c] {
+                guard let found = proposal(item, problem.requirements[item]!, newCells: false, program: program) else {
                     withheld[c] = true
                     break
                 }
                 replacements.append((item, found))
             }
+            if withheld[c] { replacements.removeAll() }
             guard !withheld[c] else { continue }
             for (item, found) in replacements {
                 for old in certificates[item] ?? [] {
@@ -658,6 +672,19 @@ public struct SecondarySuppressor {
         // A cell kept for a certificate that a later replacement no longer needs is
         // published too: no certificate moves it.
         for c in secondary where withheld[c] && users[c]?.isEmpty ?? true { withheld[c] = false }
+    }
+
+    /// Whether the programme over the cells withheld finds a witness for each direction the
+    /// item needs, lone contributors' cells allowed to move where they are allowed at all
+    /// (so that false means ``proposal(_:_:newCells:program:)`` would find none).
+    func reachable(_ item: Int, _ r: ProtectionRequirement, _ program: CertificateProgram) -> Bool {
+        guard r.valueUp == 0, r.valueDown == 0 else { return false }
+        for (level, up) in [(r.countUp, true), (r.countDown, false)] where level > 0 {
+            guard program.witness(item, level: level, up: up, newCells: false, avoiding: policy.singletons ? [] : nil, priced: false, in: self) != nil else {
+                return false
+            }
+        }
+        return true
     }
 
     /// How far an item's certificates move a cell, relative to the item's own move: the
