@@ -166,17 +166,22 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
 @Suite struct JointProtectionTests {
     static let wards = dimension("ward", ["w1", "w2", "w3"])
 
+    /// Cohort 0: with an EHCP (8, 20, 15 by ward); cohort 1 within it: attended their
+    /// review (7, 14, 15); threshold 5. No cell is small; the group at w1 (1 person) is.
+    static func reviewAttended() -> (JointCase, SuppressionProblem) {
+        let c = JointCase(
+            dimensions: [wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
+            people: people([([0], [1, 6, 0]), ([0, 1], [7, 14, 15])]))
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
+        return (c, SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy()))
+    }
+
     /// The dashboard's gap: 7 of 8 young people attended their review in ward w1, so one
     /// did not. Protecting numerator and denominator apart publishes both; protected
     /// together, the group "denominator minus numerator" is a sensitive cell too.
     @Test func aDenominatorMinusItsNumeratorIsProtected() throws {
-        // Cohort 0: with an EHCP (8, 20, 15); cohort 1 within it: attended (7, 14, 15).
-        let c = JointCase(
-            dimensions: [Self.wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
-            people: people([([0], [1, 6, 0]), ([0, 1], [7, 14, 15])]))
+        let (c, problem) = Self.reviewAttended()
         #expect(c.layout.families.count == 1)
-        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
-        let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy())
         // No cell is small; the group at w1 (1 person) is.
         #expect(problem.statuses.allSatisfy { !$0.disposition.isWithheld })
         let sensitive = problem.requirements.keys.filter(problem.isGroup)
@@ -200,11 +205,7 @@ func people(_ counts: [(atom: Set<Int>, perLeaf: [Int])]) -> [(cohorts: Set<Int>
     /// and the audit accepts it. Over the withheld cells alone (`newCells: false`), with
     /// none withheld, there is none.
     @Test func theProgrammeFindsAGroupsWitness() throws {
-        let c = JointCase(
-            dimensions: [Self.wards], cohortDimensions: [[0], [0]], relations: CohortRelations(within: [.init(1, 0)]),
-            people: people([([0], [1, 6, 0]), ([0, 1], [7, 14, 15])]))
-        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5, comparator: .less))
-        let problem = SuppressionProblem(layout: c.layout, tables: c.tables, published: c.published, primary: primary, secondary: SecondaryPolicy())
+        let (_, problem) = Self.reviewAttended()
         let group = try #require(problem.requirements.keys.filter(problem.isGroup).first)
         let r = problem.requirements[group]!
         let suppressor = SecondarySuppressor(problem: problem, policy: SecondaryPolicy())

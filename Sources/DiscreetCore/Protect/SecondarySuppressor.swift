@@ -657,7 +657,6 @@ public struct SecondarySuppressor {
                 }
                 replacements.append((item, found))
             }
-            if withheld[c] { replacements.removeAll() }
             guard !withheld[c] else { continue }
             for (item, found) in replacements {
                 for old in certificates[item] ?? [] {
