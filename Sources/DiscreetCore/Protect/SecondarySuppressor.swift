@@ -621,7 +621,9 @@ public struct SecondarySuppressor {
 
     /// Tries to publish each secondary cell again, most costly first, keeping it withheld
     /// only if an item that relies on it cannot be certified without it, by a route or by a
-    /// programme over the cells withheld when this began.
+    /// programme over the cells withheld when this began. The programme's witness for an
+    /// item starts from the basis of the item's last one, and leans on cells already settled
+    /// (see ``CertificateProgram/remembersBases`` and ``CertificateProgram/unsettled``).
     mutating func prune() {
         let secondary = secondaryCells
         // Only cells withheld now may change in a witness here: a smaller programme.
@@ -629,7 +631,13 @@ public struct SecondarySuppressor {
         let published = problem.published
         let valued = self.valued
         let program = self.program.flatMap { CertificateProgram(self, budget: $0.budget) { (withheldNow[$0] || !published[$0]) && !valued[$0] } }
+        program?.remembersBases = true
+        if let program {
+            program.unsettled = [Bool](repeating: false, count: layout.cellCount)
+            for c in secondary { program.unsettled[c] = true }
+        }
         for c in secondary.sorted(by: { cost[$0] > cost[$1] }) {
+            program?.unsettled[c] = false
             withheld[c] = false
             var replacements: [(Int, [ProtectionCertificate])] = []
             // The items whose certificates move the cell most first: the likeliest to need
