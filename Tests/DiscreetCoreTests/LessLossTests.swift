@@ -218,6 +218,18 @@ import Testing
         }
     }
 
+    /// The prune's order, by hand: cells 0, 1, 3 cost between 3 and 4 (one unit), cell 2
+    /// between 1 and 2. Within the first unit, the cells one item relies on come before the
+    /// cell five rely on, the costlier of them first; the cheap unit last, whatever relies
+    /// on it.
+    @Test func thePruneTriesCellsFewItemsRelyOnFirstWithinAUnitOfCost() {
+        let cost = [3.2, 3.7, 1.5, 3.1]
+        let relying = [5, 1, 0, 1]
+        #expect(SecondarySuppressor.pruneOrder([0, 1, 2, 3], cost: cost, relying: { relying[$0] }) == [1, 3, 0, 2])
+        // Equal in all three: the first cell first.
+        #expect(SecondarySuppressor.pruneOrder([3, 1], cost: [0, 2.5, 0, 2.5], relying: { _ in 2 }) == [1, 3])
+    }
+
     /// The exact check of a certificate with weights: the witness is the true table plus
     /// the perturbation scaled by the level over what it moves the cell by, in whole
     /// numbers, non-negative. Negative controls: a scale that is not whole, a cell driven
