@@ -149,7 +149,8 @@ import Testing
     /// Zipf-weighted table above, publishing its secondary cells one by one (costliest
     /// first): the remembered bases find a witness exactly where the programme that starts
     /// from the last item's basis does, each moving the same number of people in all (the
-    /// least, which both reach), and spend fewer iterations doing so.
+    /// least, which both reach), and spend fewer iterations doing so. With no memory for
+    /// bases, remembering spends exactly what forgetting does.
     @Test func aRememberedBasisFindsTheSameWitnessesInFewerIterations() throws {
         let shape = TableShape(dimensions: [
             dimension("area", (1...12).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4"]), dimension("outcome", ["o1", "o2", "o3"]),
@@ -166,27 +167,32 @@ import Testing
         }
         let remembering = program(remembering: true)
         let forgetting = program(remembering: false)
+        let starved = program(remembering: true)
+        starved.basesMemory = 0
         let sensitive = suppressor.problem.requirements.keys.sorted()
         func moved(_ p: Perturbation?) -> Int64? { p.map { $0.weights?.reduce(0, +) ?? Int64($0.cells.count) } }
         var found = 0
-        var spent = (remembering: 0, forgetting: 0)
+        var spent = (remembering: 0, forgetting: 0, starved: 0)
         let secondary = suppressor.secondaryCells.sorted { suppressor.cost[$0] > suppressor.cost[$1] }
         #expect(secondary.count >= 4)
         for c in secondary.prefix(4) {
             suppressor.withheld[c] = false
             for item in sensitive {
                 let level = suppressor.problem.requirements[item]!.countUp
-                let (before, beforeOther) = (remembering.iterations, forgetting.iterations)
+                let before = (remembering.iterations, forgetting.iterations, starved.iterations)
                 let a = remembering.witness(item, level: level, up: true, newCells: false, in: suppressor)
                 let b = forgetting.witness(item, level: level, up: true, newCells: false, in: suppressor)
-                spent.remembering += remembering.iterations - before
-                spent.forgetting += forgetting.iterations - beforeOther
+                _ = starved.witness(item, level: level, up: true, newCells: false, in: suppressor)
+                spent.remembering += remembering.iterations - before.0
+                spent.forgetting += forgetting.iterations - before.1
+                spent.starved += starved.iterations - before.2
                 #expect(moved(a) == moved(b), "item \(shape.nodes(of: item)) after publishing \(shape.nodes(of: c))")
                 if a != nil { found += 1 }
             }
         }
         #expect(found > 0)
         #expect(spent.remembering < spent.forgetting, "\(spent)")
+        #expect(spent.starved == spent.forgetting, "\(spent)")
     }
 
     /// A witness over the cells withheld leans on cells the prune has settled rather than on

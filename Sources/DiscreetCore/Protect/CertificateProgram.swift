@@ -74,7 +74,12 @@ final class CertificateProgram {
     var unsettled: [Bool] = []
     static let unsettledFactor = 100.0
     /// Per witness, the statuses of the rows, then the columns, of its last optimal basis.
-    private var bases: [WitnessKey: [Int32]] = [:]
+    private var bases: [WitnessKey: [UInt8]] = [:]
+    /// The bytes the remembered bases may take in all (64 MiB: a basis per item and
+    /// direction grows with the programme): past this, new ones are not remembered, a limit
+    /// that depends on the input alone.
+    var basesMemory = 64 << 20
+    private var basesBytes = 0
     /// The simplex iterations spent so far.
     var iterations: Int { Int(glp_get_it_cnt(program)) }
 
@@ -234,13 +239,16 @@ final class CertificateProgram {
         let key = WitnessKey(item: item, up: up, avoiding: avoiding.map { $0.first ?? -2 } ?? -1)
         let remember = remembersBases && priced && !newCells && (avoiding?.count ?? 0) <= 1
         if remember, let saved = bases[key] {
-            for i in 0..<rows { glp_set_row_stat(program, Int32(i + 1), saved[i]) }
-            for j in 0..<(2 * cells.count) { glp_set_col_stat(program, Int32(j + 1), saved[rows + j]) }
+            for i in 0..<rows { glp_set_row_stat(program, Int32(i + 1), Int32(saved[i])) }
+            for j in 0..<(2 * cells.count) { glp_set_col_stat(program, Int32(j + 1), Int32(saved[rows + j])) }
         }
         // Out of work (the route search carries on), or no optimum.
         guard solve() else { return nil }
-        if remember {
-            bases[key] = (0..<rows).map { glp_get_row_stat(program, Int32($0 + 1)) } + (0..<(2 * cells.count)).map { glp_get_col_stat(program, Int32($0 + 1)) }
+        let size = rows + 2 * cells.count
+        if remember, bases[key] != nil || basesBytes + size <= basesMemory {
+            if bases[key] == nil { basesBytes += size }
+            // A status is one of GLPK's five (GLP_BS ... GLP_NS).
+            bases[key] = (0..<rows).map { UInt8(glp_get_row_stat(program, Int32($0 + 1))) } + (0..<(2 * cells.count)).map { UInt8(glp_get_col_stat(program, Int32($0 + 1))) }
         }
         guard priced else { return Perturbation(cells: [], signs: []) }
         var change = cells.indices.map { glp_get_col_prim(program, Int32(2 * $0 + 1)) - glp_get_col_prim(program, Int32(2 * $0 + 2)) }

@@ -619,11 +619,12 @@ public struct SecondarySuppressor {
 
     // MARK: - Publishing again what is not needed
 
-    /// Tries to publish each secondary cell again, most costly first, keeping it withheld
-    /// only if an item that relies on it cannot be certified without it, by a route or by a
-    /// programme over the cells withheld when this began. The programme's witness for an
-    /// item starts from the basis of the item's last one, and leans on cells already settled
-    /// (see ``CertificateProgram/remembersBases`` and ``CertificateProgram/unsettled``).
+    /// Tries to publish each secondary cell again, most costly first (in the order of
+    /// ``pruneOrder(_:cost:relying:)``), keeping it withheld only if an item that relies on
+    /// it cannot be certified without it, by a route or by a programme over the cells
+    /// withheld when this began. The programme's witness for an item starts from the basis
+    /// of the item's last one, and leans on cells already settled (see
+    /// ``CertificateProgram/remembersBases`` and ``CertificateProgram/unsettled``).
     mutating func prune() {
         let secondary = secondaryCells
         // Only cells withheld now may change in a witness here: a smaller programme.
