@@ -107,6 +107,16 @@ import Testing
         #expect(CertificateAudit.verify(problem: suppressor.problem, statuses: suppressor.statuses, certificates: suppressor.certificates, singletons: true).isEmpty)
     }
 
+    /// A Zipf-weighted table of 12 areas x 4 age bands x 3 outcomes from 20,000 people, and
+    /// its threshold of 10.
+    static func smallZipf() throws -> (shape: TableShape, table: AggregatedTable, primary: PrimaryPolicy) {
+        let shape = TableShape(dimensions: [
+            dimension("area", (1...12).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4"]), dimension("outcome", ["o1", "o2", "o3"]),
+        ])!
+        let table = try generatedTable(shape, weights: [(1...12).map { 1 / Double($0) }, [0.6, 0.25, 0.1, 0.05], [0.9, 0.08, 0.02]], people: 20_000, seed: 11)
+        return (shape, table, PrimaryPolicy(frequency: FrequencyRule(threshold: 10, comparator: .less)))
+    }
+
     /// The linear programme finds witnesses of shapes the route search cannot build (changes
     /// through other rows' totals, spread over several areas): on a Zipf-weighted table of
     /// 12 areas x 4 age bands x 3 outcomes (20,000 people, threshold 10) it withholds fewer
@@ -114,11 +124,7 @@ import Testing
     /// exact LP finds every sensitive cell's interval reaching the threshold. With no effort
     /// allowed, the programme is not used at all; with too little, it stops midway.
     @Test func theProgrammeWithholdsLessThanRoutesAlone() throws {
-        let shape = TableShape(dimensions: [
-            dimension("area", (1...12).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4"]), dimension("outcome", ["o1", "o2", "o3"]),
-        ])!
-        let table = try generatedTable(shape, weights: [(1...12).map { 1 / Double($0) }, [0.6, 0.25, 0.1, 0.05], [0.9, 0.08, 0.02]], people: 20_000, seed: 11)
-        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 10, comparator: .less))
+        let (shape, table, primary) = try Self.smallZipf()
         let (statuses, suppressor, problem) = try protect(table, primary)
         let (routeStatuses, routes, _) = try protect(table, primary, SecondaryPolicy(effort: 0))
         #expect(routes.program == nil && suppressor.program != nil)
@@ -152,11 +158,7 @@ import Testing
     /// least, which both reach), and spend fewer iterations doing so. With no memory for
     /// bases, remembering spends exactly what forgetting does.
     @Test func aRememberedBasisFindsTheSameWitnessesInFewerIterations() throws {
-        let shape = TableShape(dimensions: [
-            dimension("area", (1...12).map { "a\($0)" }), dimension("age", ["1", "2", "3", "4"]), dimension("outcome", ["o1", "o2", "o3"]),
-        ])!
-        let table = try generatedTable(shape, weights: [(1...12).map { 1 / Double($0) }, [0.6, 0.25, 0.1, 0.05], [0.9, 0.08, 0.02]], people: 20_000, seed: 11)
-        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 10, comparator: .less))
+        let (shape, table, primary) = try Self.smallZipf()
         var (_, suppressor, _) = try protect(table, primary)
         let withheldNow = suppressor.withheld
         let published = suppressor.problem.published

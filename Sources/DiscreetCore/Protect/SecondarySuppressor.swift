@@ -632,8 +632,8 @@ public struct SecondarySuppressor {
         let published = problem.published
         let valued = self.valued
         let program = self.program.flatMap { CertificateProgram(self, budget: $0.budget) { (withheldNow[$0] || !published[$0]) && !valued[$0] } }
-        program?.remembersBases = true
         if let program {
+            program.remembersBases = true
             program.unsettled = [Bool](repeating: false, count: layout.cellCount)
             for c in secondary { program.unsettled[c] = true }
         }
