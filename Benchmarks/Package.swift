@@ -50,6 +50,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Noise",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetCore", package: "discreet"),
+                .product(name: "DiscreetIO", package: "discreet"),
+            ],
+            path: "Benchmarks/Noise",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Rounding",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #if defined(__linux__)
+#include <sys/random.h>
 #include <sys/syscall.h>
 #endif
 
@@ -25,6 +26,27 @@ static inline int discreet_open_anonymous(const char *directory) {
 static inline int discreet_exchange_paths(const char *a, const char *b) {
 #if defined(__linux__) && defined(SYS_renameat2)
     return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+/// Fills `buffer` with `count` bytes from the operating system's cryptographic generator
+/// (getrandom(2), which blocks only until the generator is first seeded at boot): 0, or -1
+/// with errno set where the system cannot.
+static inline int discreet_random_bytes(void *buffer, size_t count) {
+#if defined(__linux__)
+    unsigned char *at = (unsigned char *)buffer;
+    while (count > 0) {
+        ssize_t got = getrandom(at, count, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        at += got;
+        count -= (size_t)got;
+    }
+    return 0;
 #else
     errno = ENOSYS;
     return -1;

@@ -2,6 +2,25 @@ import Testing
 @testable import DiscreetCore
 
 @Suite struct RationalTests {
+    @Test func textReadsAsTheExactValue() {
+        #expect(Rational("1/2") == Rational(1, 2))
+        #expect(Rational("-7/3") == Rational(-7, 3))
+        #expect(Rational(" 3 ") == Rational(3))
+        #expect(Rational("0.25") == Rational(1, 4))
+        #expect(Rational("-1.5") == Rational(-3, 2))
+        #expect(Rational("4/6")?.description == "2/3")
+        // Beyond 64 bits, exactly.
+        let big = Rational("123456789012345678901234567891/10")
+        #expect(big?.isBig == true)
+        #expect(big?.description == "123456789012345678901234567891/10")
+        #expect(Rational("0.000000000000000000001") == Rational(1) / (Rational(1_000_000_000) * Rational(1_000_000_000_000)))
+        for bad in ["", "1/0", "a", "1/", "/2", "1.", ".5", "1/2/3", "1e3", "--1", "0x10", "½"] {
+            #expect(Rational(bad) == nil, "\(bad)")
+        }
+        // What description writes reads back.
+        for value in [Rational(5, 7), Rational(-12), big!] { #expect(Rational(value.description) == value) }
+    }
+
     @Test func smallArithmeticIsExactAndReduced() {
         #expect(Rational(1, 3) + Rational(1, 6) == Rational(1, 2))
         #expect(Rational(2, 4).description == "1/2")

@@ -144,12 +144,61 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible,
         return big!.floor
     }
 
+    /// The value in floating point, for display and for reported figures (accuracy, (ε, δ)
+    /// readings), never for a draw.
+    public var approximation: Double {
+        if big == nil { return Double(num) / Double(den) }
+        return dq_get_d(big!.q)
+    }
+
     /// The smallest integer not below the value, when it fits in 64 bits.
     public var ceiling: Int64? { (-self).floor.map { -$0 } }
 
     public var description: String {
         if big == nil { return den == 1 ? String(num) : "\(num)/\(den)" }
         return big!.description
+    }
+
+    /// The value of `text`: a whole number (`3`), a fraction (`1/2`, `-7/3`) or a decimal
+    /// (`0.25`), read exactly; nil for anything else, a zero denominator included. What
+    /// ``description`` writes reads back as the same value.
+    public init?(_ text: String) {
+        var rest = Substring(text.trimmingSpaces)
+        let negative = rest.first == "-"
+        if negative || rest.first == "+" { rest = rest.dropFirst() }
+        func whole(_ digits: Substring) -> Rational? {
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            var value = Rational.zero
+            for chunk in stride(from: 0, to: digits.count, by: 18) {
+                let part = digits.dropFirst(chunk).prefix(18)
+                var scale: Int64 = 1
+                for _ in part { scale *= 10 }
+                value = value * Rational(scale) + Rational(Int64(part)!)
+            }
+            return value
+        }
+        let value: Rational
+        if let slash = rest.firstIndex(of: "/") {
+            guard let n = whole(rest[..<slash]), let d = whole(rest[rest.index(after: slash)...]), !d.isZero else { return nil }
+            value = n / d
+        } else if let point = rest.firstIndex(of: ".") {
+            let fraction = rest[rest.index(after: point)...]
+            guard let n = whole(rest[..<point] + fraction), !fraction.isEmpty, !rest[..<point].isEmpty else { return nil }
+            var scale = Rational.one
+            for _ in fraction { scale *= Rational(10) }
+            value = n / scale
+        } else {
+            guard let n = whole(rest) else { return nil }
+            value = n
+        }
+        self = negative ? -value : value
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: Substring {
+        let s = drop { $0 == " " }
+        return s.dropLast(s.reversed().prefix { $0 == " " }.count)
     }
 }
 

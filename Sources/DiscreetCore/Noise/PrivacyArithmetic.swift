@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The arithmetic of differential privacy, in one place and tested alone: how much noise a
+/// budget buys, what that noise costs in accuracy, and how zero-concentrated DP (zCDP)
+/// reads as (ε, δ)-DP. Noise parameters and budgets are exact rationals (what the samplers
+/// draw from); accuracy and the (ε, δ) reading are floating point, since they are reported,
+/// never drawn from.
+public enum PrivacyArithmetic {
+    /// The discrete Laplace scale that makes a query of sensitivity `sensitivity` ε-DP:
+    /// Δ/ε.
+    public static func laplaceScale(sensitivity: Rational, epsilon: Rational) -> Rational {
+        precondition(sensitivity.signum > 0 && epsilon.signum > 0, "sensitivity and ε are positive")
+        return sensitivity / epsilon
+    }
+
+    /// The discrete Gaussian variance parameter that makes a query of sensitivity
+    /// `sensitivity` ρ-zCDP: σ² = Δ²/(2ρ).
+    public static func gaussianVariance(sensitivity: Rational, rho: Rational) -> Rational {
+        precondition(sensitivity.signum > 0 && rho.signum > 0, "sensitivity and ρ are positive")
+        return sensitivity * sensitivity / (Rational(2) * rho)
+    }
+
+    /// A bound that discrete Laplace noise of scale `scale` exceeds in magnitude with
+    /// probability at most `alpha`: s·ln(2 / (α(e^{1/s} + 1))) + 1 (from P(|X| ≥ k) =
+    /// 2a^k/(1 + a), a = e^{-1/s}).
+    public static func laplaceErrorBound(scale: Double, alpha: Double) -> Double {
+        precondition(scale > 0 && alpha > 0 && alpha < 1, "a positive scale and 0 < α < 1")
+        return scale * log(2 / (alpha * (exp(1 / scale) + 1))) + 1
+    }
+
+    /// The least whole k such that discrete Gaussian noise with variance parameter `variance`
+    /// exceeds k in magnitude with probability at most `alpha` (summed from the
+    /// distribution's exact probabilities, outward from zero).
+    public static func gaussianErrorBound(variance: Double, alpha: Double) -> Int {
+        precondition(variance > 0 && alpha > 0 && alpha < 1, "a positive variance and 0 < α < 1")
+        // The normalising sum over every value that matters in double precision.
+        let reach = Int(40 * variance.squareRoot() + 40)
+        func weight(_ y: Int) -> Double { exp(-Double(y) * Double(y) / (2 * variance)) }
+        let total = (1...reach).reduce(1.0) { $0 + 2 * weight($1) }
+        var within = 1 / total
+        var k = 0
+        while 1 - within > alpha && k < reach {
+            k += 1
+            within += 2 * weight(k) / total
+        }
+        return k
+    }
+
+    /// The ε for which ρ-zCDP implies (ε, δ)-DP (Canonne, Kamath and Steinke 2020,
+    /// Proposition 12): the least over α > 1 of αρ + (α·ln(1 - 1/α) - ln(α - 1) - ln δ) /
+    /// (α - 1), found by golden-section search over ln(α - 1).
+    public static func epsilon(rho: Double, delta: Double) -> Double {
+        precondition(rho > 0 && delta > 0 && delta < 1, "ρ > 0 and 0 < δ < 1")
+        func bound(_ t: Double) -> Double {
+            let a = 1 + exp(t)
+            return a * rho + (a * log1p(-1 / a) - t - log(delta)) / (a - 1)
+        }
+        // The function of t is unimodal on this range: it falls while αρ is small against the
+        // log(1/δ)/(α - 1) term, then rises.
+        var low = -20.0, high = 30.0
+        let ratio = (5.0.squareRoot() - 1) / 2
+        var x1 = high - ratio * (high - low), x2 = low + ratio * (high - low)
+        var f1 = bound(x1), f2 = bound(x2)
+        for _ in 0..<200 {
+            if f1 < f2 {
+                high = x2
+                x2 = x1
+                f2 = f1
+                x1 = high - ratio * (high - low)
+                f1 = bound(x1)
+            } else {
+                low = x1
+                x1 = x2
+                f1 = f2
+                x2 = low + ratio * (high - low)
+                f2 = bound(x2)
+            }
+        }
+        return min(f1, f2)
+    }
+}
