@@ -264,3 +264,29 @@ func temporaryDirectory() -> String {
         #expect(FileManager.default.contentsEqual(atPath: council, andPath: root + "/fixtures/transitions/extracts/council.csv"))
     }
 }
+
+/// `discreet budget`: setting and showing a ledger's budgets.
+@Suite struct BudgetCommandTests {
+    @Test func aBudgetIsSetShownAndKeptInItsAccounting() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ledger = dir + "/budget.sqlite"
+        // Listing never makes a ledger.
+        let missing = try discreet("budget", ledger)
+        #expect(missing.status == 3 && missing.err.contains("no ledger there"))
+        #expect(!FileManager.default.fileExists(atPath: ledger))
+        let set = try discreet("budget", ledger, "--set", "transitions", "--epsilon", "1/2")
+        #expect(set.status == 0)
+        #expect(set.out.contains("transitions: budget ε = 1/2 (0.5); spent 0 in 0 releases; left 1/2 (0.5)"))
+        let rho = try discreet("budget", ledger, "--set", "cohort", "--rho", "0.03125")
+        #expect(rho.out.contains("cohort: budget ρ = 1/32 (0.03125)"))
+        let other = try discreet("budget", ledger, "--set", "cohort", "--epsilon", "2")
+        #expect(other.status == 3 && other.err.contains("counted in ρ (zCDP), and stays so"))
+        let bad = try discreet("budget", ledger, "--set", "cohort", "--rho", "a lot")
+        #expect(bad.status == 64)
+        let notALedger = dir + "/extract.csv"
+        try Data("id,name\n".utf8).write(to: URL(fileURLWithPath: notALedger))
+        let refused = try discreet("budget", notALedger)
+        #expect(refused.status == 3 && refused.err.contains("not a privacy-budget ledger"))
+    }
+}
