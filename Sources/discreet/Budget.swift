@@ -46,7 +46,6 @@ struct Budget: ParsableCommand {
             guard let amount = Rational(epsilon ?? rho!), amount.signum >= 0 else {
                 throw ValidationError("--\(epsilon == nil ? "rho" : "epsilon") must be a number that is not negative (3, 1/2, 0.25)")
             }
-            _ = amount
         }
     }
 

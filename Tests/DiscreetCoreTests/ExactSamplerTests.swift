@@ -290,6 +290,32 @@ import Testing
         }
     }
 
+    /// The bounds for a margin summing n noisy cells hold on draws (at most α of 20,000 sums
+    /// exceed them), are not absurdly loose (below twice the sums' own 1 - α quantile), and
+    /// the single-cell bound used for such a margin is exceeded far more often than α (the
+    /// control: a bound that ignored the count would fail).
+    @Test(arguments: ["laplace", "gaussian"])
+    func aMarginsErrorBoundHoldsForTheSumOfItsCells(kind: String) {
+        let n = 16, alpha = 0.05, sums = 20_000
+        var sampler = ExactSampler(RandomWords(seed: 31))
+        let totals: [Int64] = (0..<sums).map { _ in
+            (0..<n).reduce(Int64(0)) { s, _ in s + (kind == "laplace" ? sampler.discreteLaplace(scale: Rational(2)) : sampler.discreteGaussian(variance: Rational(4))) }
+        }
+        let bound = kind == "laplace"
+            ? PrivacyArithmetic.laplaceSumErrorBound(scale: 2, count: n, alpha: alpha)
+            : PrivacyArithmetic.gaussianSumErrorBound(variance: 4, count: n, alpha: alpha)
+        let single = kind == "laplace"
+            ? PrivacyArithmetic.laplaceSumErrorBound(scale: 2, count: 1, alpha: alpha)
+            : PrivacyArithmetic.gaussianSumErrorBound(variance: 4, count: 1, alpha: alpha)
+        func exceeding(_ b: Double) -> Double { Double(totals.filter { Double($0.magnitude) > b }.count) / Double(sums) }
+        #expect(exceeding(bound) <= alpha, "bound \(bound) exceeded by \(exceeding(bound))")
+        let quantile = Double(totals.map(\.magnitude).sorted()[Int(Double(sums) * (1 - alpha))])
+        #expect(bound < 2 * quantile, "bound \(bound), quantile \(quantile)")
+        #expect(exceeding(single) > 3 * alpha, "the single-cell bound \(single) exceeded by \(exceeding(single))")
+        // One cell: the single-draw bounds themselves.
+        #expect(single == (kind == "laplace" ? PrivacyArithmetic.laplaceErrorBound(scale: 2, alpha: alpha) : Double(PrivacyArithmetic.gaussianErrorBound(variance: 4, alpha: alpha))))
+    }
+
     @Test func zCDPReadsAsTheEpsilonOfV7() {
         #expect(abs(PrivacyArithmetic.epsilon(rho: 1.0 / 32, delta: 1e-3) - 0.6880024554878086) < 1e-9)
         // A larger δ, or a smaller ρ, costs less ε; and the conversion is tighter than Bun
@@ -299,5 +325,30 @@ import Testing
         #expect(PrivacyArithmetic.epsilon(rho: 1.0 / 64, delta: 1e-3) < v7)
         let bunSteinke: Double = 1.0 / 32 + 2 * (log(1000.0) / 32).squareRoot()
         #expect(v7 < bunSteinke && v7 > 1.0 / 32)
+    }
+}
+
+/// Noise drawn on several threads: the same on one thread as on four, from the same seed.
+@Suite struct NoiseDrawsTests {
+    @Test func theNoiseDependsOnTheWordsAloneNotOnTheThreads() {
+        let count = 3 * NoiseDraws.chunk + 12_345
+        let scale = Rational(7, 2)
+        func noise(threads: Int, seed: UInt64) -> [Int64] {
+            NoiseDraws.draw(count: count, threads: threads, words: { RandomWords(seed: seed, stream: $0) }) { $0.discreteLaplace(scale: scale) }
+        }
+        let one = noise(threads: 1, seed: 5)
+        #expect(one.count == count)
+        #expect(noise(threads: 4, seed: 5) == one)
+        #expect(noise(threads: 2, seed: 5) == one)
+        #expect(noise(threads: 2, seed: 6) != one)
+        // Chunks draw different noise (each its own stream), and the whole is discrete Laplace.
+        #expect(one[0..<1_000] != one[NoiseDraws.chunk..<(NoiseDraws.chunk + 1_000)])
+        let (ok, said) = ExactSamplerTests.passes(Array(one.prefix(ExactSamplerTests.draws)), ExactSamplerTests.laplace(3.5))
+        #expect(ok, "\(said)")
+    }
+
+    @Test func nothingToDrawIsNothing() {
+        #expect(NoiseDraws.draw(count: 0, threads: 2, words: { RandomWords(seed: 1, stream: $0) }) { $0.discreteLaplace(scale: .one) }.isEmpty)
+        #expect(NoiseDraws.draw(count: 3, threads: 2, words: { RandomWords(seed: 1, stream: $0) }) { $0.discreteLaplace(scale: .one) }.count == 3)
     }
 }

@@ -1,7 +1,8 @@
 // Exact noise: time to add discrete Laplace (scale 2: ε = 1/2 on counts) and discrete
-// Gaussian (σ² = 4: ρ = 1/8) noise to 1,000,000 and 10,000,000 counts on one core, every
-// word from the operating system's cryptographic generator. OpenDP's noise-only path,
-// measured on this project's machines, adds about 100,000 per second (2,952 cells in 0.03 s).
+// Gaussian (σ² = 4: ρ = 1/8) noise to 1,000,000 counts on one core, and to 10,000,000 on
+// both (NoiseDraws: chunks of 65,536, each from its own words), every word from the
+// operating system's cryptographic generator. OpenDP's noise-only path, measured on this
+// project's machines, adds about 100,000 per second (2,952 cells in 0.03 s).
 import Benchmark
 import DiscreetCore
 import DiscreetIO
@@ -18,24 +19,26 @@ func counts(_ n: Int) -> [Int64] {
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5)
-    for (cells, name) in [(1_000_000, "1M"), (10_000_000, "10M")] {
-        Benchmark("Discrete Laplace noise \(name) cells (scale 2)", configuration: configuration) { (benchmark: Benchmark, input: [Int64]) in
-            let scale = Rational(2)
+    let mechanisms: [(String, @Sendable (inout ExactSampler) -> Int64)] = [
+        ("Discrete Laplace noise", { $0.discreteLaplace(scale: Rational(2)) }),
+        ("Discrete Gaussian noise", { $0.discreteGaussian(variance: Rational(4)) }),
+    ]
+    for (name, draw) in mechanisms {
+        Benchmark("\(name) 1M cells (one core)", configuration: configuration) { (benchmark: Benchmark, input: [Int64]) in
             for _ in benchmark.scaledIterations {
                 var sampler = ExactSampler(RandomWords.operatingSystem())
-                blackHole(input.map { $0 + sampler.discreteLaplace(scale: scale) })
+                blackHole(input.map { $0 + draw(&sampler) })
             }
         } setup: {
-            counts(cells)
+            counts(1_000_000)
         }
-        Benchmark("Discrete Gaussian noise \(name) cells (variance 4)", configuration: configuration) { (benchmark: Benchmark, input: [Int64]) in
-            let variance = Rational(4)
+        Benchmark("\(name) 10M cells (two cores)", configuration: configuration) { (benchmark: Benchmark, input: [Int64]) in
             for _ in benchmark.scaledIterations {
-                var sampler = ExactSampler(RandomWords.operatingSystem())
-                blackHole(input.map { $0 + sampler.discreteGaussian(variance: variance) })
+                let noise = NoiseDraws.draw(count: input.count, threads: 2, words: { _ in RandomWords.operatingSystem() }, draw)
+                blackHole(zip(input, noise).map { $0 + $1 })
             }
         } setup: {
-            counts(cells)
+            counts(10_000_000)
         }
     }
 }

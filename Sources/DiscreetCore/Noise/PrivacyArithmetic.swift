@@ -50,6 +50,58 @@ public enum PrivacyArithmetic {
         return k
     }
 
+    /// A bound that the sum of `count` independent discrete Laplace draws of scale `scale`
+    /// (a margin derived from `count` noisy inner cells) exceeds in magnitude with
+    /// probability at most `alpha`. One draw: ``laplaceErrorBound(scale:alpha:)``. More:
+    /// Chernoff's bound, P(|S| ≥ k) ≤ 2·min over 0 < λ < 1/s of M(λ)^n·e^{-λk}, with the
+    /// moment generating function M(λ) = (1 - a)² / ((1 - a·e^λ)(1 - a·e^{-λ})), a = e^{-1/s};
+    /// the least k it proves, found by bisection (a conservative bound: the true tail is
+    /// smaller).
+    public static func laplaceSumErrorBound(scale: Double, count: Int, alpha: Double) -> Double {
+        precondition(count >= 1, "a sum of at least one draw")
+        if count == 1 { return laplaceErrorBound(scale: scale, alpha: alpha) }
+        let a = exp(-1 / scale)
+        let n = Double(count)
+        /// log of the least tail bound over λ for a threshold k (golden-section over λ).
+        func logTail(_ k: Double) -> Double {
+            func f(_ l: Double) -> Double { n * (2 * log1p(-a) - log1p(-a * exp(l)) - log1p(-a * exp(-l))) - l * k + log(2.0) }
+            var low = 0.0, high = (1 / scale) * (1 - 1e-12)
+            let ratio = (5.0.squareRoot() - 1) / 2
+            var x1 = high - ratio * (high - low), x2 = low + ratio * (high - low)
+            var f1 = f(x1), f2 = f(x2)
+            for _ in 0..<100 {
+                if f1 < f2 {
+                    high = x2; x2 = x1; f2 = f1
+                    x1 = high - ratio * (high - low); f1 = f(x1)
+                } else {
+                    low = x1; x1 = x2; f1 = f2
+                    x2 = low + ratio * (high - low); f2 = f(x2)
+                }
+            }
+            return min(f1, f2, log(2.0))
+        }
+        // The tail bound falls as k grows: bisect for the least k with bound ≤ α.
+        let target = log(alpha)
+        var low = 0.0, high = scale * (n + 1) * 10 + 10
+        while logTail(high) > target { high *= 2 }
+        for _ in 0..<100 {
+            let middle = (low + high) / 2
+            if logTail(middle) > target { low = middle } else { high = middle }
+        }
+        return high
+    }
+
+    /// A bound that the sum of `count` independent discrete Gaussian draws with variance
+    /// parameter `variance` exceeds in magnitude with probability at most `alpha`. One draw:
+    /// ``gaussianErrorBound(variance:alpha:)`` (exact). More: the discrete Gaussian is
+    /// subgaussian with the same parameter (Canonne, Kamath and Steinke 2020), so the sum is
+    /// subgaussian with `count`·σ², and P(|S| ≥ k) ≤ 2·exp(-k²/(2nσ²)): k = √(2nσ²·ln(2/α)).
+    public static func gaussianSumErrorBound(variance: Double, count: Int, alpha: Double) -> Double {
+        precondition(count >= 1, "a sum of at least one draw")
+        if count == 1 { return Double(gaussianErrorBound(variance: variance, alpha: alpha)) }
+        return (2 * Double(count) * variance * log(2 / alpha)).squareRoot()
+    }
+
     /// The ε for which ρ-zCDP implies (ε, δ)-DP (Canonne, Kamath and Steinke 2020,
     /// Proposition 12): the least over α > 1 of αρ + (α·ln(1 - 1/α) - ln(α - 1) - ln δ) /
     /// (α - 1), found by golden-section search over ln(α - 1).
