@@ -90,8 +90,8 @@ public struct ExactSampler {
             let y = (u + t * v) / s
             let negative = source.next() & 1 == 1
             if negative && y.isZero && rejectingNegativeZero { continue }
-            // A draw beyond 2^63 has probability below exp(-2^63 / scale): the spec bounds
-            // the scale far below that.
+            // A draw beyond 2^63 has probability about exp(-2^63 / scale): never, for any
+            // scale below 2^40.
             guard let magnitude = y.exactWord, magnitude <= UInt64(Int64.max) else {
                 preconditionFailure("a discrete Laplace draw beyond 64 bits")
             }
