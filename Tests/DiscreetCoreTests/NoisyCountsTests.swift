@@ -100,6 +100,16 @@ import Testing
         #expect(!result.roundedByNearest)
     }
 
+    /// Rolling down sums into each inner cell every cell that covers it: from all ones, the
+    /// number of covering cells (a ward under a district under the city, by an outcome under
+    /// its total: 3 x 2 = 6).
+    @Test func rollingDownSumsEveryCoveringCell() {
+        let shape = NoisyCountsTests.shape()
+        var values = [Int](repeating: 1, count: shape.cellCount)
+        shape.rollDown { values[$0] += values[$1] }
+        for cell in shape.innerToFull() { #expect(values[cell] == 6) }
+    }
+
     @Test func aTableWithNoNegativeCellIsUnchanged() {
         let shape = NoisyCountsTests.shape()
         let truth = NoisyCountsTests.counts(shape)

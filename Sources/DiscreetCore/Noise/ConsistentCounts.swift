@@ -20,15 +20,18 @@ public enum ConsistentCounts {
     }
 
     /// The scale of the fit's fractions before controlled rounding (a multiple of the scale
-    /// rounds to itself).
-    static let scale: Int64 = 1 << 10
+    /// rounds to itself). Each inner cell's scaled fit is rounded to a whole number first,
+    /// so a margin over n cells can drift by about √n / (3.5·scale) from the fit: 0.3 for
+    /// 90,000 cells. Larger scales drift less and round more slowly (1,024: 0.08, and the
+    /// rounding of a 96,000-cell table takes 11 s instead of 7 s; 16: 5, under 1 s).
+    static let scale: Int64 = 1 << 8
 
     /// The non-negative whole-number table that adds up nearest `noisy` (every cell of
     /// `shape`, margins included, consistent as ``NoisyCounts/measure(_:shape:noise:threads:words:)``
     /// makes it). A table with no negative cell comes back unchanged.
-    public static func nonNegative(_ noisy: [Int64], shape: TableShape, sweeps: Int = 500) -> Result {
+    public static func nonNegative(_ noisy: [Int64], shape: TableShape, iterations: Int = 2_000) -> Result {
         precondition(noisy.count == shape.cellCount, "one figure per cell of the table")
-        let fit = leastSquares(noisy, shape: shape, sweeps: sweeps)
+        let fit = leastSquares(noisy, shape: shape, iterations: iterations)
         var scaled = [Int64](repeating: 0, count: shape.cellCount)
         let inner = shape.innerToFull()
         for (i, cell) in inner.enumerated() { scaled[cell] = Int64((fit[i] * Double(scale)).rounded()) }
@@ -48,48 +51,93 @@ public enum ConsistentCounts {
         return Result(values: values, roundedByNearest: true)
     }
 
-    /// The least-squares fit, per inner cell (in inner-cell order): coordinate descent, each
-    /// step the exact minimiser along one inner cell clamped at 0, in a fixed order (the same
-    /// input, the same fit), until no cell moves by a millionth or `sweeps` run out.
-    static func leastSquares(_ noisy: [Int64], shape: TableShape, sweeps: Int) -> [Double] {
+    /// The least-squares fit, per inner cell (in inner-cell order): projected gradient with
+    /// Nesterov's acceleration (FISTA), each step of size 1/L with L a bound on the largest
+    /// eigenvalue of the sums' Gram matrix (the product over dimensions of each hierarchy's
+    /// largest row sum), clamped at 0; from the noisy table clamped at 0, until no cell
+    /// moves by a thousandth or `iterations` run out. Every step is a fixed sequence of
+    /// floating-point operations: the same input, the same fit. (Coordinate descent took
+    /// more than 500 sweeps on a 96,000-cell table and still moved cells by a tenth: a grand
+    /// total couples every cell. This converges there in about 2,000 iterations, 2.5 ms
+    /// each; after 300 its objective is within 1.5% of the least.)
+    static func leastSquares(_ noisy: [Int64], shape: TableShape, iterations: Int) -> [Double] {
         let inner = shape.innerToFull()
-        // Per dimension and leaf, the leaf and its ancestors up to the total.
-        let chains: [[[Int]]] = shape.dimensions.map { dim in
-            (0..<dim.leafCount).map { leaf in
-                var chain = [leaf]
-                while dim.parents[chain.last!] >= 0 { chain.append(dim.parents[chain.last!]) }
-                return chain
-            }
-        }
-        /// Every cell that sums inner cell `cell` (itself included).
-        func covering(_ cell: Int) -> [Int] {
-            var cells = [0]
-            for (d, node) in shape.nodes(of: cell).enumerated() {
-                cells = cells.flatMap { base in chains[d][node].map { base + $0 * shape.strides[d] } }
-            }
-            return cells
-        }
         var z = inner.map { Double(max(0, noisy[$0])) }
-        // Residuals: the fit's figure minus the noisy one, per cell.
-        var fitted = [Double](repeating: 0, count: shape.cellCount)
-        for (i, cell) in inner.enumerated() { fitted[cell] = z[i] }
-        shape.rollUp { fitted[$0] += fitted[$1] }
-        var residual = (0..<shape.cellCount).map { fitted[$0] - Double(noisy[$0]) }
-        guard residual.contains(where: { $0 != 0 }) else { return z }
-        let covers = inner.map(covering)
-        for _ in 0..<sweeps {
-            var largest = 0.0
-            for i in inner.indices {
-                let gradient = covers[i].reduce(0.0) { $0 + residual[$1] }
-                let next = max(0, z[i] - gradient / Double(covers[i].count))
-                let step = next - z[i]
-                guard step != 0 else { continue }
-                z[i] = next
-                for c in covers[i] { residual[c] += step }
-                largest = max(largest, abs(step))
+        guard inner.contains(where: { noisy[$0] < 0 }) else { return z }
+        let target = noisy.map(Double.init)
+        // L: per dimension, the most any leaf's chain of ancestors covers in leaves.
+        var lipschitz = 1.0
+        for dim in shape.dimensions {
+            var leaves = [Double](repeating: 0, count: dim.nodeCount)
+            for leaf in 0..<dim.leafCount {
+                var node = leaf
+                while node >= 0 {
+                    leaves[node] += 1
+                    node = dim.parents[node]
+                }
             }
-            if largest < 1e-6 { break }
+            var most = 0.0
+            for leaf in 0..<dim.leafCount {
+                var sum = 0.0
+                var node = leaf
+                while node >= 0 {
+                    sum += leaves[node]
+                    node = dim.parents[node]
+                }
+                most = max(most, sum)
+            }
+            lipschitz *= most
+        }
+        let figures = UnsafeMutableBufferPointer<Double>.allocate(capacity: shape.cellCount)
+        defer { figures.deallocate() }
+        var g = [Double](repeating: 0, count: inner.count)
+        /// The gradient at `w` into `g`: per inner cell, the residuals of every cell covering it.
+        func gradient(_ w: [Double]) {
+            let f = figures.baseAddress!
+            for c in 0..<shape.cellCount { f[c] = 0 }
+            for (i, cell) in inner.enumerated() { f[cell] = w[i] }
+            shape.rollUp { f[$0] += f[$1] }
+            for c in 0..<shape.cellCount { f[c] -= target[c] }
+            shape.rollDown { f[$0] += f[$1] }
+            for (i, cell) in inner.enumerated() { g[i] = f[cell] }
+        }
+        var w = z
+        var t = 1.0
+        for _ in 0..<iterations {
+            gradient(w)
+            var next = z
+            var largest = 0.0
+            for i in z.indices {
+                next[i] = max(0, w[i] - g[i] / lipschitz)
+                largest = max(largest, abs(next[i] - z[i]))
+            }
+            let tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
+            for i in z.indices { w[i] = next[i] + (t - 1) / tNext * (next[i] - z[i]) }
+            z = next
+            t = tNext
+            if largest < 1e-3 { break }
         }
         return z
+    }
+}
+
+extension TableShape {
+    /// The reverse of ``rollUp(_:)``: `accumulate(child, parent)` for every cell and each
+    /// dimension's parent, parents before children, so that accumulating a cell's value into
+    /// its child leaves each inner cell the sum over every cell that covers it.
+    func rollDown(_ accumulate: (_ target: Int, _ source: Int) -> Void) {
+        for d in dimensions.indices {
+            let dim = dimensions[d]
+            guard dim.nodeCount > dim.leafCount else { continue }
+            let stride = strides[d]
+            let outer = cellCount / (dim.nodeCount * stride)
+            for node in dim.displayOrder where node != dim.total {
+                let parent = dim.parents[node]
+                for o in 0..<outer {
+                    let base = o * dim.nodeCount * stride
+                    for s in 0..<stride { accumulate(base + node * stride + s, base + parent * stride + s) }
+                }
+            }
+        }
     }
 }

@@ -170,6 +170,8 @@ public final class PrivacyLedger {
     /// returns the dataset's state after. Throws, recording nothing, where it would not.
     @discardableResult
     public func record(_ spend: PrivacySpend, total: Rational, time: String) throws(LedgerError) -> BudgetState {
+        // A spend of 0 or less would give budget back.
+        precondition(spend.amount.signum > 0 && total.signum >= 0, "a spend is positive and a budget not negative")
         try execute("BEGIN IMMEDIATE")
         do throws(LedgerError) {
             let known = try query("SELECT accounting, total FROM datasets WHERE dataset = ?", [spend.dataset])
