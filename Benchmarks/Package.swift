@@ -12,6 +12,12 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Dimensions the Rounding and Noise benchmarks share.
+        .target(
+            name: "BenchmarkTables",
+            dependencies: [.product(name: "DiscreetCore", package: "discreet")],
+            path: "Benchmarks/BenchmarkTables"
+        ),
         .executableTarget(
             name: "Ingest",
             dependencies: [
@@ -52,6 +58,7 @@ let package = Package(
         .executableTarget(
             name: "Noise",
             dependencies: [
+                "BenchmarkTables",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DiscreetCore", package: "discreet"),
                 .product(name: "DiscreetIO", package: "discreet"),
@@ -62,6 +69,7 @@ let package = Package(
         .executableTarget(
             name: "Rounding",
             dependencies: [
+                "BenchmarkTables",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DiscreetCore", package: "discreet"),
             ],

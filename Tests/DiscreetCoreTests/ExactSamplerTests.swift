@@ -99,15 +99,21 @@ import Testing
         return (statistic < limit, "chi-square \(statistic) on \(freedom) degrees of freedom, limit \(limit)")
     }
 
+    /// `draw` passes the chi-square test against `p`, and the same test fails for `wrong` (a
+    /// parameter 5% off), from the same seed.
+    static func fits(
+        _ p: (Int64) -> Double, seed: UInt64, _ draw: (inout ExactSampler) -> Int64, control wrong: (inout ExactSampler) -> Int64
+    ) {
+        let (ok, said) = passes(Self.draw(seed: seed, draw), p)
+        #expect(ok, "\(said)")
+        let (wrongOK, wrongSaid) = passes(Self.draw(seed: seed, wrong), p)
+        #expect(!wrongOK, "a parameter 5% off passed: \(wrongSaid)")
+    }
+
     @Test(arguments: [(Rational(1), 1.0), (Rational(2), 2.0), (Rational(7, 2), 3.5)])
     func theDiscreteLaplaceHasItsDistribution(scale: Rational, t: Double) {
-        let samples = Self.draw(seed: 11) { $0.discreteLaplace(scale: scale) }
-        let (ok, said) = Self.passes(samples, Self.laplace(t))
-        #expect(ok, "\(said)")
-        // The same test fails for a scale 5% off.
-        let wrong = Self.draw(seed: 11) { $0.discreteLaplace(scale: scale * Rational(21, 20)) }
-        let (wrongOK, wrongSaid) = Self.passes(wrong, Self.laplace(t))
-        #expect(!wrongOK, "a scale 5% too large passed: \(wrongSaid)")
+        // The control: a scale 5% too large.
+        Self.fits(Self.laplace(t), seed: 11, { $0.discreteLaplace(scale: scale) }, control: { $0.discreteLaplace(scale: scale * Rational(21, 20)) })
     }
 
     @Test func aDiscreteLaplaceThatKeepsNegativeZeroFails() {
@@ -122,13 +128,10 @@ import Testing
 
     @Test(arguments: [(Rational(1, 4), 0.25), (Rational(1), 1.0), (Rational(7, 3), 7.0 / 3), (Rational(4), 4.0)])
     func theDiscreteGaussianHasItsDistribution(variance: Rational, v: Double) {
-        let samples = Self.draw(seed: 13) { $0.discreteGaussian(variance: variance) }
-        let (ok, said) = Self.passes(samples, Self.gaussian(v))
-        #expect(ok, "\(said)")
-        // σ 5% too large (σ² times 441/400) fails.
-        let wrong = Self.draw(seed: 13) { $0.discreteGaussian(variance: variance * Rational(441, 400)) }
-        let (wrongOK, wrongSaid) = Self.passes(wrong, Self.gaussian(v))
-        #expect(!wrongOK, "σ 5% too large passed: \(wrongSaid)")
+        // The control: σ 5% too large (σ² times 441/400).
+        Self.fits(
+            Self.gaussian(v), seed: 13, { $0.discreteGaussian(variance: variance) },
+            control: { $0.discreteGaussian(variance: variance * Rational(441, 400)) })
     }
 
     /// The sample variance within five standard errors of V7's exact variance (the standard

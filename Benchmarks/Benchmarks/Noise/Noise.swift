@@ -6,6 +6,7 @@
 // post-processing of a noisy 96,000-cell hierarchical table into non-negative whole
 // numbers that add up (ConsistentCounts).
 import Benchmark
+import BenchmarkTables
 import DiscreetCore
 import DiscreetIO
 
@@ -46,22 +47,6 @@ let benchmarks: @Sendable () -> Void = {
     postProcessing()
 }
 
-/// Areas in three levels: 10 regions of 10 districts of 30 wards (3,111 nodes), by 30
-/// categories: 96,441 cells with margins.
-func hierarchicalTable() -> TableShape {
-    var entries: [HierarchyEntry] = []
-    for r in 0..<10 {
-        entries.append(HierarchyEntry(code: "r\(r)"))
-        for d in 0..<10 {
-            entries.append(HierarchyEntry(code: "r\(r)d\(d)", parent: "r\(r)"))
-            for w in 0..<30 { entries.append(HierarchyEntry(code: "r\(r)d\(d)w\(w)", parent: "r\(r)d\(d)")) }
-        }
-    }
-    let area = try! TableDimension.build(name: "area", total: "T", entries: entries)
-    let category = try! TableDimension.build(name: "c", total: "T", entries: (0..<30).map { HierarchyEntry(code: "c\($0)") })
-    return TableShape(dimensions: [area, category])!
-}
-
 /// A noisy table to post-process: counts 0 to 4 with discrete Laplace noise at ε = 1/2
 /// (about a third of the inner cells negative).
 struct NoisyInput: Sendable {
@@ -78,7 +63,8 @@ let postProcessing: @Sendable () -> Void = {
             blackHole(ConsistentCounts.nonNegative(input.noisy, shape: input.shape))
         }
     } setup: {
-        let shape = hierarchicalTable()
+        // 3,000 wards in districts and regions by 30 categories: 96,441 cells with margins.
+        let shape = TableShape(dimensions: [areas(), dimension("c", leaves: 30)])!
         var truth = [Int64](repeating: 0, count: shape.cellCount)
         for (i, cell) in shape.innerToFull().enumerated() { truth[cell] = Int64(i % 5) }
         shape.rollUp { truth[$0] += truth[$1] }

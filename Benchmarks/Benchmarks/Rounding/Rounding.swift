@@ -4,12 +4,8 @@
 // its cells withheld (free), and a 97,336-cell three-way table (45 × 45 × 45 inner cells: the
 // branch-and-bound search with restarts).
 import Benchmark
+import BenchmarkTables
 import DiscreetCore
-
-/// A flat dimension of `leaves` categories under a total.
-func dimension(_ name: String, leaves: Int) -> TableDimension {
-    try! TableDimension.build(name: name, total: "T", entries: (0..<leaves).map { HierarchyEntry(code: "\(name)\($0)") })
-}
 
 /// Inner counts from 0 to 40, a quarter of them 0.
 func values(_ shape: TableShape, seed: UInt64) -> [Int64] {
@@ -22,19 +18,6 @@ func values(_ shape: TableShape, seed: UInt64) -> [Int64] {
     }
     shape.rollUp { result[$0] += result[$1] }
     return result
-}
-
-/// Areas in three levels: 10 regions of 10 districts of 30 wards (3,111 nodes).
-func areas() -> TableDimension {
-    var entries: [HierarchyEntry] = []
-    for r in 0..<10 {
-        entries.append(HierarchyEntry(code: "r\(r)"))
-        for d in 0..<10 {
-            entries.append(HierarchyEntry(code: "r\(r)d\(d)", parent: "r\(r)"))
-            for w in 0..<30 { entries.append(HierarchyEntry(code: "r\(r)d\(d)w\(w)", parent: "r\(r)d\(d)")) }
-        }
-    }
-    return try! TableDimension.build(name: "area", total: "T", entries: entries)
 }
 
 /// A table to round: its shape and its values, margins included.

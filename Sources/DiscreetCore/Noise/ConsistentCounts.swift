@@ -7,9 +7,9 @@
 /// algorithm did, the table is the least-squares fit to every noisy figure, margins
 /// included: inner cells z ≥ 0 minimising Σ over all cells c of (Σ of z under c − noisy c)²,
 /// so that a margin stays near its unbiased noisy value and what a clamped cell gains is
-/// taken from its neighbours. Then controlled rounding (``ControlledRounding``, or
-/// ``ControlledRoundingSearch`` for three or more dimensions) makes every figure a whole
-/// number next to the fit, still adding up.
+/// taken from its neighbours. Then controlled rounding, as rounding policies do it
+/// (``CohortRounding``: the network where the table is one, else the search), makes every
+/// figure a whole number next to the fit, still adding up.
 public enum ConsistentCounts {
     /// The post-processed table, and whether controlled rounding could not be applied (the
     /// inner cells were then rounded to the nearest whole number and the margins summed:
@@ -36,15 +36,11 @@ public enum ConsistentCounts {
         let inner = shape.innerToFull()
         for (i, cell) in inner.enumerated() { scaled[cell] = Int64((fit[i] * Double(scale)).rounded()) }
         shape.rollUp { scaled[$0] += scaled[$1] }
-        var rounded: [Int64]?
-        if shape.dimensions.count <= 2, let r = ControlledRounding.round(scaled, shape: shape, base: scale) {
-            rounded = r
-        } else if case .rounded(let r, _) = ControlledRoundingSearch.round(
-            values: scaled, scope: Array(0..<shape.cellCount), relations: shape.relations(), base: scale)
-        {
-            rounded = r
+        let whole = (shape: shape, cells: Array(0..<shape.cellCount))
+        let noneWithheld = [Bool](repeating: false, count: shape.cellCount)
+        if case .rounded(let rounded, _) = CohortRounding.controlled(values: scaled, withheld: noneWithheld, tables: [whole], base: scale) {
+            return Result(values: rounded.map { $0 / scale }, roundedByNearest: false)
         }
-        if let rounded { return Result(values: rounded.map { $0 / scale }, roundedByNearest: false) }
         var values = [Int64](repeating: 0, count: shape.cellCount)
         for (i, cell) in inner.enumerated() { values[cell] = Int64(fit[i].rounded()) }
         shape.rollUp { values[$0] += values[$1] }

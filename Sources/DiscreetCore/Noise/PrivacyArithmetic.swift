@@ -65,20 +65,7 @@ public enum PrivacyArithmetic {
         /// log of the least tail bound over λ for a threshold k (golden-section over λ).
         func logTail(_ k: Double) -> Double {
             func f(_ l: Double) -> Double { n * (2 * log1p(-a) - log1p(-a * exp(l)) - log1p(-a * exp(-l))) - l * k + log(2.0) }
-            var low = 0.0, high = (1 / scale) * (1 - 1e-12)
-            let ratio = (5.0.squareRoot() - 1) / 2
-            var x1 = high - ratio * (high - low), x2 = low + ratio * (high - low)
-            var f1 = f(x1), f2 = f(x2)
-            for _ in 0..<100 {
-                if f1 < f2 {
-                    high = x2; x2 = x1; f2 = f1
-                    x1 = high - ratio * (high - low); f1 = f(x1)
-                } else {
-                    low = x1; x1 = x2; f1 = f2
-                    x2 = low + ratio * (high - low); f2 = f(x2)
-                }
-            }
-            return min(f1, f2, log(2.0))
+            return min(least(of: f, from: 0, to: (1 / scale) * (1 - 1e-12), steps: 100), log(2.0))
         }
         // The tail bound falls as k grows: bisect for the least k with bound ≤ α.
         let target = log(alpha)
@@ -102,6 +89,31 @@ public enum PrivacyArithmetic {
         return (2 * Double(count) * variance * log(2 / alpha)).squareRoot()
     }
 
+    /// The least value of `f`, unimodal on [low, high], by golden-section search: `steps`
+    /// narrowings of the interval, the smaller of the last two values.
+    static func least(of f: (Double) -> Double, from low: Double, to high: Double, steps: Int) -> Double {
+        var low = low, high = high
+        let ratio = (5.0.squareRoot() - 1) / 2
+        var x1 = high - ratio * (high - low), x2 = low + ratio * (high - low)
+        var f1 = f(x1), f2 = f(x2)
+        for _ in 0..<steps {
+            if f1 < f2 {
+                high = x2
+                x2 = x1
+                f2 = f1
+                x1 = high - ratio * (high - low)
+                f1 = f(x1)
+            } else {
+                low = x1
+                x1 = x2
+                f1 = f2
+                x2 = low + ratio * (high - low)
+                f2 = f(x2)
+            }
+        }
+        return min(f1, f2)
+    }
+
     /// The ε for which ρ-zCDP implies (ε, δ)-DP (Canonne, Kamath and Steinke 2020,
     /// Proposition 12): the least over α > 1 of αρ + (α·ln(1 - 1/α) - ln(α - 1) - ln δ) /
     /// (α - 1), found by golden-section search over ln(α - 1).
@@ -113,25 +125,6 @@ public enum PrivacyArithmetic {
         }
         // The function of t is unimodal on this range: it falls while αρ is small against the
         // log(1/δ)/(α - 1) term, then rises.
-        var low = -20.0, high = 30.0
-        let ratio = (5.0.squareRoot() - 1) / 2
-        var x1 = high - ratio * (high - low), x2 = low + ratio * (high - low)
-        var f1 = bound(x1), f2 = bound(x2)
-        for _ in 0..<200 {
-            if f1 < f2 {
-                high = x2
-                x2 = x1
-                f2 = f1
-                x1 = high - ratio * (high - low)
-                f1 = bound(x1)
-            } else {
-                low = x1
-                x1 = x2
-                f1 = f2
-                x2 = low + ratio * (high - low)
-                f2 = bound(x2)
-            }
-        }
-        return min(f1, f2)
+        return least(of: bound, from: -20, to: 30, steps: 200)
     }
 }
