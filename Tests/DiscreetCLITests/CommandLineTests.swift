@@ -1,3 +1,5 @@
+import DiscreetCore
+import DiscreetIO
 import Foundation
 import Testing
 
@@ -288,5 +290,33 @@ func temporaryDirectory() -> String {
         try Data("id,name\n".utf8).write(to: URL(fileURLWithPath: notALedger))
         let refused = try discreet("budget", notALedger)
         #expect(refused.status == 3 && refused.err.contains("not a privacy-budget ledger"))
+    }
+
+    /// What releases spent, as the command shows it: zCDP also as (ε, δ), a pure release
+    /// counted against a zCDP budget as ε²/2, and one recorded but never published.
+    @Test func spendsAreShownWithTheirReleases() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/budget.sqlite"
+        do {
+            let ledger = try PrivacyLedger(path: path)
+            func spend(_ id: String, _ accounting: PrivacyAccounting, _ amount: Rational) -> PrivacySpend {
+                PrivacySpend(
+                    releaseID: id, dataset: "cohort", requester: "research team", tables: ["area_age"],
+                    mechanism: accounting == .pure ? "discrete Laplace" : "discrete Gaussian", accounting: accounting, amount: amount,
+                    specChecksum: "s", inputChecksums: ["i"])
+            }
+            try ledger.record(spend("g1", .zCDP, Rational(1, 64)), total: Rational(1, 8), time: "2026-12-05T10:00:00Z")
+            try ledger.markPublished("g1")
+            // ε = 1/8 counts as ρ = 1/128; with g1, ρ = 3/128 in all. Never published.
+            try ledger.record(spend("l1", .pure, Rational(1, 8)), total: Rational(1, 8), time: "2026-12-05T11:00:00Z")
+        }
+        let shown = try discreet("budget", path, "--releases", "--delta", "0.001")
+        #expect(shown.status == 0)
+        #expect(shown.out.contains("cohort: budget ρ = 1/8 (0.125); spent 3/128 (0.02344) in 2 releases (1 never published); left 13/128 (0.1016)"))
+        let epsilon = PrivacyArithmetic.epsilon(rho: 3.0 / 128, delta: 0.001)
+        #expect(shown.out.contains("the spend is (ε = \(String(format: "%.4g", epsilon)), δ = 0.001)-DP"))
+        #expect(shown.out.contains("g1  2026-12-05T10:00:00Z  research team  discrete Gaussian  ρ = 1/64  published  tables: area_age"))
+        #expect(shown.out.contains("l1  2026-12-05T11:00:00Z  research team  discrete Laplace  ε = 1/8 (counted as ρ = 1/128)  recorded, never published"))
     }
 }

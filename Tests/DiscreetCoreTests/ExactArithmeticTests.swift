@@ -17,6 +17,9 @@ import Testing
         for bad in ["", "1/0", "a", "1/", "/2", "1.", ".5", "1/2/3", "1e3", "--1", "0x10", "½"] {
             #expect(Rational(bad) == nil, "\(bad)")
         }
+        // Its floating-point reading, for display: small and beyond 64 bits.
+        #expect(Rational(1, 4).approximation == 0.25)
+        #expect(abs(big!.approximation - 1.2345678901234568e28) < 1e13)
         // What description writes reads back.
         for value in [Rational(5, 7), Rational(-12), big!] { #expect(Rational(value.description) == value) }
     }
