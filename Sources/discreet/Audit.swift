@@ -63,6 +63,19 @@ struct Audit: ParsableCommand {
         }
         if let title = audit.release.title { print(title) }
         print("release \(audit.release.id.prefix(16))")
+        if let noise = audit.release.document.noise {
+            let symbol = noise.accounting == "epsilon" ? "ε" : "ρ"
+            let figures = audit.release.document.tables.reduce(0) { $0 + $1.cells.count }
+            print("a release with differential privacy: \(noise.mechanism), \(symbol) = \(noise.spent) from dataset \(noise.dataset); \(plural(figures, "table figure")) and every indicator figure checked")
+            if truth != nil { print("note: its figures are noisy, none withheld: the data has no protection levels to check them against") }
+            for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
+            guard audit.findings.isEmpty else {
+                report("audit failed: \(plural(audit.findings.count, "finding"))")
+                throw Exit.refused
+            }
+            print("audit passed: every figure is noisy with its error bound, and each cohort's figures add up")
+            return
+        }
         for (cohort, reports) in zip(audit.release.cohorts, audit.reports) {
             for ((name, places, _), report) in zip(cohort.quantities, reports) {
                 let widths = report.intervals.values.map { i in i.upper.map { ($0 - i.lower) } }

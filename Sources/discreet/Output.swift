@@ -64,7 +64,41 @@ func fail(_ error: ReleaseError) -> ExitCode {
     case .output(let message):
         report("error: \(message)")
         return Exit.failure
+    case .budget(let e):
+        report("refused: \(e)")
+        if case .unreadable = e {
+            report("nothing was released")
+            return Exit.badInput
+        }
+        report("the ledger refused the release: nothing was drawn or written")
+        return Exit.refused
     }
+}
+
+/// The summary of a differentially private release: what it spent, what is left, how
+/// accurate its figures are.
+func noiseSummary(_ release: ProtectedRelease, _ run: NoiseRun) -> [String] {
+    var lines: [String] = []
+    let spec = run.spec
+    let s = spec.accounting.symbol
+    lines.append("noise: \(run.mechanism.name) on each of \(plural(run.shares, "cohort"))' finest tables, \(s) = \(spec.amount) in all (\(s) = \(spec.amount / Rational(run.shares)) each); "
+        + "figures \(spec.postProcessing == .raw ? "raw (unbiased, may be negative)" : "post-processed to non-negative whole numbers that add up")")
+    if let budget = run.budget {
+        lines.append("  ledger \(spec.ledger): dataset \(spec.dataset) has spent \(s) = \(budget.spent) of \(budget.total) over \(plural(budget.releases, "release")), \(budget.remaining) left")
+    }
+    var cells = 0
+    var widest: Int64 = 0
+    for t in release.tables.indices where release.plan.tables[t].declared {
+        guard let noise = release.tables[t].noise else { continue }
+        cells += noise.values.count
+        widest = max(widest, noise.errorBounds.max() ?? 0)
+    }
+    let inner = release.tables.compactMap { $0.noise?.errorBounds.min() }.min() ?? 0
+    lines.append("  \(plural(cells, "noisy figure")) in the declared tables: each within its stated error bound (±\(inner) for the finest cells, up to ±\(widest) for the largest totals) with \(spec.confidence)% confidence")
+    if case .reproducible(let seed) = release.randomness {
+        lines.append("warning: the noise was drawn from the reproducible generator (seed \(seed)): it protects nobody; not for publication")
+    }
+    return lines
 }
 
 /// The summary printed after a run.
@@ -79,6 +113,11 @@ func summary(_ release: ProtectedRelease) -> [String] {
     }
     for conflict in release.ingest.conflicts {
         lines.append("  left out of \(conflict.table): \(plural(conflict.people, "person", "people")) whose rows fall in different cells")
+    }
+    if let run = release.noise {
+        lines += noiseSummary(release, run)
+        for fallback in release.fallbacks { lines.append("  \(fallback)") }
+        return lines
     }
     let declared = release.plan.tables.indices.filter { release.plan.tables[$0].declared }
     var cells = 0, primary = 0, secondary = 0

@@ -73,16 +73,26 @@ struct Protect: ParsableCommand {
     var quiet = false
 
     @Option(name: .customLong("reproducible-seed"), help: ArgumentHelp(
-        "For tests and reproductions only: draw random rounding from a seeded, predictable generator instead of the operating system's. The manifest says so.",
+        "For tests and reproductions only: draw random rounding and noise from a seeded, predictable generator instead of the operating system's. The manifest says so.",
         valueName: "seed"))
     var reproducibleSeed: UInt64?
 
+    @Option(help: ArgumentHelp("For a release with noise: the privacy-budget ledger to record it in, instead of the spec's 'ledger'.", valueName: "file"))
+    var ledger: String?
+
     func run() throws {
-        let plan: ReleasePlan
+        var plan: ReleasePlan
         do {
             plan = try ReleasePipeline.plan(specPath: spec)
         } catch {
             throw fail(error)
+        }
+        if let ledger {
+            guard plan.spec.protection.noise != nil else {
+                report("error: --ledger is for a release with noise; the spec has no 'protection: noise'")
+                throw Exit.badSpec
+            }
+            plan = ReleasePipeline.withLedger(plan, at: ledger)
         }
         if let record {
             do {

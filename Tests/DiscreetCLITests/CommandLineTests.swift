@@ -320,3 +320,117 @@ func temporaryDirectory() -> String {
         #expect(shown.out.contains("l1  2026-12-05T11:00:00Z  research team  discrete Laplace  ε = 1/8 (counted as ρ = 1/128)  recorded, never published"))
     }
 }
+
+/// Releases with noise from the command line: the preview, the release and its ledger, two
+/// runs racing for one budget, and a run killed between recording its spend and publishing.
+@Suite struct NoisyReleaseCommandTests {
+    let transitions = root + "/fixtures/transitions"
+
+    /// The bundled noise spec with its paths absolute, its budget `total`, written to `dir`.
+    func spec(in dir: String, total: String) throws -> String {
+        var text = try String(contentsOfFile: transitions + "/noise.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "path: extracts/", with: "path: \(transitions)/extracts/")
+            .replacingOccurrences(of: "hierarchy: wards.csv", with: "hierarchy: \(transitions)/wards.csv")
+            .replacingOccurrences(of: "total: 2}", with: "total: \(total)}")
+            .replacingOccurrences(of: "ledger: privacy-ledger.sqlite", with: "ledger: \(dir)/ledger.sqlite")
+        let path = dir + "/noise.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    @Test func aReleaseWithNoiseIsPlannedWrittenAndRecorded() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ledger = dir + "/elsewhere.sqlite"
+        let plan = try discreet("plan", transitions + "/noise.yaml", "--ledger", ledger)
+        #expect(plan.status == 0)
+        #expect(plan.out.contains("noise: discrete Gaussian, ρ = 1/2 over 20 cohorts' finest tables (ρ = 1/40 each)"))
+        #expect(plan.out.contains("table     transition_by_area_age") && plan.out.contains("no release of dataset northbridge-pfa yet"))
+        #expect(!FileManager.default.fileExists(atPath: ledger), "a preview makes no ledger")
+        let out = dir + "/release"
+        let run = try discreet("protect", "--spec", transitions + "/noise.yaml", "--out", out, "--ledger", ledger, "--reproducible-seed", "3")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("noise: discrete Gaussian on each of 20 cohorts' finest tables"))
+        #expect(run.out.contains("dataset northbridge-pfa has spent ρ = 1/2 of 2 over 1 release, 3/2 left"))
+        #expect(run.out.contains("warning: the noise was drawn from the reproducible generator (seed 3)"))
+        let csv = try String(contentsOfFile: out + "/tables/transition_by_area_age.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("area,age_band,value,display,status,error_bound\n"))
+        let indicators = try String(contentsOfFile: out + "/indicators.csv", encoding: .utf8)
+        #expect(indicators.split(separator: "\n")[0].hasSuffix("numerator_error_bound,denominator_error_bound,percent_lower,percent_upper"))
+        let audit = try discreet("audit", out)
+        #expect(audit.status == 0 && audit.out.contains("audit passed: every figure is noisy with its error bound, and each cohort's figures add up"))
+        let budget = try discreet("budget", ledger, "--releases")
+        #expect(budget.out.contains("northbridge-pfa: budget ρ = 2; spent 1/2 (0.5) in 1 release; left 3/2 (1.5)"))
+        let again = try discreet("plan", transitions + "/noise.yaml", "--ledger", ledger)
+        #expect(again.out.contains("dataset northbridge-pfa has spent ρ = 1/2 of 2; this release would leave 1"))
+        // Without noise in the spec, --ledger is refused.
+        let plain = try discreet("protect", "--spec", transitions + "/spec.yaml", "--out", dir + "/plain", "--ledger", ledger)
+        #expect(plain.status == 2 && plain.err.contains("--ledger is for a release with noise"))
+    }
+
+    /// Two runs with a budget for one: the ledger lets exactly one spend it; the other is
+    /// refused, draws nothing and writes nothing.
+    @Test func twoRunsRacingForOneBudget() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try spec(in: dir, total: "1/2")
+        let runs = try (1...2).map { try start(["protect", "--spec", spec, "--out", dir + "/release\($0)"]) }
+        var statuses: [Int32] = []
+        var errors = ""
+        for (process, out, err) in runs {
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            errors += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            statuses.append(process.terminationStatus)
+        }
+        #expect(statuses.sorted() == [0, 4], "\(errors)")
+        #expect(errors.contains("refused: dataset northbridge-pfa: its budget is ρ = 1/2; 1 earlier release spent 1/2, leaving 0; this release asks ρ = 1/2"))
+        let written = (1...2).filter { FileManager.default.fileExists(atPath: dir + "/release\($0)/manifest.json") }
+        #expect(written.count == 1 && statuses[written[0] - 1] == 0)
+        let entries = try PrivacyLedger(path: dir + "/ledger.sqlite").entries()
+        #expect(entries.count == 1 && entries[0].published)
+    }
+
+    /// A run killed after recording its spend and before publishing: no release appears, and
+    /// the ledger still counts the spend, shown as never published.
+    @Test func aRunKilledBetweenRecordingAndPublishing() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try spec(in: dir, total: "2")
+        let ledger = dir + "/ledger.sqlite"
+        let (process, _, _) = try start(["protect", "--spec", spec, "--out", dir + "/release"], environment: ["DISCREET_TEST_PAUSE_AFTER_RECORDING": "120"])
+        // Wait for the spend to be recorded, then kill the run.
+        let deadline = Date().addingTimeInterval(60)
+        var recorded = false
+        while Date() < deadline && !recorded {
+            if FileManager.default.fileExists(atPath: ledger), let entries = try? PrivacyLedger(path: ledger).entries(), entries.count == 1 { recorded = true }
+            if !recorded { usleep(50_000) }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(recorded)
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/release"))
+        let entries = try PrivacyLedger(path: ledger).entries()
+        #expect(entries.count == 1 && !entries[0].published)
+        let shown = try discreet("budget", ledger, "--releases")
+        #expect(shown.out.contains("spent 1/2 (0.5) in 1 release (1 never published); left 3/2 (1.5)"))
+        #expect(shown.out.contains("recorded, never published"))
+        // The next release counts the unpublished spend.
+        let next = try discreet("protect", "--spec", spec, "--out", dir + "/release", "--quiet")
+        #expect(next.status == 0, "\(next.err)")
+        #expect(try PrivacyLedger(path: ledger).budgets().first?.spent == 1)
+    }
+}

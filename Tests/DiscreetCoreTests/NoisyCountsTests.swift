@@ -158,3 +158,85 @@ import Testing
         #expect(!result.roundedByNearest)
     }
 }
+
+/// A table's noisy figures with their bounds, percentage intervals, and the audit of a
+/// noisy release.
+@Suite struct NoisyTableTests {
+    @Test func boundsAreTheRawNoisesAndGrowByThePostProcessingsMove() {
+        let shape = NoisyCountsTests.shape()
+        let counts = NoisyCountsTests.counts(shape)
+        let noise = CountNoise.gaussian(rho: Rational(1, 8))
+        let raw = NoisyTable.measure(counts, shape: shape, noise: noise, postProcessing: .raw, alpha: 0.05, threads: 1) { RandomWords(seed: 4, stream: $0) }
+        let inner = NoisyCounts.innerCells(shape)
+        // Raw: each figure's bound is that of the sum of the draws it adds up, rounded up.
+        for cell in 0..<shape.cellCount {
+            #expect(raw.figures.errorBounds[cell] == Int64(noise.errorBound(cells: inner[cell], alpha: 0.05).rounded(.up)))
+            #expect(raw.figures.halfChanceBounds[cell] == Int64(noise.errorBound(cells: inner[cell], alpha: 0.025).rounded(.up)))
+            #expect(raw.figures.halfChanceBounds[cell] >= raw.figures.errorBounds[cell])
+        }
+        // A single discrete Gaussian draw with σ² = 4: P(|X| > 4) ≈ 0.023 ≤ 5% < P(|X| > 3) ≈ 0.077.
+        #expect(raw.figures.errorBounds[shape.innerToFull()[0]] == 4)
+        let clean = NoisyTable.measure(counts, shape: shape, noise: noise, postProcessing: .nonNegative, alpha: 0.05, threads: 1) { RandomWords(seed: 4, stream: $0) }
+        for cell in 0..<shape.cellCount {
+            let move = (clean.figures.values[cell] - raw.figures.values[cell]).magnitude
+            #expect(clean.figures.errorBounds[cell] == raw.figures.errorBounds[cell] + Int64(move))
+        }
+    }
+
+    /// The interval of n/d from n ± bn and d ± bd, by hand.
+    @Test func percentageIntervalsByHand() {
+        // 40/120 = 33.33..% down to 33.3; 60/80 = 75%.
+        #expect(IndicatorFigures.interval(numerator: 50, numeratorBound: 10, denominator: 100, denominatorBound: 20, decimals: 1) == 333...750)
+        // 70/90 = 77.7..% down to 77; 90/70 > 100%: capped.
+        #expect(IndicatorFigures.interval(numerator: 80, numeratorBound: 10, denominator: 80, denominatorBound: 10, decimals: 0) == 77...100)
+        // A denominator that may be 0 or less: the upper end is 100%; a numerator that may be
+        // negative: the lower end is 0.
+        #expect(IndicatorFigures.interval(numerator: 2, numeratorBound: 5, denominator: 4, denominatorBound: 6, decimals: 0) == 0...100)
+        // 1/3 = 33.3..% up to 34 (rounded up).
+        #expect(IndicatorFigures.interval(numerator: 1, numeratorBound: 0, denominator: 3, denominatorBound: 0, decimals: 0) == 33...34)
+        // Only 0 and below: no percentage.
+        #expect(IndicatorFigures.interval(numerator: 0, numeratorBound: 1, denominator: -3, denominatorBound: 2, decimals: 1) == nil)
+    }
+
+    /// Percentages of noisy figures are taken within 0 to 100, never refused.
+    @Test func percentagesOfNoisyFiguresStayWithinAHundred() throws {
+        let shape = TableShape(dimensions: [ConsistentCountsTests.flat("x", 2)])!
+        func table(_ values: [Int64]) -> ProtectedTable {
+            ProtectedTable(
+                name: "t", data: AggregatedTable(shape: shape, measure: .count, values: [Int64](repeating: 0, count: 3)),
+                statuses: [CellStatus](repeating: .published, count: 3), noise: TableNoise(values: values, errorBounds: [1, 1, 2]))
+        }
+        // The two leaves and their total.
+        let order = (0..<3).map { shape.codes(of: $0)[0] }
+        let x1 = order.firstIndex(of: "x0")!, x2 = order.firstIndex(of: "x1")!, total = order.firstIndex(of: "all")!
+        var n = [Int64](repeating: 0, count: 3), d = [Int64](repeating: 0, count: 3)
+        (n[x1], n[x2], n[total]) = (7, -1, 6)
+        (d[x1], d[x2], d[total]) = (5, 0, 5)
+        let figures = try IndicatorFigures(numerator: 0, denominator: 1, tables: [table(n), table(d)], decimals: 1)
+        #expect(figures.percentages[x1] == .value(1000, decimals: 1))
+        #expect(figures.percentages[x2] == .notApplicable)
+        #expect(figures.percentages[total] == .value(1000, decimals: 1))
+        #expect(figures.intervals?[x1] != nil)
+    }
+
+    @Test func theNoisyAuditFindsTrueFiguresBrokenMarginsAndNegatives() {
+        let shape = TableShape(dimensions: [ConsistentCountsTests.flat("x", 2)])!
+        let data = AggregatedTable(shape: shape, measure: .count, values: [2, 3, 5].map(Int64.init))
+        let published = [CellStatus](repeating: .published, count: 3)
+        let total = (0..<3).first { shape.codes(of: $0)[0] == "all" }!
+        var values: [Int64] = [0, 0, 0]
+        for cell in 0..<3 where cell != total { values[cell] = cell == 0 ? 4 : -1 }
+        values[total] = 3
+        let good = ProtectedTable(name: "good", data: data, statuses: published, noise: TableNoise(values: values, errorBounds: [1, 1, 1]))
+        #expect(NoisyReleaseAudit.run(tables: [good], nonNegative: false).isEmpty)
+        // Controls: each must be found.
+        let negative = NoisyReleaseAudit.run(tables: [good], nonNegative: true)
+        #expect(negative.count == 1 && negative[0].description.contains("negative"))
+        var broken = values
+        broken[total] += 1
+        let margin = NoisyReleaseAudit.run(tables: [ProtectedTable(name: "broken", data: data, statuses: published, noise: TableNoise(values: broken, errorBounds: [1, 1, 1]))], nonNegative: false)
+        #expect(margin.count == 1 && margin[0].description.contains("not the sum of its children"))
+        let exact = NoisyReleaseAudit.run(tables: [ProtectedTable(name: "exact", data: data, statuses: published)], nonNegative: false)
+        #expect(exact.count == 3 && exact.allSatisfy { $0.kind == AuditFinding.Kind.notNoisy })
+    }
+}

@@ -18,6 +18,12 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         /// A group of people counted by subtracting published figures (a denominator minus
         /// its numerator) that fails the frequency or zero rule.
         case groupPublished
+        /// A figure of a differentially private release that is not noisy: its true value
+        /// would be published.
+        case notNoisy
+        /// A noisy margin that is not the sum of its children, or a negative figure where the
+        /// release promises none.
+        case inconsistentNoise(String)
     }
 
     public var kind: Kind
@@ -42,7 +48,43 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case .unproven(let reason): return "\(at): protection not proven: \(reason)"
         case .misstated: return "\(at): the range the release states for this figure does not hold its true value"
         case .groupPublished: return "\(at): a group this small can be counted by subtracting published figures"
+        case .notNoisy: return "\(at): a release with noise would publish this figure without noise"
+        case .inconsistentNoise(let reason): return "\(at): \(reason)"
         }
+    }
+}
+
+/// Checks a differentially private release before it is written: every figure noisy, none
+/// true, and the noisy figures as consistent as the release says (each margin the sum of its
+/// children; none negative where post-processing promises so).
+public enum NoisyReleaseAudit {
+    public static let checks = [
+        "every published figure is noisy: no true value is published",
+        "every margin is the sum of its children in every table",
+        "no figure is negative where the release publishes non-negative figures",
+    ]
+
+    public static func run(tables: [ProtectedTable], nonNegative: Bool) -> [AuditFinding] {
+        var findings: [AuditFinding] = []
+        for table in tables {
+            let shape = table.shape
+            for cell in 0..<shape.cellCount {
+                guard case .noisy(let v, _) = table.figure(cell) else {
+                    findings.append(AuditFinding(kind: .notNoisy, table: table.name, cell: shape.codes(of: cell)))
+                    continue
+                }
+                if nonNegative && v < 0 {
+                    findings.append(AuditFinding(kind: .inconsistentNoise("negative, where the release publishes no negative figure"), table: table.name, cell: shape.codes(of: cell)))
+                }
+            }
+            for relation in shape.relations() {
+                let sum = relation.parts.reduce(Int64(0)) { $0 &+ (table.published($1) ?? 0) }
+                if table.published(relation.total) != sum {
+                    findings.append(AuditFinding(kind: .inconsistentNoise("not the sum of its children"), table: table.name, cell: shape.codes(of: relation.total)))
+                }
+            }
+        }
+        return findings
     }
 }
 

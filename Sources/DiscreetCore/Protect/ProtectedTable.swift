@@ -11,21 +11,26 @@ public enum PublishedFigure: Sendable, Hashable {
     /// Withheld; the true value lies in `bounds` where the release tells that much (a
     /// withheld count is at least 1 where zeros are published).
     case withheld(bounds: CellBounds?)
+    /// A differentially private figure: the true value plus noise (and post-processing).
+    /// It lies within `errorBound` of the true value with the release's stated confidence,
+    /// which is a statement about the noise, not a range an attacker can rely on.
+    case noisy(Int64, errorBound: Int64)
 
     /// The figure a release writes, or nil when withheld.
     public var value: Int64? {
         switch self {
-        case .exact(let v), .rounded(let v, _, _): return v
+        case .exact(let v), .rounded(let v, _, _), .noisy(let v, _): return v
         case .small, .withheld: return nil
         }
     }
 
-    /// What the figure tells an attacker about the true value, when it is not exact.
+    /// What the figure tells an attacker about the true value, when it is not exact (nil
+    /// for a noisy figure: noise bounds nothing for certain).
     public var bounds: CellBounds? {
         switch self {
         case .rounded(_, let b, _), .small(let b): return b
         case .withheld(let b): return b
-        case .exact: return nil
+        case .exact, .noisy: return nil
         }
     }
 }
@@ -48,6 +53,25 @@ public struct TableRounding: Sendable {
     public var policy: RoundingPolicy { rules.policy }
 }
 
+/// A table's differentially private figures: per cell, the noisy figure published in place
+/// of the true value, and the bound its error stays within with the release's confidence.
+public struct TableNoise: Sendable {
+    public var values: [Int64]
+    public var errorBounds: [Int64]
+    /// Per cell, the bound at half the chance of being exceeded: a percentage's interval
+    /// takes its numerator's and its denominator's, so that both hold together with the
+    /// release's confidence.
+    public var halfChanceBounds: [Int64]
+
+    public init(values: [Int64], errorBounds: [Int64], halfChanceBounds: [Int64]? = nil) {
+        precondition(values.count == errorBounds.count)
+        self.values = values
+        self.errorBounds = errorBounds
+        self.halfChanceBounds = halfChanceBounds ?? errorBounds
+        precondition(self.halfChanceBounds.count == values.count)
+    }
+}
+
 /// A table with the protection status of every cell: what a release publishes is the
 /// true value (or its rounded figure) of published cells and nothing of withheld ones.
 public struct ProtectedTable: Sendable {
@@ -63,13 +87,18 @@ public struct ProtectedTable: Sendable {
     /// The least count anyone can tell a withheld cell of a count table has (see
     /// ``SuppressionProblem/withheldCountsAtLeast``).
     public var withheldCountsAtLeast: Int64
+    /// The noisy figures of a differentially private release: every cell publishes its
+    /// noisy figure, none its true value.
+    public var noise: TableNoise?
 
     public init(
         name: String, data: AggregatedTable, statuses: [CellStatus], rounding: TableRounding? = nil, smallCountsUpTo: Int64? = nil,
-        withheldCountsAtLeast: Int64 = 0
+        withheldCountsAtLeast: Int64 = 0, noise: TableNoise? = nil
     ) {
         precondition(statuses.count == data.shape.cellCount)
         precondition(rounding.map { $0.values.count == statuses.count } ?? true)
+        precondition(noise.map { $0.values.count == statuses.count && rounding == nil } ?? true)
+        self.noise = noise
         self.name = name
         self.data = data
         self.statuses = statuses
@@ -85,6 +114,7 @@ public struct ProtectedTable: Sendable {
 
     /// What the release shows for a cell.
     public func figure(_ cell: Int) -> PublishedFigure {
+        if let noise { return .noisy(noise.values[cell], errorBound: noise.errorBounds[cell]) }
         let status = statuses[cell]
         if status.disposition.isWithheld {
             if let upper = smallCountsUpTo, Self.showsAsSmall(status, measure: data.measure) {
@@ -112,20 +142,22 @@ public struct ProtectedTable: Sendable {
     /// The value of a cell as published (rounded where the table is), or nil when withheld.
     @inlinable
     public func published(_ cell: Int) -> Int64? {
+        if let noise { return noise.values[cell] }
         if statuses[cell].disposition.isWithheld { return nil }
         if let rounding, rounding.rounded[cell] { return rounding.values[cell] }
         return data.values[cell]
     }
 
-    /// The status written in outputs: `published`, `rounded`, `primary` or `secondary`.
+    /// The status written in outputs: `published`, `rounded`, `noisy`, `primary` or `secondary`.
     public func statusName(_ cell: Int) -> String {
+        if noise != nil { return "noisy" }
         if !statuses[cell].disposition.isWithheld, let rounding, rounding.rounded[cell] { return "rounded" }
         return statuses[cell].disposition.description
     }
 
     /// The contributor count of a magnitude cell as published (only where the cell is).
     public func publishedContributors(_ cell: Int) -> Int64? {
-        statuses[cell].disposition.isWithheld ? nil : data.contributors(cell)
+        statuses[cell].disposition.isWithheld || noise != nil ? nil : data.contributors(cell)
     }
 
     /// How many published cells are rounded.
@@ -188,6 +220,9 @@ public struct IndicatorFigures: Sendable {
     public var denominator: Int
     public var decimals: Int
     public var percentages: [PublishedPercentage]
+    /// Where the figures are noisy: per cell, the interval (scaled as the percentage) the
+    /// true percentage lies in with the release's confidence; nil where no percentage is.
+    public var intervals: [ClosedRange<Int64>?]?
 
     /// Cells where the true numerator exceeds the true denominator: an error in the spec
     /// (the numerator cohort is not inside the denominator cohort) or in the data.
@@ -214,10 +249,20 @@ public struct IndicatorFigures: Sendable {
         self.decimals = decimals
         var percentages: [PublishedPercentage] = []
         percentages.reserveCapacity(n.shape.cellCount)
+        var intervals: [ClosedRange<Int64>?] = []
+        let noisy = n.noise != nil || d.noise != nil
         for cell in 0..<n.shape.cellCount {
-            let top = n.published(cell)
+            var top = n.published(cell)
             let bottom = d.published(cell)
+            // Noise drawn apart can put a numerator below 0 or above its denominator: the
+            // percentage of the noisy figures is taken within 0 to 100 (post-processing).
+            if noisy, let t = top, let b = bottom { top = b > 0 ? min(max(t, 0), b) : b }
             let places = wholeBelow.map { (bottom ?? 0) < $0 ? 0 : decimals } ?? decimals
+            if noisy, let nn = n.noise, let dn = d.noise {
+                intervals.append(Self.interval(
+                    numerator: nn.values[cell], numeratorBound: nn.halfChanceBounds[cell], denominator: dn.values[cell],
+                    denominatorBound: dn.halfChanceBounds[cell], decimals: places))
+            }
             do {
                 percentages.append(try Percentage.of(numerator: top, denominator: bottom, decimals: places))
             } catch {
@@ -226,5 +271,26 @@ public struct IndicatorFigures: Sendable {
             }
         }
         self.percentages = percentages
+        self.intervals = noisy ? intervals : nil
+    }
+
+    /// The interval of the true percentage n/d (n ≤ d) where the true numerator is within
+    /// `numeratorBound` of its noisy figure and the true denominator within
+    /// `denominatorBound` of its: at least (n − bn)/(d + bd), at most (n + bn)/(d − bd), and
+    /// within 0 to 100; scaled by 10^decimals, the lower end rounded down and the upper up.
+    /// Nil where the denominator's interval holds only 0, so no percentage can be.
+    static func interval(numerator: Int64, numeratorBound: Int64, denominator: Int64, denominatorBound: Int64, decimals: Int) -> ClosedRange<Int64>? {
+        let scale = Int128(ScaledDecimal.unit(decimals))
+        let full = 100 * scale
+        let (n, bn, d, bd) = (Int128(numerator), Int128(numeratorBound), Int128(denominator), Int128(denominatorBound))
+        guard d + bd > 0 else { return nil }
+        let lowNumerator = max(n - bn, 0)
+        let lower = min(lowNumerator * full / (d + bd), full)
+        var upper = full
+        if d - bd > 0 {
+            let high = max(n + bn, 0) * full
+            upper = min((high + (d - bd) - 1) / (d - bd), full)
+        }
+        return Int64(lower)...Int64(max(lower, upper))
     }
 }

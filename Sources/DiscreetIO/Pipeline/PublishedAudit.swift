@@ -28,6 +28,41 @@ public struct PublishedAudit: Sendable {
         }
     }
 
+    /// A release with noise publishes no true figure and withholds none: what there is to
+    /// check is that every figure is noisy with its bound, and that the figures of each cohort
+    /// add up (every margin the sum of its children; none negative where the release says
+    /// its figures are not). Its cohorts were reassembled from every table and indicator, so
+    /// two that disagree on a shared cell are found already.
+    static func noisy(_ release: PublishedRelease, _ noise: ReleaseDocument.NoiseStatement, findings: [String]) -> PublishedAudit {
+        var findings = findings
+        let document = release.document
+        for table in document.tables {
+            if let cell = table.cells.first(where: { $0.status != "noisy" || $0.errorBound == nil || $0.value == nil }) {
+                findings.append("table '\(table.name)', cell (\(table.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a release with noise states a figure without noise or without its error bound")
+            }
+        }
+        for indicator in document.indicators {
+            if let cell = indicator.cells.first(where: { c in [c.numerator, c.denominator].contains { $0.status != "noisy" || $0.errorBound == nil } }) {
+                findings.append("indicator '\(indicator.name)', cell (\(indicator.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a release with noise states a figure without noise or without its error bound")
+            }
+        }
+        for cohort in release.cohorts {
+            for (name, _, quantity) in cohort.quantities {
+                let shape = quantity.shape
+                for relation in shape.relations() {
+                    guard let total = quantity.values[relation.total] else { continue }
+                    let parts = relation.parts.map { quantity.values[$0] }
+                    guard parts.allSatisfy({ $0 != nil }), parts.reduce(0, { $0 + $1! }) != total else { continue }
+                    findings.append("\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name), cell (\(shape.codes(of: relation.total).joined(separator: ", "))): not the sum of its children")
+                }
+                if noise.figures == NoisePostProcessing.nonNegative.rawValue, let cell = quantity.values.firstIndex(where: { ($0 ?? 0) < 0 }) {
+                    findings.append("\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name), cell (\(shape.codes(of: cell).joined(separator: ", "))): negative, where the release says its figures are not")
+                }
+            }
+        }
+        return PublishedAudit(release: release, reports: release.cohorts.map { _ in [] }, groups: [], findings: findings, sensitiveChecked: 0)
+    }
+
     /// Audits the release in `directory`; with `truth`, also each sensitive cell's and
     /// group's interval against its protection levels. Throws when the release cannot be
     /// read, or was not made from the truth's spec and inputs.
@@ -41,6 +76,7 @@ public struct PublishedAudit: Sendable {
         var findings = release.problems
         // Every other number the files state must follow from the figures and the settings.
         findings += StatedFigureAudit.run(directory: directory, document: release.document, policy: release.policy)
+        if let noise = release.document.noise { return noisy(release, noise, findings: findings) }
         let declared = !bounds.isEmpty
 
         // Each cohort's quantities, with what the auditor assumes besides the release.

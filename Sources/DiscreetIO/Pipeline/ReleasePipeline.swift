@@ -15,6 +15,9 @@ public enum ReleaseError: Error, Sendable {
     case refused([AuditFinding])
     /// The release could not be written (exit 1).
     case output(String)
+    /// The privacy-budget ledger refused the release, or cannot be read; no noise was drawn
+    /// (exit 4, or 3 where the ledger cannot be read).
+    case budget(LedgerError)
 }
 
 /// Where the randomness of random rounding comes from.
@@ -58,6 +61,25 @@ public struct ProtectedRelease: Sendable {
     /// Per component of linked cohorts that has sensitive items (largest first), what the
     /// exact step of secondary suppression did.
     public let exactSteps: [OptimalPatternReport]
+    /// How a differentially private release was noised (nil: not noised).
+    public var noise: NoiseRun? = nil
+
+    /// The release's id: its identity's, or for a noisy release one of its own, since two
+    /// runs on the same data draw different noise and each spends budget.
+    public var releaseID: String { noise?.releaseID ?? identity.id }
+}
+
+/// How a differentially private release was made: the mechanism each cohort's table was
+/// noised with, what was spent, and what the dataset has left.
+public struct NoiseRun: Sendable {
+    public var spec: NoiseSpec
+    public var releaseID: String
+    /// The mechanism of each cohort's table: the release's budget in equal shares.
+    public var mechanism: CountNoise
+    public var shares: Int
+    /// The dataset's budget after this release was recorded (nil: computed without a ledger,
+    /// so nothing of it may be published).
+    public var budget: BudgetState?
 }
 
 /// The release pipeline: read the extracts, aggregate into tables with all their margins,
@@ -73,9 +95,21 @@ public enum ReleasePipeline {
         }
     }
 
+    /// The plan with its ledger elsewhere than the spec says (a command-line override).
+    public static func withLedger(_ plan: ReleasePlan, at path: String) -> ReleasePlan {
+        var plan = plan
+        plan.spec.protection.noise?.ledger = path
+        return plan
+    }
+
     /// Reads, aggregates, protects and audits; writes nothing.
+    ///
+    /// A release with noise calls `charge` with what it will spend before it draws any noise
+    /// (``protect(plan:inputs:options:destination:created:randomness:)`` records it in the
+    /// ledger there); without `charge` the noisy figures are computed but nothing is recorded.
     public static func compute(
-        plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions, randomness: RandomnessSource = .operatingSystem
+        plan: ReleasePlan, inputs: [InputSpec], options: IngestOptions, randomness: RandomnessSource = .operatingSystem, created: Date = Date(),
+        charge: ((PrivacySpend) throws(ReleaseError) -> BudgetState)? = nil
     ) throws(ReleaseError) -> ProtectedRelease {
         guard !inputs.isEmpty else {
             throw .input(.input("no inputs: list them under 'inputs' in the spec or pass --input"))
@@ -100,6 +134,10 @@ public enum ReleasePipeline {
             if cells.count > 5 { inconsistent.append("indicator '\(indicator.spec.name)': \(cells.count - 5) more cells like these") }
         }
         if !inconsistent.isEmpty { throw .inconsistent(inconsistent) }
+        if let noise = plan.spec.protection.noise {
+            return try computeNoisy(
+                plan: plan, ingest: ingest, truth: truth, noise: noise, options: options, randomness: randomness, created: created, charge: charge)
+        }
 
         // The relations the protection relies on must hold in the data.
         let layout = try checkedLayout(plan: plan, ingest: ingest)
@@ -210,6 +248,83 @@ public enum ReleasePipeline {
             identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), onError: options.onError, randomness: randomness,
             randomnessUsed: randomnessUsed, fallbacks: fallbacks, showsSmallCounts: showsSmall, layout: layout.layout, crossCohort: crossCohort,
             sensitiveGroups: sensitiveGroups, findings: findings, exactSteps: exactSteps)
+    }
+
+    /// A differentially private release: each cohort's finest published table noised once
+    /// (with its share of the budget, recorded by `charge` before any draw), every table and
+    /// indicator figure derived from it, post-processed, and each given its error bound.
+    static func computeNoisy(
+        plan: ReleasePlan, ingest: IngestResult, truth: [AggregatedTable], noise: NoiseSpec, options: IngestOptions, randomness: RandomnessSource,
+        created: Date, charge: ((PrivacySpend) throws(ReleaseError) -> BudgetState)?
+    ) throws(ReleaseError) -> ProtectedRelease {
+        let identity = ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs)
+        let mechanism = noise.mechanism(shares: plan.cohorts.count)
+        // Two runs on the same data draw different noise and each spends budget: the id names
+        // the run, not only what it read.
+        let nonce: String
+        switch randomness {
+        case .operatingSystem:
+            let words = RandomWords.operatingSystem()
+            nonce = String(words.next(), radix: 16) + String(words.next(), radix: 16)
+        case .reproducible(let seed): nonce = "reproducible seed \(seed)"
+        }
+        let releaseID = SHA256.hex(Array("\(identity.id)\n\(ISO8601DateFormatter().string(from: created))\n\(nonce)".utf8))
+        let spend = PrivacySpend(
+            releaseID: releaseID, dataset: noise.dataset, requester: noise.requester,
+            tables: plan.tables.filter(\.declared).map(\.name) + plan.indicators.map(\.spec.name), mechanism: mechanism.name, accounting: noise.accounting,
+            amount: noise.amount, specChecksum: identity.specSHA256, inputChecksums: ingest.inputs.map(\.sha256))
+        // Recorded before any draw: a run that stops after this still counts as spent.
+        let budget = try charge?(spend)
+
+        var fallbacks = plan.notes
+        var cohorts: [(shape: TableShape, figures: TableNoise)] = []
+        for (c, cohort) in plan.cohorts.enumerated() {
+            // The finest table of the dimensions its tables publish: each person in one cell.
+            let dims = cohort.publishedDimensions
+            let shape = TableShape(dimensions: dims.map { plan.spec.dimensions[$0].dimension })!
+            let cells = ReleasePlan.projection(table: shape, dimensions: dims, cohort: cohort.shape, cohortDimensions: cohort.dimensions)
+            let counts = cells.map { ingest.cohorts[c].values[$0] }
+            let words: @Sendable (Int) -> RandomWords
+            switch randomness {
+            case .operatingSystem: words = { _ in RandomWords.operatingSystem() }
+            case .reproducible(let seed): words = { RandomWords(seed: seed, stream: c << 24 | $0) }
+            }
+            let (figures, nearest) = NoisyTable.measure(
+                counts, shape: shape, noise: mechanism, postProcessing: noise.postProcessing, alpha: noise.alpha, threads: options.workers, words: words)
+            if nearest {
+                fallbacks.append("\(plan.describe(cohort: c)): controlled rounding of its non-negative fit could not be applied; its cells were rounded to the nearest whole number (they still add up and none is negative)")
+            }
+            cohorts.append((shape, figures))
+        }
+        let tables = plan.tables.indices.map { t in
+            let planned = plan.tables[t]
+            let (shape, figures) = cohorts[planned.cohort]
+            let cells = ReleasePlan.projection(
+                table: planned.shape, dimensions: planned.dimensions, cohort: shape, cohortDimensions: plan.cohorts[planned.cohort].publishedDimensions)
+            return ProtectedTable(
+                name: planned.name, data: truth[t], statuses: [CellStatus](repeating: .published, count: planned.shape.cellCount),
+                noise: TableNoise(
+                    values: cells.map { figures.values[$0] }, errorBounds: cells.map { figures.errorBounds[$0] },
+                    halfChanceBounds: cells.map { figures.halfChanceBounds[$0] }))
+        }
+        var indicators: [IndicatorFigures] = []
+        for indicator in plan.indicators {
+            do {
+                indicators.append(try IndicatorFigures(
+                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals,
+                    wholeBelow: plan.spec.protection.percentWholeBelow))
+            } catch {
+                throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
+            }
+        }
+        let findings = NoisyReleaseAudit.run(tables: tables, nonNegative: noise.postProcessing == .nonNegative)
+            + ReleaseAudit.run(tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: PrimaryPolicy())
+        var release = ProtectedRelease(
+            plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: identity, onError: options.onError, randomness: randomness,
+            randomnessUsed: true, fallbacks: fallbacks, showsSmallCounts: plan.cohorts.map { _ in false }, layout: plan.layout,
+            crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings, exactSteps: [])
+        release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, shares: plan.cohorts.count, budget: budget)
+        return release
     }
 
     /// The plan's layout, less what some people's rows contradict: disjointness (two
@@ -449,7 +564,31 @@ public enum ReleasePipeline {
         } catch {
             throw .output(error.description)
         }
-        let release = try compute(plan: plan, inputs: inputs, options: options, randomness: randomness)
+        // A noisy release is recorded in its dataset's ledger before any noise is drawn, and
+        // marked published once its files are in place.
+        var ledger: PrivacyLedger?
+        if let noise = plan.spec.protection.noise {
+            do {
+                ledger = try PrivacyLedger(path: noise.ledger)
+            } catch {
+                throw .budget(error)
+            }
+        }
+        let time = ISO8601DateFormatter().string(from: created)
+        let recording = ledger
+        let charge = { (spend: PrivacySpend) throws(ReleaseError) -> BudgetState in
+            guard let recording, let noise = plan.spec.protection.noise else { throw .output("a release with noise needs its ledger") }
+            let state: BudgetState
+            do throws(LedgerError) {
+                state = try recording.record(spend, total: noise.total, time: time)
+            } catch {
+                throw .budget(error)
+            }
+            // For the test of a run killed between recording and publishing.
+            if let pause = ProcessInfo.processInfo.environment["DISCREET_TEST_PAUSE_AFTER_RECORDING"], let seconds = UInt32(pause) { sleep(seconds) }
+            return state
+        }
+        let release = try compute(plan: plan, inputs: inputs, options: options, randomness: randomness, created: created, charge: charge)
         guard release.findings.isEmpty else { throw .refused(release.findings) }
         do {
             // Every file is written from what the release publishes, and nothing else.
@@ -457,6 +596,13 @@ public enum ReleasePipeline {
             try destination.write(files)
         } catch {
             throw .output(error.description)
+        }
+        if let ledger, let noise = release.noise {
+            do {
+                try ledger.markPublished(noise.releaseID)
+            } catch {
+                throw .output("the release was written, but the ledger could not mark it published (it stays counted as spent): \(error)")
+            }
         }
         return release
     }

@@ -58,7 +58,7 @@ public struct ReleasePlan: Sendable {
     /// The most cells a cohort table may have.
     public static let maximumCohortCells = 50_000_000
 
-    public let spec: ReleaseSpec
+    public internal(set) var spec: ReleaseSpec
     public let cohorts: [PlannedCohort]
     public let tables: [PlannedTable]
     public let indicators: [PlannedIndicator]

@@ -199,6 +199,8 @@ public struct ProtectionSpec: Sendable, Hashable {
     public var percentDecimals: Int
     /// Where a published denominator is below this, percentages are whole numbers.
     public var percentWholeBelow: Int64?
+    /// Differentially private noise in place of suppression and rounding (nil: none).
+    public var noise: NoiseSpec?
 
     public init(
         primary: PrimaryPolicy, secondary: SecondaryPolicy = SecondaryPolicy(), rounding: RoundingPolicy? = nil,
@@ -212,6 +214,57 @@ public struct ProtectionSpec: Sendable, Hashable {
         self.percentDecimals = percentDecimals
         self.percentWholeBelow = percentWholeBelow
     }
+}
+
+/// Differential privacy for a release: the mechanism and what the release spends, the
+/// dataset's budget in the ledger, and how the noisy figures are post-processed.
+///
+/// Each cohort's finest table is noised once (each person is in one of its cells) and its
+/// tables' figures are sums of those cells; the release's budget is split evenly across its
+/// cohorts, whose spends add up to it (sequential composition).
+public struct NoiseSpec: Sendable, Hashable {
+    /// Pure ε-DP with the discrete Laplace, or ρ-zCDP with the discrete Gaussian.
+    public var accounting: PrivacyAccounting
+    /// What the release spends: ε (pure) or ρ (zCDP), exactly.
+    public var amount: Rational
+    /// The dataset the ledger counts the spend against, and its total budget in the same
+    /// accounting (registered by its first release).
+    public var dataset: String
+    public var total: Rational
+    /// Who asked for the release, for the ledger.
+    public var requester: String
+    /// The ledger file, resolved against the spec's directory.
+    public var ledger: String
+    public var postProcessing: NoisePostProcessing
+    /// The confidence of the error bounds, in percent (95: each figure's error is within its
+    /// bound with probability at least 95%).
+    public var confidence: Rational
+
+    public init(
+        accounting: PrivacyAccounting, amount: Rational, dataset: String, total: Rational, requester: String, ledger: String,
+        postProcessing: NoisePostProcessing = .raw, confidence: Rational = 95
+    ) {
+        self.accounting = accounting
+        self.amount = amount
+        self.dataset = dataset
+        self.total = total
+        self.requester = requester
+        self.ledger = ledger
+        self.postProcessing = postProcessing
+        self.confidence = confidence
+    }
+
+    /// The chance that a figure's error exceeds its bound.
+    public var alpha: Double { 1 - confidence.approximation / 100 }
+
+    /// The mechanism for one of `shares` equal parts of the release's budget.
+    public func mechanism(shares: Int) -> CountNoise {
+        let part = amount / Rational(shares)
+        return accounting == .pure ? .laplace(epsilon: part) : .gaussian(rho: part)
+    }
+
+    /// The ledger's file name where the spec names none: beside the spec.
+    public static let defaultLedger = "privacy-ledger.sqlite"
 }
 
 /// What a dashboard shows in place of a figure that is not published as it is: the

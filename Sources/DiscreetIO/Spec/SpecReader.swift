@@ -358,6 +358,7 @@ private struct Reader {
         checkWeights(spec)
         checkLevels(spec)
         checkSums(spec)
+        checkNoise(spec)
         return problems.isEmpty ? spec : nil
     }
 
@@ -816,8 +817,23 @@ private struct Reader {
                 node = Self.merge(Self.marked(settings, presetNode.mark), under: given)
             }
         }
-        let keys = ["preset", "primary", "secondary", "rounding", "display", "percentages"]
+        let keys = ["preset", "primary", "secondary", "rounding", "display", "percentages", "noise"]
         guard let pairs = mapping(node, "protection", allowed: keys) else { return spec }
+        if let noise = pairs.first(where: { $0.key == "noise" }) {
+            spec.noise = readNoise(noise.value)
+            // Suppressing or rounding true counts is not differentially private: a withheld
+            // cell tells that its true count is small, whatever the noise.
+            for p in pairs where ["preset", "primary", "secondary", "rounding"].contains(p.key) {
+                problem(p.keyNode, "protection: '\(p.key)' works on true counts, which is not differentially private; a release with 'noise' protects every figure by its noise alone: leave '\(p.key)' out")
+            }
+            if presetNode != nil && !pairs.contains(where: { $0.key == "preset" }) {
+                problem(presetNode, "protection: a preset works on true counts, which is not differentially private: leave it out of a release with 'noise'")
+            }
+            for p in pairs where p.key == "display" { spec.display = readDisplay(p.value) }
+            for p in pairs where p.key == "percentages" { readPercentages(p.value, into: &spec) }
+            if spec.display.small != nil { problem(node, "display: 'small' shows true small counts, which a release with 'noise' never knows it has: leave it out") }
+            return spec
+        }
         var sawPrimary = false
         var roundingNode: Node?
         for p in pairs {
@@ -833,14 +849,7 @@ private struct Reader {
             case "display":
                 spec.display = readDisplay(p.value)
             case "percentages":
-                guard let parts = mapping(p.value, "protection: percentages", allowed: ["decimals", "whole_below"]) else { continue }
-                for part in parts {
-                    if part.key == "decimals" {
-                        spec.percentDecimals = integer(part.value, "percentages: decimals", range: 0...6) ?? spec.percentDecimals
-                    } else {
-                        spec.percentWholeBelow = integer(part.value, "percentages: whole_below", range: 1...1_000_000_000).map(Int64.init)
-                    }
-                }
+                readPercentages(p.value, into: &spec)
             default:
                 break
             }
@@ -860,6 +869,98 @@ private struct Reader {
             problem(roundingNode, "rounding: margins 'recomputed' makes each margin the sum of its rounded children, which would give away the rounded value of a withheld child; with primary rules, use margins 'rounded' or controlled rounding")
         }
         return spec
+    }
+
+    mutating func readPercentages(_ node: Node, into spec: inout ProtectionSpec) {
+        guard let parts = mapping(node, "protection: percentages", allowed: ["decimals", "whole_below"]) else { return }
+        for part in parts {
+            if part.key == "decimals" {
+                spec.percentDecimals = integer(part.value, "percentages: decimals", range: 0...6) ?? spec.percentDecimals
+            } else {
+                spec.percentWholeBelow = integer(part.value, "percentages: whole_below", range: 1...1_000_000_000).map(Int64.init)
+            }
+        }
+    }
+
+    /// An exact positive rational: `1/2`, `0.25`, `3`.
+    mutating func rational(_ node: Node, _ what: String) -> Rational? {
+        guard let text = string(node, what) else { return nil }
+        guard let value = Rational(text), value > .zero else {
+            problem(node, "\(what) must be a positive number, exactly as a fraction or a decimal (1/2, 0.25, 3)")
+            return nil
+        }
+        return value
+    }
+
+    /// `protection: noise`: the mechanism, the release's spend, the dataset's budget, the
+    /// ledger and the post-processing.
+    mutating func readNoise(_ node: Node) -> NoiseSpec? {
+        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence"]
+        guard let pairs = mapping(node, "noise", allowed: allowed) else { return nil }
+        var mechanism: String?
+        var amounts: [(key: String, node: Node, value: Rational?)] = []
+        var dataset: String?
+        var total: Rational?
+        var requester = "not named"
+        var ledger = NoiseSpec.defaultLedger
+        var figures = NoisePostProcessing.raw
+        var confidence: Rational = 95
+        var ok = true
+        for p in pairs {
+            switch p.key {
+            case "mechanism":
+                mechanism = string(p.value, "noise: mechanism")
+                if let m = mechanism, !["laplace", "gaussian"].contains(m) {
+                    problem(p.value, "noise: mechanism must be 'laplace' (pure ε-differential privacy) or 'gaussian' (ρ-zero-concentrated)")
+                    ok = false
+                }
+            case "epsilon", "rho":
+                amounts.append((p.key, p.keyNode, rational(p.value, "noise: \(p.key)")))
+            case "budget":
+                guard let parts = mapping(p.value, "noise: budget", allowed: ["dataset", "total"]) else {
+                    ok = false
+                    continue
+                }
+                for part in parts {
+                    if part.key == "dataset" { dataset = string(part.value, "noise: budget: dataset") } else { total = rational(part.value, "noise: budget: total") }
+                }
+                if dataset == nil || total == nil {
+                    problem(p.value, "noise: budget needs 'dataset' (the name the ledger counts spend under) and 'total' (its whole budget)")
+                    ok = false
+                }
+            case "requester": requester = string(p.value, "noise: requester") ?? requester
+            case "ledger": ledger = string(p.value, "noise: ledger") ?? ledger
+            case "figures": figures = choice(p.value, "noise: figures", NoisePostProcessing.self) ?? figures
+            default:
+                if let c = rational(p.value, "noise: confidence") {
+                    if c >= 100 || c < 50 {
+                        problem(p.value, "noise: confidence is a percentage from 50 up to, not including, 100")
+                    } else {
+                        confidence = c
+                    }
+                }
+            }
+        }
+        guard let mechanism else {
+            if ok { problem(node, "noise needs a 'mechanism': 'laplace' (with epsilon) or 'gaussian' (with rho)") }
+            return nil
+        }
+        let accounting: PrivacyAccounting = mechanism == "laplace" ? .pure : .zCDP
+        let wanted = accounting == .pure ? "epsilon" : "rho"
+        guard amounts.count == 1, amounts[0].key == wanted else {
+            if ok && (mechanism == "laplace" || mechanism == "gaussian") {
+                problem(node, "noise: the \(mechanism) mechanism spends '\(wanted)': give it, and only it (e.g. \(wanted): 1/2)")
+            }
+            return nil
+        }
+        guard ok, let amount = amounts[0].value, let dataset, let total else {
+            if ok && dataset == nil { problem(node, "noise needs a 'budget': {dataset: NAME, total: \(wanted.uppercased())}") }
+            return nil
+        }
+        if amount > total { problem(amounts[0].node, "noise: this release would spend \(wanted) = \(amount), more than the dataset's whole budget (\(total))") }
+        return NoiseSpec(
+            accounting: accounting, amount: amount, dataset: dataset, total: total, requester: requester,
+            ledger: ledger.hasPrefix("/") ? ledger : (directory as NSString).appendingPathComponent(ledger), postProcessing: figures, confidence: confidence)
     }
 
     /// A preset's settings, every node placed at the spec's `preset` value (for messages).
@@ -1103,6 +1204,14 @@ private struct Reader {
     }
 
     // MARK: Cross-checks
+
+    /// Noise is for counts of people: a sum's sensitivity needs bounds on each contribution.
+    mutating func checkNoise(_ spec: ReleaseSpec) {
+        guard spec.protection.noise != nil else { return }
+        for table in spec.tables where table.sum != nil {
+            problems.append(SpecProblem(table.location, "table '\(table.name)': noise for sums (magnitude tables) is not supported yet; a release with 'noise' publishes counts of people only"))
+        }
+    }
 
     /// The base for sums must be a whole number of every summed column's smallest units.
     mutating func checkSums(_ spec: ReleaseSpec) {

@@ -30,12 +30,14 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
     public var dimensions: [Dimension]
     public var tables: [Table]
     public var indicators: [Indicator]
+    /// The differential privacy of a noisy release (nil: not noised).
+    public var noise: NoiseStatement?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
         case title
         case releaseID = "release_id"
-        case statuses, display, rounding, policy, cohorts, disjoint, families, dimensions, tables, indicators
+        case statuses, display, rounding, policy, noise, cohorts, disjoint, families, dimensions, tables, indicators
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,13 +55,16 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         dimensions = try c.decodeIfPresent([Dimension].self, forKey: .dimensions) ?? []
         tables = try c.decodeIfPresent([Table].self, forKey: .tables) ?? []
         indicators = try c.decodeIfPresent([Indicator].self, forKey: .indicators) ?? []
+        noise = try c.decodeIfPresent(NoiseStatement.self, forKey: .noise)
     }
 
     public init(
         title: String?, releaseID: String, statuses: [String: String]?, display: Display?, rounding: RoundingStatement?, policy: Policy?,
-        cohorts: [Cohort]?, disjoint: [[String]]?, families: [Family]?, dimensions: [Dimension], tables: [Table], indicators: [Indicator]
+        cohorts: [Cohort]?, disjoint: [[String]]?, families: [Family]?, dimensions: [Dimension], tables: [Table], indicators: [Indicator],
+        noise: NoiseStatement? = nil
     ) {
         schemaVersion = Self.currentSchema
+        self.noise = noise
         self.title = title
         self.releaseID = releaseID
         self.statuses = statuses
@@ -72,6 +77,38 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         self.dimensions = dimensions
         self.tables = tables
         self.indicators = indicators
+    }
+
+    /// How a noisy release protects its figures, and what it spent.
+    public struct NoiseStatement: Codable, Sendable, Equatable {
+        public var mechanism: String
+        /// "epsilon" (pure DP) or "rho" (zCDP).
+        public var accounting: String
+        /// What the release spent, exactly ("1/2").
+        public var spent: String
+        /// The tables noised (each cohort's finest table), and each one's share.
+        public var tablesNoised: Int
+        public var spentPerTable: String
+        /// "raw" or "non_negative".
+        public var figures: String
+        /// The confidence of every error bound, in percent.
+        public var confidence: String
+        public var dataset: String
+        public var requester: String
+        /// The dataset's budget, and its spend with this release, when the ledger recorded it.
+        public var datasetBudget: String?
+        public var datasetSpent: String?
+        public var meaning: String
+
+        enum CodingKeys: String, CodingKey {
+            case mechanism, accounting, spent
+            case tablesNoised = "tables_noised"
+            case spentPerTable = "spent_per_table"
+            case figures, confidence, dataset, requester
+            case datasetBudget = "dataset_budget"
+            case datasetSpent = "dataset_spent"
+            case meaning
+        }
     }
 
     /// The symbols a dashboard shows in place of figures.
@@ -241,8 +278,11 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         public var bounds: Bounds?
         /// A magnitude cell's published number of contributors.
         public var contributors: Int64?
+        /// A noisy figure's error bound: the true value is within it of the figure with the
+        /// release's stated confidence.
+        public var errorBound: Decimal?
 
-        static let members = ["value", "display", "status", "bounds", "contributors"]
+        static let members = ["value", "display", "status", "bounds", "contributors", "error_bound"]
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
@@ -251,6 +291,7 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             status = try c.decodeIfPresent(String.self, forKey: AnyKey("status")) ?? "published"
             bounds = try c.decodeIfPresent(Bounds.self, forKey: AnyKey("bounds"))
             contributors = try c.decodeIfPresent(Int64.self, forKey: AnyKey("contributors"))
+            errorBound = try c.decodeIfPresent(Decimal.self, forKey: AnyKey("error_bound"))
             codes = try AnyKey.codes(c, except: Self.members)
         }
 
@@ -262,9 +303,13 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             try c.encode(status, forKey: AnyKey("status"))
             try c.encodeIfPresent(bounds, forKey: AnyKey("bounds"))
             try c.encodeIfPresent(contributors, forKey: AnyKey("contributors"))
+            try c.encodeIfPresent(errorBound, forKey: AnyKey("error_bound"))
         }
 
-        public init(codes: [String: String], value: Decimal?, display: String?, status: String, bounds: Bounds?, contributors: Int64?) {
+        public init(
+            codes: [String: String], value: Decimal?, display: String?, status: String, bounds: Bounds?, contributors: Int64?, errorBound: Decimal? = nil
+        ) {
+            self.errorBound = errorBound
             self.codes = codes
             self.value = value
             self.display = display
@@ -321,8 +366,10 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         public var display: String?
         public var status: String
         public var bounds: Bounds?
+        public var errorBound: Decimal?
 
-        public init(value: Decimal?, display: String?, status: String, bounds: Bounds?) {
+        public init(value: Decimal?, display: String?, status: String, bounds: Bounds?, errorBound: Decimal? = nil) {
+            self.errorBound = errorBound
             self.value = value
             self.display = display
             self.status = status
@@ -338,11 +385,18 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         public var percent: Decimal?
         public var percentDisplay: String?
         public var percentStatus: String
+        /// Where the figures are noisy: the interval the true percentage lies in with the
+        /// release's stated confidence.
+        public var percentInterval: Bounds?
 
-        static let members = ["percent", "percent_display", "percent_status"]
-            + ["numerator", "denominator"].flatMap { [$0, "\($0)_display", "\($0)_status", "\($0)_bounds"] }
+        static let members = ["percent", "percent_display", "percent_status", "percent_interval"]
+            + ["numerator", "denominator"].flatMap { [$0, "\($0)_display", "\($0)_status", "\($0)_bounds", "\($0)_error_bound"] }
 
-        public init(codes: [String: String], numerator: Figure, denominator: Figure, percent: Decimal?, percentDisplay: String?, percentStatus: String) {
+        public init(
+            codes: [String: String], numerator: Figure, denominator: Figure, percent: Decimal?, percentDisplay: String?, percentStatus: String,
+            percentInterval: Bounds? = nil
+        ) {
+            self.percentInterval = percentInterval
             self.codes = codes
             self.numerator = numerator
             self.denominator = denominator
@@ -358,13 +412,15 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
                     value: try c.decodeIfPresent(Decimal.self, forKey: AnyKey(part)),
                     display: try c.decodeIfPresent(String.self, forKey: AnyKey("\(part)_display")),
                     status: try c.decodeIfPresent(String.self, forKey: AnyKey("\(part)_status")) ?? "published",
-                    bounds: try c.decodeIfPresent(Bounds.self, forKey: AnyKey("\(part)_bounds")))
+                    bounds: try c.decodeIfPresent(Bounds.self, forKey: AnyKey("\(part)_bounds")),
+                    errorBound: try c.decodeIfPresent(Decimal.self, forKey: AnyKey("\(part)_error_bound")))
             }
             numerator = try figure("numerator")
             denominator = try figure("denominator")
             percent = try c.decodeIfPresent(Decimal.self, forKey: AnyKey("percent"))
             percentDisplay = try c.decodeIfPresent(String.self, forKey: AnyKey("percent_display"))
             percentStatus = try c.decodeIfPresent(String.self, forKey: AnyKey("percent_status")) ?? "published"
+            percentInterval = try c.decodeIfPresent(Bounds.self, forKey: AnyKey("percent_interval"))
             codes = try AnyKey.codes(c, except: Self.members)
         }
 
@@ -376,10 +432,12 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
                 try c.encodeIfPresent(f.display, forKey: AnyKey("\(part)_display"))
                 try c.encode(f.status, forKey: AnyKey("\(part)_status"))
                 try c.encodeIfPresent(f.bounds, forKey: AnyKey("\(part)_bounds"))
+                try c.encodeIfPresent(f.errorBound, forKey: AnyKey("\(part)_error_bound"))
             }
             try c.encode(percent, forKey: AnyKey("percent"))
             try c.encodeIfPresent(percentDisplay, forKey: AnyKey("percent_display"))
             try c.encode(percentStatus, forKey: AnyKey("percent_status"))
+            try c.encodeIfPresent(percentInterval, forKey: AnyKey("percent_interval"))
         }
     }
 

@@ -28,12 +28,14 @@ enum ReleaseFiles {
     static func tableCSV(_ table: ReleaseDocument.Table) -> [UInt8] {
         let magnitude = table.measure == "sum"
         let places = table.decimals ?? 0
+        let noisy = table.cells.contains { $0.errorBound != nil }
         var csv = CSVText(reserving: table.cells.count * 32)
-        csv.row(table.dimensions + ["value", "display", "status"] + (magnitude ? ["contributors"] : []))
+        csv.row(table.dimensions + ["value", "display", "status"] + (magnitude ? ["contributors"] : []) + (noisy ? ["error_bound"] : []))
         for cell in table.cells {
             var row = table.dimensions.map { cell.codes[$0] ?? "" }
             row += [text(cell.value, places: places), cell.display ?? "", cell.status]
             if magnitude { row.append(cell.contributors.map(String.init) ?? "") }
+            if noisy { row.append(text(cell.errorBound, places: places)) }
             csv.row(row)
         }
         return csv.bytes
@@ -43,12 +45,14 @@ enum ReleaseFiles {
         // The dimensions any indicator is broken down by, in the release's order.
         let used = Set(document.indicators.flatMap(\.dimensions))
         let dims = document.dimensions.filter { used.contains($0.name) }
+        let noisy = document.noise != nil
         var csv = CSVText()
         csv.row(["indicator", "group"] + dims.map(\.name)
             + [
                 "numerator", "numerator_display", "numerator_status", "denominator", "denominator_display", "denominator_status",
                 "percent", "percent_display", "percent_status",
-            ])
+            ]
+            + (noisy ? ["numerator_error_bound", "denominator_error_bound", "percent_lower", "percent_upper"] : []))
         for indicator in document.indicators {
             for cell in indicator.cells {
                 var row = [indicator.name, indicator.group ?? ""]
@@ -57,6 +61,11 @@ enum ReleaseFiles {
                 // The percentage as shown (its decimal places vary where small denominators
                 // get whole numbers).
                 row += [cell.percent == nil ? "" : cell.percentDisplay ?? "", cell.percentDisplay ?? "", cell.percentStatus]
+                if noisy {
+                    row += [text(cell.numerator.errorBound, places: 0), text(cell.denominator.errorBound, places: 0)]
+                    let interval = cell.percentInterval
+                    row += [interval?.lower.map { $0.description } ?? "", interval?.upper.map { $0.description } ?? ""]
+                }
                 csv.row(row)
             }
         }
@@ -86,7 +95,7 @@ extension ReleaseDocument {
         /// What a dashboard shows for a cell: the figure, or the symbol for what it is.
         func shown(_ table: ProtectedTable, _ cell: Int) -> String {
             switch table.figure(cell) {
-            case .exact, .rounded(_, _, notZero: false):
+            case .exact, .rounded(_, _, notZero: false), .noisy:
                 return table.published(cell).map { ScaledDecimal.format($0, places: table.data.measure.places) } ?? ""
             case .rounded(_, _, notZero: true): return display.roundsToZero ?? "0"
             case .small: return table.smallCountsUpTo.flatMap { display.small(upTo: $0) } ?? display.withheld
@@ -97,6 +106,10 @@ extension ReleaseDocument {
             guard let b = table.figure(cell).bounds else { return nil }
             let places = table.data.measure.places
             return Bounds(lower: Decimal(units: b.lower ?? 0, places: places), upper: b.upper.map { Decimal(units: $0, places: places) })
+        }
+        func errorBound(_ table: ProtectedTable, _ cell: Int) -> Decimal? {
+            guard case .noisy(_, let bound) = table.figure(cell) else { return nil }
+            return Decimal(units: bound, places: table.data.measure.places)
         }
         func codes(_ table: ProtectedTable, _ cell: Int) -> [String: String] {
             Dictionary(uniqueKeysWithValues: zip(table.shape.dimensions.map(\.name), table.shape.codes(of: cell)))
@@ -137,7 +150,7 @@ extension ReleaseDocument {
                 cells: table.shape.displayOrder().map { cell in
                     TableCell(
                         codes: codes(table, cell), value: value(table, cell), display: shown(table, cell), status: table.statusName(cell), bounds: bounds(table, cell),
-                        contributors: magnitude ? table.publishedContributors(cell) : nil)
+                        contributors: magnitude ? table.publishedContributors(cell) : nil, errorBound: errorBound(table, cell))
                 })
         }
         let indicators = plan.indicators.enumerated().map { i, indicator in
@@ -145,7 +158,9 @@ extension ReleaseDocument {
             let n = release.tables[figures.numerator]
             let d = release.tables[figures.denominator]
             func figure(_ table: ProtectedTable, _ cell: Int) -> Figure {
-                Figure(value: value(table, cell), display: shown(table, cell), status: table.statusName(cell), bounds: bounds(table, cell))
+                Figure(
+                    value: value(table, cell), display: shown(table, cell), status: table.statusName(cell), bounds: bounds(table, cell),
+                    errorBound: errorBound(table, cell))
             }
             return Indicator(
                 name: indicator.spec.name, title: indicator.spec.title, group: indicator.spec.group, decimals: figures.decimals,
@@ -159,22 +174,41 @@ extension ReleaseDocument {
                     case .withheld: shownPercent = display.withheld
                     case .notApplicable: shownPercent = display.notApplicable
                     }
+                    // The interval in the percentage's own decimal places.
+                    let interval = (figures.intervals?[cell] ?? nil).map { range -> Bounds in
+                        let places: Int
+                        if case .value(_, let d) = p { places = d } else { places = figures.decimals }
+                        return Bounds(lower: Decimal(units: range.lowerBound, places: places), upper: Decimal(units: range.upperBound, places: places))
+                    }
                     return IndicatorCell(
                         codes: codes(n, cell), numerator: figure(n, cell), denominator: figure(d, cell), percent: p.text.isEmpty ? nil : Decimal(string: p.text),
-                        percentDisplay: shownPercent, percentStatus: p.status)
+                        percentDisplay: shownPercent, percentStatus: p.status, percentInterval: interval)
                 })
         }
-        self.init(
-            title: spec.title, releaseID: release.identity.id,
-            statuses: [
+        let statuses: [String: String] = release.noise != nil
+            ? ["noisy": "published with differentially private noise: the true value is within the cell's 'error_bound' of it with the release's stated confidence"]
+            : [
                 "published": "the value is published",
                 "primary": "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)",
                 "secondary": "withheld to protect another withheld cell",
                 "rounded": "published rounded: the true value lies within the cell's 'bounds'",
-            ],
+            ]
+        let noise = release.noise.map { run in
+            let spec = run.spec
+            return NoiseStatement(
+                mechanism: run.mechanism.name, accounting: spec.accounting.rawValue, spent: spec.amount.description, tablesNoised: run.shares,
+                spentPerTable: (spec.amount / Rational(run.shares)).description, figures: spec.postProcessing.rawValue, confidence: spec.confidence.description,
+                dataset: spec.dataset, requester: spec.requester, datasetBudget: run.budget?.total.description, datasetSpent: run.budget?.spent.description,
+                meaning: "each cohort's finest table (each person in one cell) is noised once with its share of the budget; every table, numerator and denominator is a sum of "
+                    + "its cells, so figures of one cohort add up. A figure's error_bound (a percentage's interval) holds the true value with the stated confidence"
+                    + (spec.postProcessing == .nonNegative ? "; post-processing to non-negative whole numbers that add up moved each figure by an amount included in its bound" : ""))
+        }
+        self.init(
+            title: spec.title, releaseID: release.releaseID,
+            statuses: statuses,
             display: Display(protection), rounding: protection.rounding.map(RoundingStatement.init),
             policy: Policy(spec: spec, onError: release.onError, fallbacks: release.fallbacks, layout: release.layout), cohorts: cohorts,
             disjoint: relations.disjoint.map { [cohortID($0.first), cohortID($0.second)] }, families: families, dimensions: dimensions, tables: tables,
-            indicators: indicators)
+            indicators: indicators, noise: noise)
     }
 }

@@ -162,14 +162,16 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
             randomness = Randomness(used: run.randomnessUsed, source: "operating system cryptographic generator", seed: nil)
         case .reproducible(let seed):
             randomness = Randomness(
-                used: run.randomnessUsed, source: "reproducible generator (test option --reproducible-seed): predictable, not for publication", seed: String(seed))
+                used: run.randomnessUsed,
+                source: "reproducible generator (test option --reproducible-seed): predictable, not for publication"
+                    + (document.noise != nil ? "; the noise protects nobody" : ""), seed: String(seed))
         }
         policy = document.policy!
         let counted = Self.summaries(document, related: run.relatedTables, relatedIndicators: run.relatedIndicators)
         tables = counted.tables
         indicators = counted.indicators
         self.files = files.map { File(path: $0.path, sha256: SHA256.hex($0.bytes), bytes: $0.bytes.count) }
-        audit = AuditStatement(passed: true, checks: ReleaseAudit.checks)
+        audit = AuditStatement(passed: true, checks: document.noise != nil ? NoisyReleaseAudit.checks : ReleaseAudit.checks)
     }
 
     /// The counts of cells the manifest states, from a release's document alone (and the
@@ -216,6 +218,9 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
 }
 
 extension ReleaseManifest.Run {
+    /// What a noisy release's manifest states in place of an input's checksum.
+    public static let checksumInLedger = "recorded in the privacy-budget ledger (a checksum of the data is not differentially private)"
+
     /// How a protected release was made, and its counts of cells withheld for related cohorts.
     public init(_ release: ProtectedRelease) {
         func related(_ t: Int) -> Int {
@@ -229,10 +234,13 @@ extension ReleaseManifest.Run {
         }
         let identity = release.identity
         self.init(
-            toolVersion: identity.toolVersion, releaseID: identity.id, spec: ReleaseManifest.Source(path: identity.specPath, sha256: identity.specSHA256),
+            toolVersion: identity.toolVersion, releaseID: release.releaseID, spec: ReleaseManifest.Source(path: identity.specPath, sha256: identity.specSHA256),
             inputs: identity.inputs.map { report in
+                // A checksum of the data is a function of every record, not differentially
+                // private: a noisy release leaves it to the ledger, which is not published.
                 ReleaseManifest.Input(
-                    path: report.input.path, format: report.input.format.rawValue, table: report.input.table, partner: report.input.partner, sha256: report.sha256)
+                    path: report.input.path, format: report.input.format.rawValue, table: report.input.table, partner: report.input.partner,
+                    sha256: release.noise == nil ? report.sha256 : Self.checksumInLedger)
             },
             randomness: release.randomness, randomnessUsed: release.randomnessUsed, relatedTables: tables, relatedIndicators: indicators)
     }

@@ -93,7 +93,7 @@ public struct RunRecord: Codable, Sendable {
     public init(_ release: ProtectedRelease, created: Date) {
         schemaVersion = Self.currentSchema
         about = "private: figures computed from the true data, for the officer who made the release; not part of it, not for publication"
-        releaseID = release.identity.id
+        releaseID = release.releaseID
         self.created = ISO8601DateFormatter().string(from: created)
         let ingest = release.ingest
         people = ingest.people

@@ -1,0 +1,55 @@
+import DiscreetCore
+import Foundation
+
+/// What a release with noise will cost and how accurate its figures will be, from the spec
+/// alone: no data is read and no budget is spent. The bounds are those of the raw noise;
+/// post-processing adds the move it makes, which depends on the noise and is stated per
+/// figure in the release.
+public struct NoisePreview: Sendable {
+    /// One published table, or an indicator's numerator or denominator.
+    public struct Figures: Sendable {
+        public var name: String
+        public var cells: Int
+        /// The smallest and largest error bound of its figures (the finest cells', and the
+        /// grand total's).
+        public var finest: Int64
+        public var largest: Int64
+    }
+
+    public var spec: NoiseSpec
+    public var mechanism: CountNoise
+    /// The tables noised: one per cohort.
+    public var shares: Int
+    public var tables: [Figures]
+    public var indicators: [(name: String, numerator: Figures, denominator: Figures)]
+    /// The dataset's budget as the ledger holds it, where the ledger exists and knows it.
+    public var budget: BudgetState?
+
+    /// The preview of a plan's noise; nil when the spec has none.
+    public init?(plan: ReleasePlan) throws(LedgerError) {
+        guard let noise = plan.spec.protection.noise else { return nil }
+        spec = noise
+        shares = plan.cohorts.count
+        mechanism = noise.mechanism(shares: shares)
+        // Per cohort, each cell's bound over its finest published table.
+        var cohortBounds: [(shape: TableShape, bounds: [Int64])] = []
+        for cohort in plan.cohorts {
+            let shape = TableShape(dimensions: cohort.publishedDimensions.map { plan.spec.dimensions[$0].dimension })!
+            cohortBounds.append((shape, NoisyTable.errorBounds(shape: shape, noise: mechanism, alpha: noise.alpha)))
+        }
+        func figures(_ t: Int) -> Figures {
+            let planned = plan.tables[t]
+            let (shape, bounds) = cohortBounds[planned.cohort]
+            let cells = ReleasePlan.projection(
+                table: planned.shape, dimensions: planned.dimensions, cohort: shape, cohortDimensions: plan.cohorts[planned.cohort].publishedDimensions)
+            let b = cells.map { bounds[$0] }
+            return Figures(name: planned.name, cells: cells.count, finest: b.min() ?? 0, largest: b.max() ?? 0)
+        }
+        tables = plan.tables.indices.filter { plan.tables[$0].declared }.map(figures)
+        indicators = plan.indicators.map { ($0.spec.name, figures($0.numerator), figures($0.denominator)) }
+        // Read the ledger only where it exists: a preview makes nothing.
+        if FileManager.default.fileExists(atPath: noise.ledger) {
+            budget = try PrivacyLedger(path: noise.ledger).budgets().first { $0.dataset == noise.dataset }
+        }
+    }
+}

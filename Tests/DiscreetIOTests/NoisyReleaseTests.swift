@@ -1,0 +1,308 @@
+import DiscreetCore
+import Foundation
+import Testing
+@testable import DiscreetIO
+
+/// The bundled example as a differentially private release (fixtures/transitions/noise.yaml).
+let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/noise.yaml"
+
+/// The spec `protection: noise` section, read and refused.
+@Suite struct NoiseSpecTests {
+    /// `minimalSpec` without its sum table, protected by `noise` instead of its primary rules.
+    func spec(_ noise: String) -> String {
+        var text = minimalSpec.replacingOccurrences(of: "  costs:\n    cohort: young and cost is not missing\n    sum: cost\n    by: area\n", with: "")
+        let start = text.range(of: "protection:\n")!
+        text = String(text[..<start.upperBound]) + noise + "\n"
+        return text
+    }
+
+    @Test func readsTheMechanismTheBudgetAndThePostProcessing() throws {
+        let text = spec("""
+              noise:
+                mechanism: laplace
+                epsilon: 0.25
+                budget: {dataset: cohort-2026, total: 3/2}
+                requester: research team
+                ledger: budgets/ledger.sqlite
+                figures: non_negative
+                confidence: 90
+              percentages: {decimals: 0}
+            """)
+        let parsed = try parseSpec(text, directory: "/data/release")
+        let noise = try #require(parsed.protection.noise)
+        #expect(noise.accounting == .pure && noise.amount == Rational(1, 4) && noise.total == Rational(3, 2))
+        #expect(noise.dataset == "cohort-2026" && noise.requester == "research team")
+        #expect(noise.ledger == "/data/release/budgets/ledger.sqlite")
+        #expect(noise.postProcessing == .nonNegative && noise.confidence == 90 && abs(noise.alpha - 0.1) < 1e-12)
+        #expect(parsed.protection.percentDecimals == 0)
+        // An even share per cohort: exactly ε/2 for two cohorts.
+        #expect(noise.mechanism(shares: 2) == .laplace(epsilon: Rational(1, 8)))
+        // Defaults: raw figures, 95% confidence, the ledger beside the spec.
+        let plain = try parseSpec(spec("""
+              noise: {mechanism: gaussian, rho: 1/8, budget: {dataset: d, total: 1}}
+            """), directory: "/data")
+        #expect(plain.protection.noise?.postProcessing == .raw && plain.protection.noise?.confidence == 95)
+        #expect(plain.protection.noise?.ledger == "/data/privacy-ledger.sqlite")
+        #expect(plain.protection.noise?.mechanism(shares: 4) == .gaussian(rho: Rational(1, 32)))
+    }
+
+    @Test func refusesWhatIsNotDifferentiallyPrivate() {
+        let noise = "  noise: {mechanism: gaussian, rho: 1/8, budget: {dataset: d, total: 1}}\n"
+        // Suppression or rounding of true counts, or a preset that brings them.
+        for extra in ["  primary: {frequency: {threshold: 5}}", "  rounding: {method: nearest, base: 5}", "  preset: nhs"] {
+            let found = problems(spec(noise + extra))
+            #expect(found.count >= 1 && found.allSatisfy { $0.contains("not differentially private") }, "\(extra): \(found)")
+        }
+        #expect(problems(spec(noise + "  display: {small: \"fewer than {threshold}\"}")).contains { $0.contains("'small' shows true small counts") })
+        // A sum table: no contribution bounds yet.
+        let withSums = minimalSpec.replacingOccurrences(
+            of: "  primary:\n    frequency: {threshold: 3, comparator: \"<\"}\n    zeros: publish\n    dominance: {n: 1, k: 80, comparator: \">\"}\n", with: noise)
+        #expect(withSums != minimalSpec)
+        #expect(problems(withSums).contains { $0.contains("table 'costs': noise for sums") })
+    }
+
+    @Test func refusesABudgetThatDoesNotAddUp() {
+        func found(_ noise: String) -> [String] { problems(spec("  noise: {\(noise)}")) }
+        #expect(found("mechanism: gaussian, epsilon: 1, budget: {dataset: d, total: 2}").contains { $0.contains("spends 'rho'") })
+        #expect(found("mechanism: laplace, epsilon: 1, rho: 1, budget: {dataset: d, total: 2}").contains { $0.contains("spends 'epsilon'") })
+        #expect(found("mechanism: laplace, epsilon: 3, budget: {dataset: d, total: 2}").contains { $0.contains("more than the dataset's whole budget (2)") })
+        #expect(found("mechanism: laplace, epsilon: -1, budget: {dataset: d, total: 2}").contains { $0.contains("must be a positive number") })
+        #expect(found("mechanism: laplace, epsilon: 1").contains { $0.contains("needs a 'budget'") })
+        #expect(found("mechanism: laplace, epsilon: 1, budget: {dataset: d}").contains { $0.contains("needs 'dataset'") })
+        #expect(found("mechanism: uniform, epsilon: 1, budget: {dataset: d, total: 2}").contains { $0.contains("'laplace'") })
+        #expect(found("mechanism: laplace, epsilon: 1, budget: {dataset: d, total: 2}, confidence: 100").contains { $0.contains("confidence") })
+        #expect(found("mechanism: laplace, epsilon: 1, budget: {dataset: d, total: 2}, figures: clamped").contains { $0.contains("'raw', 'non_negative'") })
+    }
+}
+
+/// The bundled example released with noise, end to end.
+@Suite struct NoisyReleaseTests {
+    /// The example's plan, its figures raw or post-processed.
+    func plan(_ figures: NoisePostProcessing, ledger: String = "/nonexistent/ledger.sqlite", total: Rational? = nil) throws -> ReleasePlan {
+        var plan = try ReleasePipeline.plan(specPath: noiseSpec)
+        plan.spec.protection.noise?.postProcessing = figures
+        plan.spec.protection.noise?.ledger = ledger
+        if let total { plan.spec.protection.noise?.total = total }
+        return plan
+    }
+
+    func compute(_ plan: ReleasePlan, seed: UInt64) throws -> ProtectedRelease {
+        try ReleasePipeline.compute(plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop), randomness: .reproducible(seed: seed))
+    }
+
+    /// Every figure of one cohort is the sum of that cohort's noisy finest cells: two tables
+    /// of a cohort, and an indicator's numerator or denominator, agree wherever they name the
+    /// same people (the same categories, totals where a table has no such dimension); every
+    /// margin is the sum of its children.
+    func expectAdditive(_ release: ProtectedRelease, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        let plan = release.plan
+        var seen: [String: Int64] = [:]
+        var disagreements = 0
+        for (t, planned) in plan.tables.enumerated() {
+            let table = release.tables[t]
+            for cell in 0..<table.shape.cellCount {
+                let codes = table.shape.codes(of: cell)
+                let key = "\(planned.cohort)|" + plan.cohorts[planned.cohort].publishedDimensions.map { d -> String in
+                    let dim = plan.spec.dimensions[d]
+                    return planned.dimensions.firstIndex(of: d).map { codes[$0] } ?? dim.dimension.codes[dim.dimension.total]
+                }.joined(separator: "|")
+                let value = table.published(cell)!
+                if let earlier = seen[key], earlier != value { disagreements += 1 }
+                seen[key] = value
+            }
+            for relation in table.shape.relations() {
+                #expect(table.published(relation.total)! == relation.parts.reduce(0) { $0 + table.published($1)! }, sourceLocation: sourceLocation)
+            }
+        }
+        #expect(disagreements == 0, sourceLocation: sourceLocation)
+        // Indicators take their figures from the tables.
+        for figures in release.indicators {
+            let n = release.tables[figures.numerator], d = release.tables[figures.denominator]
+            for cell in 0..<n.shape.cellCount {
+                guard case .value(let p, let places) = figures.percentages[cell] else { continue }
+                let (top, bottom) = (n.published(cell)!, d.published(cell)!)
+                #expect(bottom > 0 && p >= 0 && p <= 100 * ScaledDecimal.unit(places), sourceLocation: sourceLocation)
+                let clamped = min(max(top, 0), bottom)
+                #expect(try Percentage.of(numerator: clamped, denominator: bottom, decimals: places) == figures.percentages[cell], sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test func rawFiguresAddUpAcrossEveryTableAndIndicator() throws {
+        let release = try compute(try plan(.raw), seed: 11)
+        #expect(release.findings.isEmpty)
+        #expect(release.tables.allSatisfy { $0.noise != nil })
+        try expectAdditive(release)
+        // Raw noise is unbiased: some of the many small cells come out negative.
+        #expect(release.tables.contains { t in t.noise!.values.contains { $0 < 0 } })
+        // No figure is the true value by construction: all of them are noisy.
+        for table in release.tables {
+            for cell in 0..<table.shape.cellCount {
+                guard case .noisy = table.figure(cell) else {
+                    Issue.record("\(table.name): a figure that is not noisy")
+                    return
+                }
+            }
+        }
+    }
+
+    @Test func nonNegativeFiguresAddUpAndNoneIsNegative() throws {
+        let release = try compute(try plan(.nonNegative), seed: 12)
+        #expect(release.findings.isEmpty)
+        try expectAdditive(release)
+        #expect(release.tables.allSatisfy { t in t.noise!.values.allSatisfy { $0 >= 0 } })
+        // Post-processing moves figures; the stated bounds grow by the move.
+        let raw = try compute(try plan(.raw), seed: 12)
+        let moved = zip(release.tables, raw.tables).contains { clean, raw in clean.noise!.values != raw.noise!.values }
+        #expect(moved)
+        for (clean, raw) in zip(release.tables, raw.tables) {
+            for cell in 0..<clean.shape.cellCount {
+                let move = (clean.noise!.values[cell] - raw.noise!.values[cell]).magnitude
+                #expect(clean.noise!.errorBounds[cell] == raw.noise!.errorBounds[cell] + Int64(move))
+            }
+        }
+    }
+
+    /// Errors stay within the published bounds at the stated rate: over repeated runs, the
+    /// share of figures (tables, numerators, denominators) farther from the truth than their
+    /// bound is at most α = 5%. The bounds are conservative beyond a single draw (a sum's
+    /// tail bound), so the share is well under α; a control with every bound a third as wide
+    /// must exceed it, so the test can fail.
+    @Test func errorsStayWithinTheStatedBoundsAtTheStatedRate() throws {
+        for figures in [NoisePostProcessing.raw, .nonNegative] {
+            let p = try plan(figures)
+            let runs = figures == .raw ? 12 : 4
+            var figuresSeen = 0, outside = 0, outsideNarrow = 0
+            var intervals = 0, intervalsMissed = 0
+            for seed in 1...runs {
+                let release = try compute(p, seed: UInt64(100 + seed))
+                for table in release.tables {
+                    let noise = table.noise!
+                    for cell in 0..<table.shape.cellCount {
+                        let error = (noise.values[cell] - table.data.values[cell]).magnitude
+                        figuresSeen += 1
+                        if error > noise.errorBounds[cell] { outside += 1 }
+                        if error > noise.errorBounds[cell] / 3 { outsideNarrow += 1 }
+                    }
+                }
+                for figures in release.indicators {
+                    let n = release.tables[figures.numerator].data.values, d = release.tables[figures.denominator].data.values
+                    for (cell, interval) in (figures.intervals ?? []).enumerated() {
+                        guard let interval, d[cell] > 0, case .value(_, let places) = figures.percentages[cell] else { continue }
+                        intervals += 1
+                        // The true percentage, scaled as the interval is.
+                        let scale = 100 * ScaledDecimal.unit(places)
+                        let low = n[cell] * scale / d[cell], high = (n[cell] * scale + d[cell] - 1) / d[cell]
+                        if high < interval.lowerBound || low > interval.upperBound { intervalsMissed += 1 }
+                    }
+                }
+            }
+            let alpha = 0.05
+            #expect(Double(outside) / Double(figuresSeen) <= alpha, "\(figures): \(outside) of \(figuresSeen) figures outside their bounds")
+            #expect(Double(outsideNarrow) / Double(figuresSeen) > alpha, "\(figures): the control with narrowed bounds should fail")
+            #expect(intervals > 0 && Double(intervalsMissed) / Double(intervals) <= alpha, "\(figures): \(intervalsMissed) of \(intervals) percentage intervals missed")
+        }
+    }
+
+    @Test func theSameSeedDrawsTheSameNoiseAndAnotherSeedOther() throws {
+        let p = try plan(.raw)
+        let a = try compute(p, seed: 5), b = try compute(p, seed: 5), c = try compute(p, seed: 6)
+        #expect(a.tables.map { $0.noise!.values } == b.tables.map { $0.noise!.values })
+        #expect(a.tables.map { $0.noise!.values } != c.tables.map { $0.noise!.values })
+        #expect(a.releaseID == b.releaseID && a.releaseID != c.releaseID)
+    }
+
+    /// Two releases spend the dataset's budget; a third that would exceed it is refused before
+    /// any noise is drawn and writes nothing. Each written release is marked published.
+    @Test func theLedgerRefusesAReleaseOverBudget() throws {
+        let dir = TemporaryDirectory()
+        let ledger = dir.path + "/ledger.sqlite"
+        let p = try plan(.raw, ledger: ledger, total: 1)
+        for seed in 1...2 {
+            let release = try ReleasePipeline.protect(
+                plan: p, inputs: p.spec.inputs, options: IngestOptions(onError: .stop), destination: ReleaseDirectory(path: dir.path + "/r\(seed)", overwrite: false),
+                randomness: .reproducible(seed: UInt64(seed)))
+            #expect(release.noise?.budget?.spent == Rational(Int64(seed), 2))
+            let document = try ReleaseDocument.decode(Data(contentsOf: URL(fileURLWithPath: dir.path + "/r\(seed)/release.json")))
+            #expect(document.releaseID == release.releaseID && document.noise?.datasetSpent == Rational(Int64(seed), 2).description)
+            #expect(document.tables.allSatisfy { t in t.cells.allSatisfy { $0.status == "noisy" && $0.errorBound != nil } })
+            // The data's checksums stay in the ledger: a hash of every record is not DP.
+            let manifest = try JSONDecoder().decode(ReleaseManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir.path + "/r\(seed)/manifest.json")))
+            #expect(manifest.inputs.allSatisfy { $0.sha256 == ReleaseManifest.Run.checksumInLedger })
+            #expect(manifest.releaseID == release.releaseID && manifest.audit.checks == NoisyReleaseAudit.checks)
+        }
+        #expect(throws: ReleaseError.self) {
+            try ReleasePipeline.protect(
+                plan: p, inputs: p.spec.inputs, options: IngestOptions(onError: .stop), destination: ReleaseDirectory(path: dir.path + "/r3", overwrite: false),
+                randomness: .reproducible(seed: 3))
+        }
+        do {
+            _ = try ReleasePipeline.protect(
+                plan: p, inputs: p.spec.inputs, options: IngestOptions(onError: .stop), destination: ReleaseDirectory(path: dir.path + "/r3", overwrite: false),
+                randomness: .reproducible(seed: 3))
+        } catch {
+            guard case .budget(.overBudget(let dataset, _, let total, let spent, let releases, let requested)) = error else {
+                Issue.record("expected the ledger to refuse, got \(error)")
+                return
+            }
+            #expect(dataset == "northbridge-pfa" && total == 1 && spent == 1 && releases == 2 && requested == Rational(1, 2))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/r3"))
+        let entries = try PrivacyLedger(path: ledger).entries()
+        #expect(entries.count == 2 && entries.allSatisfy(\.published))
+        #expect(entries[0].spend.mechanism == "discrete Gaussian" && entries[0].spend.tables.contains("transition_by_area_age"))
+    }
+
+    /// The audit of a written noisy release: it passes as written, and finds a figure stated
+    /// without noise, a margin that no longer adds up, and a negative figure where the
+    /// release promises none.
+    @Test func theAuditOfAWrittenNoisyRelease() throws {
+        let dir = TemporaryDirectory()
+        let p = try plan(.nonNegative, ledger: dir.path + "/ledger.sqlite")
+        let out = dir.path + "/release"
+        _ = try ReleasePipeline.protect(
+            plan: p, inputs: p.spec.inputs, options: IngestOptions(onError: .stop), destination: ReleaseDirectory(path: out, overwrite: false),
+            randomness: .reproducible(seed: 8))
+        #expect(try PublishedAudit.run(directory: out).findings.isEmpty)
+        let path = out + "/release.json"
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        func tampered(_ change: (inout ReleaseDocument) -> Void) throws -> [String] {
+            var document = try ReleaseDocument.decode(original)
+            change(&document)
+            try Data(document.encoded()).write(to: URL(fileURLWithPath: path))
+            return try PublishedAudit.run(directory: out).findings
+        }
+        let status = try tampered { $0.tables[0].cells[3].status = "published" }
+        #expect(status.contains { $0.contains("a release with noise states a figure without noise") })
+        let margin = try tampered { d in
+            let total = d.tables[0].cells[0].value!
+            d.tables[0].cells[0].value = total + 1
+            d.tables[0].cells[0].display = "\(total + 1)"
+        }
+        #expect(margin.contains { $0.contains("not the sum of its children") })
+        let negative = try tampered { d in
+            // A finest cell below 0 (its margins no longer add up either).
+            let table = d.tables[0]
+            let totals = Dictionary(uniqueKeysWithValues: d.dimensions.map { ($0.name, $0.total) })
+            let leaves = Dictionary(uniqueKeysWithValues: d.dimensions.map { dim in (dim.name, Set(dim.categories.filter { $0.leaf == true }.map(\.code))) })
+            let cell = table.cells.firstIndex { c in table.dimensions.allSatisfy { c.codes[$0] != totals[$0] && leaves[$0]!.contains(c.codes[$0]!) } }!
+            d.tables[0].cells[cell].value = -1
+            d.tables[0].cells[cell].display = "-1"
+        }
+        #expect(negative.contains { $0.contains("negative, where the release says its figures are not") })
+    }
+
+    /// The preview reads the spec only and states the bounds the release then states.
+    @Test func thePreviewStatesTheBoundsOfTheRawRelease() throws {
+        let p = try plan(.raw)
+        let preview = try #require(try NoisePreview(plan: p))
+        #expect(preview.shares == p.cohorts.count && preview.budget == nil)
+        let release = try compute(p, seed: 9)
+        for figures in preview.tables {
+            let t = try #require(p.tables.firstIndex { $0.name == figures.name })
+            let bounds = release.tables[t].noise!.errorBounds
+            #expect(figures.finest == bounds.min() && figures.largest == bounds.max() && figures.cells == bounds.count)
+        }
+        #expect(preview.indicators.count == p.indicators.count)
+    }
+}
