@@ -86,15 +86,31 @@ func noiseSummary(_ release: ProtectedRelease, _ run: NoiseRun) -> [String] {
     if let budget = run.budget {
         lines.append("  ledger \(spec.ledger): dataset \(spec.dataset) has spent \(s) = \(budget.spent) of \(budget.total) over \(plural(budget.releases, "release")), \(budget.remaining) left")
     }
+    // Counts together; each sum table apart, in its own units.
     var cells = 0
-    var widest: Int64 = 0
-    for t in release.tables.indices where release.plan.tables[t].declared {
-        guard let noise = release.tables[t].noise else { continue }
+    var finest = Int64.max, widest: Int64 = 0
+    for (t, table) in release.tables.enumerated() where release.plan.tables[t].declared {
+        guard let noise = table.noise else { continue }
+        guard !table.data.measure.isMagnitude else {
+            let places = table.data.measure.places
+            lines.append("  \(table.name): \(plural(noise.values.count, "noisy sum")) within ±\(ScaledDecimal.format(noise.errorBounds.min() ?? 0, places: places)) "
+                + "to ±\(ScaledDecimal.format(noise.errorBounds.max() ?? 0, places: places)) with \(spec.confidence)% confidence")
+            continue
+        }
         cells += noise.values.count
+        finest = min(finest, noise.errorBounds.min() ?? 0)
         widest = max(widest, noise.errorBounds.max() ?? 0)
     }
-    let inner = release.tables.compactMap { $0.noise?.errorBounds.min() }.min() ?? 0
-    lines.append("  \(plural(cells, "noisy figure")) in the declared tables: each within its stated error bound (±\(inner) for the finest cells, up to ±\(widest) for the largest totals) with \(spec.confidence)% confidence")
+    if cells > 0 {
+        lines.append("  \(plural(cells, "noisy count")) in the declared tables: each within its stated error bound (±\(finest) for the finest cells, up to ±\(widest) for the largest totals) with \(spec.confidence)% confidence")
+    }
+    // How many contributions were clamped depends on the data: printed here, never released.
+    for (c, cohort) in release.plan.cohorts.enumerated() where release.ingest.clamped.indices.contains(c) && release.ingest.clamped[c] > 0 {
+        guard let column = cohort.sumColumn, let range = spec.clamps[column] else { continue }
+        let places = release.plan.spec.columns[column].type.scale
+        lines.append("  \(release.plan.describe(cohort: c)): \(plural(release.ingest.clamped[c], "person's", "people's")) '\(release.plan.spec.columns[column].name)' clamped to "
+            + "\(ScaledDecimal.format(range.lowerBound, places: places)) to \(ScaledDecimal.format(range.upperBound, places: places)) (not stated in the release)")
+    }
     if case .reproducible(let seed) = release.randomness {
         lines.append("warning: the noise was drawn from the reproducible generator (seed \(seed)): it protects nobody; not for publication")
     }

@@ -46,7 +46,8 @@ struct Plan: ParsableCommand {
         let width = (preview.tables.map(\.name) + preview.indicators.map(\.name)).map(\.count).max() ?? 0
         func pad(_ text: String) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
         for t in preview.tables {
-            print("  table     \(pad(t.name))  \(plural(t.cells, "cell")), ±\(t.finest) to ±\(t.largest)")
+            let (finest, largest) = (ScaledDecimal.format(t.finest, places: t.places), ScaledDecimal.format(t.largest, places: t.places))
+            print("  table     \(pad(t.name))  \(plural(t.cells, "cell")), ±\(finest) to ±\(largest)")
         }
         for i in preview.indicators {
             print("  indicator \(pad(i.name))  numerator ±\(i.numerator.finest) to ±\(i.numerator.largest), denominator ±\(i.denominator.finest) to ±\(i.denominator.largest)")

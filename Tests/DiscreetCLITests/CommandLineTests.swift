@@ -356,13 +356,13 @@ func temporaryDirectory() -> String {
         let ledger = dir + "/elsewhere.sqlite"
         let plan = try discreet("plan", transitions + "/noise.yaml", "--ledger", ledger)
         #expect(plan.status == 0)
-        #expect(plan.out.contains("noise: discrete Gaussian, ρ = 1/2 over 20 cohorts' finest tables (ρ = 1/40 each)"))
+        #expect(plan.out.contains("noise: discrete Gaussian, ρ = 1/2 over 21 cohorts' finest tables (ρ = 1/42 each)"))
         #expect(plan.out.contains("table     transition_by_area_age") && plan.out.contains("no release of dataset northbridge-pfa yet"))
         #expect(!FileManager.default.fileExists(atPath: ledger), "a preview makes no ledger")
         let out = dir + "/release"
         let run = try discreet("protect", "--spec", transitions + "/noise.yaml", "--out", out, "--ledger", ledger, "--reproducible-seed", "3")
         #expect(run.status == 0, "\(run.err)")
-        #expect(run.out.contains("noise: discrete Gaussian on each of 20 cohorts' finest tables"))
+        #expect(run.out.contains("noise: discrete Gaussian on each of 21 cohorts' finest tables"))
         #expect(run.out.contains("dataset northbridge-pfa has spent ρ = 1/2 of 2 over 1 release, 3/2 left"))
         #expect(run.out.contains("warning: the noise was drawn from the reproducible generator (seed 3)"))
         let csv = try String(contentsOfFile: out + "/tables/transition_by_area_age.csv", encoding: .utf8)

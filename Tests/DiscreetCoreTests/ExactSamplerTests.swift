@@ -293,6 +293,20 @@ import Testing
         }
     }
 
+    /// Beyond σ² = 10^6 the bound comes from the normal tail (valid for the discrete
+    /// Gaussian): it meets the summed one at the switch, and is the normal quantile (1.96σ
+    /// at α = 5%, 2.576σ at 1%) for a huge variance, where summing would take 10^9 terms.
+    @Test func theGaussianErrorBoundOfAHugeVarianceIsTheNormalTail() {
+        for alpha in [0.05, 0.01] {
+            let summed = PrivacyArithmetic.gaussianErrorBound(variance: 1e6, alpha: alpha)
+            let tail = PrivacyArithmetic.gaussianErrorBound(variance: 1e6 + 1, alpha: alpha)
+            #expect(abs(summed - tail) <= 1, "α = \(alpha): \(summed) summed, \(tail) from the tail")
+        }
+        let sigma = 1.6e7
+        #expect(abs(Double(PrivacyArithmetic.gaussianErrorBound(variance: sigma * sigma, alpha: 0.05)) / sigma - 1.959964) < 1e-5)
+        #expect(abs(Double(PrivacyArithmetic.gaussianErrorBound(variance: sigma * sigma, alpha: 0.01)) / sigma - 2.575829) < 1e-5)
+    }
+
     /// The bounds for a margin summing n noisy cells hold on draws (at most α of 20,000 sums
     /// exceed them), are not absurdly loose (below twice the sums' own 1 - α quantile), and
     /// the single-cell bound used for such a margin is exceeded far more often than α (the

@@ -46,7 +46,7 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         #expect(plain.protection.noise?.mechanism(shares: 4) == .gaussian(rho: Rational(1, 32)))
     }
 
-    @Test func refusesWhatIsNotDifferentiallyPrivate() {
+    @Test func refusesWhatIsNotDifferentiallyPrivate() throws {
         let noise = "  noise: {mechanism: gaussian, rho: 1/8, budget: {dataset: d, total: 1}}\n"
         // Suppression or rounding of true counts, or a preset that brings them.
         for extra in ["  primary: {frequency: {threshold: 5}}", "  rounding: {method: nearest, base: 5}", "  preset: nhs"] {
@@ -55,10 +55,28 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         }
         #expect(problems(spec(noise + "  display: {small: \"fewer than {threshold}\"}")).contains { $0.contains("'small' shows true small counts") })
         // A sum table: no contribution bounds yet.
-        let withSums = minimalSpec.replacingOccurrences(
-            of: "  primary:\n    frequency: {threshold: 3, comparator: \"<\"}\n    zeros: publish\n    dominance: {n: 1, k: 80, comparator: \">\"}\n", with: noise)
+        let primary = "  primary:\n    frequency: {threshold: 3, comparator: \"<\"}\n    zeros: publish\n    dominance: {n: 1, k: 80, comparator: \">\"}\n"
+        let withSums = minimalSpec.replacingOccurrences(of: primary, with: noise)
         #expect(withSums != minimalSpec)
-        #expect(problems(withSums).contains { $0.contains("table 'costs': noise for sums") })
+        #expect(problems(withSums).contains { $0.contains("table 'costs' sums 'cost': with noise, each person's contribution must be clamped") })
+        // Clamped: read in the column's smallest units.
+        let clamped = minimalSpec.replacingOccurrences(
+            of: primary, with: "  noise: {mechanism: laplace, epsilon: 1, budget: {dataset: d, total: 2}, clamp: {cost: {from: -5.5, to: 2500}}}\n")
+        let spec = try parseSpec(clamped)
+        let costs = try #require(spec.column(named: "cost"))
+        #expect(spec.protection.noise?.clamps == [costs: -550...250_000])
+        #expect(spec.protection.noise?.sensitivity(column: costs) == 250_000)
+        // A sum of sensitivity Δ gets the noise of ε/Δ for a count: scale Δ/ε.
+        #expect(spec.protection.noise?.mechanism(shares: 2, sumColumn: costs) == .laplace(epsilon: Rational(1, 500_000)))
+        // Contributions that may be negative: the sum stays raw.
+        #expect(spec.protection.noise?.postProcessing(sumColumn: costs) == .raw)
+        func clampProblems(_ clamp: String) -> [String] {
+            problems(minimalSpec.replacingOccurrences(of: primary, with: "  noise: {mechanism: laplace, epsilon: 1, budget: {dataset: d, total: 2}, clamp: {\(clamp)}}\n"))
+        }
+        #expect(clampProblems("cost: {from: 10, to: 5}").contains { $0.contains("'from' must be below 'to'") })
+        #expect(clampProblems("cost: {from: 0}").contains { $0.contains("needs 'to'") })
+        #expect(clampProblems("cost: {from: 0, to: 1.234}").contains { $0.contains("at most 2 decimal places") })
+        #expect(clampProblems("ward: {from: 0, to: 1}").contains { $0.contains("'ward' is not a declared number column") })
     }
 
     @Test func refusesABudgetThatDoesNotAddUp() {
@@ -202,6 +220,29 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
             #expect(Double(outsideNarrow) / Double(figuresSeen) > alpha, "\(figures): the control with narrowed bounds should fail")
             #expect(intervals > 0 && Double(intervalsMissed) / Double(intervals) <= alpha, "\(figures): \(intervalsMissed) of \(intervals) percentage intervals missed")
         }
+    }
+
+    /// Each person's care cost in a cell counts as at most 40,000.00: the true sums the noise
+    /// is added to are of clamped contributions, below the unclamped ones.
+    @Test func sumsAddClampedContributions() throws {
+        let release = try compute(try plan(.raw), seed: 2)
+        let t = try #require(release.plan.tables.firstIndex { $0.name == "care_cost_by_area_age" })
+        let clamped = release.tables[t].data
+        let c = release.plan.tables[t].cohort
+        #expect(release.ingest.clamped[c] > 0)
+        let unclampedPlan = try ReleasePipeline.plan(specPath: transitionsSpec)
+        let unclamped = try ReleasePipeline.compute(plan: unclampedPlan, inputs: unclampedPlan.spec.inputs, options: IngestOptions(onError: .stop))
+        let original = try #require(unclamped.tables.first { $0.name == "care_cost_by_area_age" }).data
+        let total = clamped.shape.cellCount - 1
+        #expect(clamped.values[total] < original.values[total])
+        for cell in 0..<clamped.shape.cellCount {
+            #expect(clamped.values[cell] <= original.values[cell])
+            #expect(clamped.values[cell] <= 4_000_000 * original.contributors(cell))
+        }
+        // The sums' noise is that of sensitivity 4,000,000 (pennies): far wider bounds.
+        let noise = try #require(release.noise)
+        let column = try #require(release.plan.cohorts[c].sumColumn)
+        #expect(noise.spec.mechanism(shares: noise.shares, sumColumn: column) == .gaussian(rho: Rational(1, 2) / Rational(Int64(noise.shares)) / Rational(16_000_000_000_000)))
     }
 
     @Test func theSameSeedDrawsTheSameNoiseAndAnotherSeedOther() throws {

@@ -30,8 +30,12 @@ public struct GroupedTable: Sendable {
     /// (its own tables publish the dimension); elsewhere it takes the category the deciding
     /// tables give, or the dimension's hidden leaf when none does.
     public var decides: [Bool]
+    /// For a magnitude table released with noise: the range each person's contribution to
+    /// it (the sum of their rows) is clamped to, which bounds what one person can change.
+    public var clamp: ClosedRange<Int64>?
 
-    public init(shape: TableShape, measure: Measure, component: Int, dimensions: [Int], decides: [Bool]) {
+    public init(shape: TableShape, measure: Measure, component: Int, dimensions: [Int], decides: [Bool], clamp: ClosedRange<Int64>? = nil) {
+        self.clamp = clamp
         self.shape = shape
         self.measure = measure
         self.component = component
@@ -76,6 +80,10 @@ public struct ContributionGrouper: Sendable {
     /// Per release dimension, the leaf index of its hidden leaf (-1: none).
     private let hiddenLeaf: [Int32]
     private let dimensionCount: Int
+    /// Per table, the range a person's contribution is clamped to, if any.
+    private let clamps: [ClosedRange<Int64>?]
+    /// Per table, the people whose contribution was clamped.
+    public private(set) var clamped: [Int]
     /// Per release dimension, the leaf of the record at hand (set once per record: every
     /// table classifies a row's value the same way), and the record it was set for.
     private var rowLeaf: [Int32]
@@ -111,6 +119,8 @@ public struct ContributionGrouper: Sendable {
     public init(tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy) {
         accumulators = tables.map { TableAccumulator(shape: $0.shape, measure: $0.measure, topCount: topCount) }
         componentOf = tables.map(\.component)
+        clamps = tables.map(\.clamp)
+        clamped = [Int](repeating: 0, count: tables.count)
         var first: [Int] = []
         var dimensionOf: [Int] = [], innerStride: [Int] = [], leafCount: [Int] = [], decides: [Bool] = []
         for table in tables {
@@ -285,7 +295,12 @@ public struct ContributionGrouper: Sendable {
                 let l = decided[slot] || hiddenLeaf[d] < 0 ? leaf[slot] : hiddenLeaf[d]
                 cell += Int(l) * innerStride[k]
             }
-            accumulators[t].add(cell: cell, value: sum[t])
+            var value = sum[t]
+            if let range = clamps[t], !range.contains(value) {
+                value = min(max(value, range.lowerBound), range.upperBound)
+                clamped[t] += 1
+            }
+            accumulators[t].add(cell: cell, value: value)
         }
     }
 
@@ -293,6 +308,7 @@ public struct ContributionGrouper: Sendable {
     public mutating func merge(_ other: ContributionGrouper) {
         for t in accumulators.indices { accumulators[t].merge(other.accumulators[t]) }
         for k in conflictCounts.indices { conflictCounts[k] += other.conflictCounts[k] }
+        for t in clamped.indices { clamped[t] += other.clamped[t] }
         for conflict in other.conflictSample where conflictSample.count < Self.conflictSampleLimit {
             conflictSample.append(conflict)
         }

@@ -35,8 +35,22 @@ public enum PrivacyArithmetic {
     /// The least whole k such that discrete Gaussian noise with variance parameter `variance`
     /// exceeds k in magnitude with probability at most `alpha` (summed from the
     /// distribution's exact probabilities, outward from zero).
+    ///
+    /// Beyond a variance of 10^6 the sum would take millions of terms; there the bound is the
+    /// least k with erfc(k / (σ√2)) ≤ α, which holds for the discrete Gaussian too: its tail
+    /// beyond k is at most the integral of exp(-x²/(2σ²)) from k, and its normalising sum is
+    /// at least σ√(2π) (Poisson summation: every correction term is positive).
     public static func gaussianErrorBound(variance: Double, alpha: Double) -> Int {
         precondition(variance > 0 && alpha > 0 && alpha < 1, "a positive variance and 0 < α < 1")
+        if variance > 1e6 {
+            let scale = (2 * variance).squareRoot()
+            var low = 0.0, high = 40 * variance.squareRoot()
+            for _ in 0..<200 {
+                let middle = (low + high) / 2
+                if erfc(middle / scale) > alpha { low = middle } else { high = middle }
+            }
+            return Int(high.rounded(.up))
+        }
         // The normalising sum over every value that matters in double precision.
         let reach = Int(40 * variance.squareRoot() + 40)
         func weight(_ y: Int) -> Double { exp(-Double(y) * Double(y) / (2 * variance)) }

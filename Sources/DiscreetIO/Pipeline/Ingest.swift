@@ -68,6 +68,9 @@ public struct IngestResult: Sendable {
     public var people: Int
     /// Whether contributions were spilled to temporary files.
     public var spilled: Bool
+    /// Per cohort, the people whose contribution to a sum was clamped to the declared bounds
+    /// (a release with noise).
+    public var clamped: [Int] = []
 }
 
 /// Reads extracts, classifies every row into the plan's tables, and aggregates by person.
@@ -423,7 +426,8 @@ private struct IngestState {
         let grouped = planned.enumerated().map { c, cohort in
             GroupedTable(
                 shape: cohort.shape, measure: cohort.measure, component: plan.component[c], dimensions: cohort.dimensions,
-                decides: cohort.dimensions.map { cohort.publishedDimensions.contains($0) })
+                decides: cohort.dimensions.map { cohort.publishedDimensions.contains($0) },
+                clamp: cohort.sumColumn.flatMap { plan.spec.protection.noise?.clamps[$0] })
         }
         let hidden = layout.hiddenLeaf.map { $0.map(Int32.init) ?? -1 }
         try store.spillPending()
@@ -451,6 +455,7 @@ private struct IngestState {
             }
         }
         return IngestResult(
-            cohorts: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled)
+            cohorts: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled,
+            clamped: grouper.clamped)
     }
 }

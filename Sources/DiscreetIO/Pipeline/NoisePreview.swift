@@ -14,9 +14,12 @@ public struct NoisePreview: Sendable {
         /// grand total's).
         public var finest: Int64
         public var largest: Int64
+        /// Decimal places of the figures (a sum's column's; 0 for counts).
+        public var places: Int
     }
 
     public var spec: NoiseSpec
+    /// The mechanism of a table of counts (a sum's is scaled by its sensitivity).
     public var mechanism: CountNoise
     /// The tables noised: one per cohort.
     public var shares: Int
@@ -35,7 +38,8 @@ public struct NoisePreview: Sendable {
         var cohortBounds: [(shape: TableShape, bounds: [Int64])] = []
         for cohort in plan.cohorts {
             let shape = TableShape(dimensions: cohort.publishedDimensions.map { plan.spec.dimensions[$0].dimension })!
-            cohortBounds.append((shape, NoisyTable.errorBounds(shape: shape, noise: mechanism, alpha: noise.alpha)))
+            let noise = noise.mechanism(shares: shares, sumColumn: cohort.sumColumn)
+            cohortBounds.append((shape, NoisyTable.errorBounds(shape: shape, noise: noise, alpha: self.spec.alpha)))
         }
         func figures(_ t: Int) -> Figures {
             let planned = plan.tables[t]
@@ -43,7 +47,8 @@ public struct NoisePreview: Sendable {
             let cells = ReleasePlan.projection(
                 table: planned.shape, dimensions: planned.dimensions, cohort: shape, cohortDimensions: plan.cohorts[planned.cohort].publishedDimensions)
             let b = cells.map { bounds[$0] }
-            return Figures(name: planned.name, cells: cells.count, finest: b.min() ?? 0, largest: b.max() ?? 0)
+            return Figures(
+                name: planned.name, cells: cells.count, finest: b.min() ?? 0, largest: b.max() ?? 0, places: plan.cohorts[planned.cohort].measure.places)
         }
         tables = plan.tables.indices.filter { plan.tables[$0].declared }.map(figures)
         indicators = plan.indicators.map { ($0.spec.name, figures($0.numerator), figures($0.denominator)) }

@@ -258,6 +258,7 @@ public enum ReleasePipeline {
         created: Date, charge: ((PrivacySpend) throws(ReleaseError) -> BudgetState)?
     ) throws(ReleaseError) -> ProtectedRelease {
         let identity = ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs)
+        // The mechanism of a table of counts (sums have their own, by their sensitivity).
         let mechanism = noise.mechanism(shares: plan.cohorts.count)
         // Two runs on the same data draw different noise and each spends budget: the id names
         // the run, not only what it read.
@@ -290,7 +291,9 @@ public enum ReleasePipeline {
             case .reproducible(let seed): words = { RandomWords(seed: seed, stream: c << 24 | $0) }
             }
             let (figures, nearest) = NoisyTable.measure(
-                counts, shape: shape, noise: mechanism, postProcessing: noise.postProcessing, alpha: noise.alpha, threads: options.workers, words: words)
+                counts, shape: shape, noise: noise.mechanism(shares: plan.cohorts.count, sumColumn: cohort.sumColumn),
+                postProcessing: noise.postProcessing(sumColumn: cohort.sumColumn), alpha: noise.alpha, threads: options.workers, words: words)
+
             if nearest {
                 fallbacks.append("\(plan.describe(cohort: c)): controlled rounding of its non-negative fit could not be applied; its cells were rounded to the nearest whole number (they still add up and none is negative)")
             }

@@ -239,6 +239,10 @@ public struct NoiseSpec: Sendable, Hashable {
     /// The confidence of the error bounds, in percent (95: each figure's error is within its
     /// bound with probability at least 95%).
     public var confidence: Rational
+    /// Per summed column (an index into the spec's columns): the range each person's
+    /// contribution to a cell is clamped to, in the column's smallest units. One person can
+    /// then change a sum by at most the larger magnitude of the two ends: the sensitivity.
+    public var clamps: [Int: ClosedRange<Int64>] = [:]
 
     public init(
         accounting: PrivacyAccounting, amount: Rational, dataset: String, total: Rational, requester: String, ledger: String,
@@ -257,10 +261,32 @@ public struct NoiseSpec: Sendable, Hashable {
     /// The chance that a figure's error exceeds its bound.
     public var alpha: Double { 1 - confidence.approximation / 100 }
 
-    /// The mechanism for one of `shares` equal parts of the release's budget.
-    public func mechanism(shares: Int) -> CountNoise {
+    /// The mechanism for one of `shares` equal parts of the release's budget, for a query
+    /// one person changes by at most `sensitivity` (a count: 1). The noise is that of a
+    /// sensitivity-1 query with the budget divided by Δ (ε) or Δ² (ρ): a discrete Laplace of
+    /// scale Δ/ε, a discrete Gaussian of variance Δ²/(2ρ).
+    public func mechanism(shares: Int, sensitivity: Int64 = 1) -> CountNoise {
         let part = amount / Rational(shares)
-        return accounting == .pure ? .laplace(epsilon: part) : .gaussian(rho: part)
+        let delta = Rational(sensitivity)
+        return accounting == .pure ? .laplace(epsilon: part / delta) : .gaussian(rho: part / (delta * delta))
+    }
+
+    /// The mechanism of one cohort's finest table: counts change by 1 with one person, a
+    /// clamped sum by its sensitivity.
+    public func mechanism(shares: Int, sumColumn: Int?) -> CountNoise {
+        mechanism(shares: shares, sensitivity: sumColumn.flatMap(sensitivity(column:)) ?? 1)
+    }
+
+    /// The post-processing of one cohort's table: a sum whose contributions may be negative
+    /// stays raw (non-negative figures would bias it).
+    public func postProcessing(sumColumn: Int?) -> NoisePostProcessing {
+        guard let column = sumColumn, let range = clamps[column], range.lowerBound < 0 else { return postProcessing }
+        return .raw
+    }
+
+    /// The sensitivity of a sum of `column` clamped as the spec says.
+    public func sensitivity(column: Int) -> Int64? {
+        clamps[column].map { max($0.lowerBound.magnitude, $0.upperBound.magnitude) }.map { Int64($0) }
     }
 
     /// The ledger's file name where the spec names none: beside the spec.

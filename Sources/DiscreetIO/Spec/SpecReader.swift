@@ -64,6 +64,8 @@ private struct Reader {
     var filtersToCheck: [(String, FilterExpression, TextLocation)] = []
     /// Secondary-suppression weights, checked against the dimensions once all are read.
     var weightsToCheck: [(dimension: String, dimensionNode: Node, code: String, codeNode: Node)] = []
+    /// `noise: clamp` entries, checked once the columns are known.
+    var clampsToCheck: [(column: String, node: Node, from: (String, Node)?, to: (String, Node)?)] = []
     /// Rounding levels' dimensions, checked once all are read.
     var levelsToCheck: [(dimension: String, node: Node)] = []
     /// Where the spec gives the base for rounding sums, checked against the summed columns.
@@ -358,7 +360,7 @@ private struct Reader {
         checkWeights(spec)
         checkLevels(spec)
         checkSums(spec)
-        checkNoise(spec)
+        checkNoise(&spec)
         return problems.isEmpty ? spec : nil
     }
 
@@ -895,7 +897,7 @@ private struct Reader {
     /// `protection: noise`: the mechanism, the release's spend, the dataset's budget, the
     /// ledger and the post-processing.
     mutating func readNoise(_ node: Node) -> NoiseSpec? {
-        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence"]
+        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp"]
         guard let pairs = mapping(node, "noise", allowed: allowed) else { return nil }
         var mechanism: String?
         var amounts: [(key: String, node: Node, value: Rational?)] = []
@@ -931,6 +933,14 @@ private struct Reader {
             case "requester": requester = string(p.value, "noise: requester") ?? requester
             case "ledger": ledger = string(p.value, "noise: ledger") ?? ledger
             case "figures": figures = choice(p.value, "noise: figures", NoisePostProcessing.self) ?? figures
+            case "clamp":
+                for column in mapping(p.value, "noise: clamp") ?? [] {
+                    guard let ends = mapping(column.value, "noise: clamp: \(column.key)", allowed: ["from", "to"]) else { continue }
+                    func end(_ key: String) -> (String, Node)? {
+                        ends.first { $0.key == key }.flatMap { e in e.value.scalar.map { ($0.string, e.value) } }
+                    }
+                    clampsToCheck.append((column.key, column.keyNode, end("from"), end("to")))
+                }
             default:
                 if let c = rational(p.value, "noise: confidence") {
                     if c >= 100 || c < 50 {
@@ -1205,11 +1215,40 @@ private struct Reader {
 
     // MARK: Cross-checks
 
-    /// Noise is for counts of people: a sum's sensitivity needs bounds on each contribution.
-    mutating func checkNoise(_ spec: ReleaseSpec) {
+    /// A sum's sensitivity needs bounds on each person's contribution: every summed column
+    /// of a release with noise is clamped, between two numbers of the column's precision.
+    mutating func checkNoise(_ spec: inout ReleaseSpec) {
         guard spec.protection.noise != nil else { return }
-        for table in spec.tables where table.sum != nil {
-            problems.append(SpecProblem(table.location, "table '\(table.name)': noise for sums (magnitude tables) is not supported yet; a release with 'noise' publishes counts of people only"))
+        for entry in clampsToCheck {
+            guard let c = spec.column(named: entry.column), spec.columns[c].type.isNumeric else {
+                problem(entry.node, "noise: clamp: '\(entry.column)' is not a declared number column")
+                continue
+            }
+            let places = spec.columns[c].type.scale
+            func value(_ end: (String, Node)?, _ name: String) -> Int64? {
+                guard let (text, node) = end else {
+                    problem(entry.node, "noise: clamp: '\(entry.column)' needs '\(name)' (each person's contribution is clamped between 'from' and 'to')")
+                    return nil
+                }
+                guard let v = ScaledDecimal.parse(Array(text.utf8), places: places) else {
+                    problem(node, "noise: clamp: '\(entry.column)': '\(name)' must be a number with at most \(places) decimal places, like the column")
+                    return nil
+                }
+                return v
+            }
+            guard let from = value(entry.from, "from"), let to = value(entry.to, "to") else { continue }
+            guard from < to else {
+                problem(entry.node, "noise: clamp: '\(entry.column)': 'from' must be below 'to'")
+                continue
+            }
+            spec.protection.noise?.clamps[c] = from...to
+        }
+        for table in spec.tables {
+            guard let column = table.sum, spec.protection.noise?.clamps[column] == nil else { continue }
+            let name = spec.columns[column].name
+            problems.append(SpecProblem(
+                table.location,
+                "table '\(table.name)' sums '\(name)': with noise, each person's contribution must be clamped to declared bounds, which set the noise; add under noise: clamp: {\(name): {from: 0, to: ...}}"))
         }
     }
 

@@ -98,6 +98,9 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         /// The dataset's budget, and its spend with this release, when the ledger recorded it.
         public var datasetBudget: String?
         public var datasetSpent: String?
+        /// Per summed column, the range each person's contribution was clamped to: sums are
+        /// of clamped contributions, and their noise is set by the wider end.
+        public var clamp: [String: Bounds]?
         public var meaning: String
 
         enum CodingKeys: String, CodingKey {
@@ -107,7 +110,7 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             case figures, confidence, dataset, requester
             case datasetBudget = "dataset_budget"
             case datasetSpent = "dataset_spent"
-            case meaning
+            case clamp, meaning
         }
     }
 
