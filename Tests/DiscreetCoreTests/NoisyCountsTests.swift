@@ -236,6 +236,11 @@ import Testing
         broken[total] += 1
         let margin = NoisyReleaseAudit.run(tables: [ProtectedTable(name: "broken", data: data, statuses: published, noise: TableNoise(values: broken, errorBounds: [1, 1, 1]))], nonNegative: false)
         #expect(margin.count == 1 && margin[0].description.contains("not the sum of its children"))
+        // Withheld below a threshold of 0: the negative cell is not shown, and its relation is
+        // not checked among figures it is missing from.
+        let withheld = ProtectedTable(name: "withheld", data: data, statuses: published, noise: TableNoise(values: broken, errorBounds: [1, 1, 1]).withholding(below: 0))
+        #expect(withheld.figure(values.firstIndex(of: -1)!) == .withheld(bounds: nil))
+        #expect(NoisyReleaseAudit.run(tables: [withheld], nonNegative: true).isEmpty)
         let exact = NoisyReleaseAudit.run(tables: [ProtectedTable(name: "exact", data: data, statuses: published)], nonNegative: false)
         #expect(exact.count == 3 && exact.allSatisfy { $0.kind == AuditFinding.Kind.notNoisy })
     }

@@ -26,6 +26,7 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
                 ledger: budgets/ledger.sqlite
                 figures: non_negative
                 confidence: 90
+                suppress_below: 3
               percentages: {decimals: 0}
             """)
         let parsed = try parseSpec(text, directory: "/data/release")
@@ -34,6 +35,7 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         #expect(noise.dataset == "cohort-2026" && noise.requester == "research team")
         #expect(noise.ledger == "/data/release/budgets/ledger.sqlite")
         #expect(noise.postProcessing == .nonNegative && noise.confidence == 90 && abs(noise.alpha - 0.1) < 1e-12)
+        #expect(noise.suppressBelow == 3)
         #expect(parsed.protection.percentDecimals == 0)
         // An even share per cohort: exactly ε/2 for two cohorts.
         #expect(noise.mechanism(shares: 2) == .laplace(epsilon: Rational(1, 8)))
@@ -331,6 +333,48 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
             d.tables[0].cells[cell].display = "-1"
         }
         #expect(negative.contains { $0.contains("negative, where the release says its figures are not") })
+    }
+
+    /// Counts whose noisy figure is below the threshold are withheld, decided on the noisy
+    /// figures alone; their percentages are withheld; the written release passes the audit
+    /// and its manifest counts them.
+    @Test func noisyFiguresBelowTheThresholdAreWithheld() throws {
+        let dir = TemporaryDirectory()
+        var p = try plan(.nonNegative, ledger: dir.path + "/ledger.sqlite")
+        p.spec.protection.noise?.suppressBelow = 5
+        let out = dir.path + "/release"
+        let release = try ReleasePipeline.protect(
+            plan: p, inputs: p.spec.inputs, options: IngestOptions(onError: .stop), destination: ReleaseDirectory(path: out, overwrite: false),
+            randomness: .reproducible(seed: 21))
+        let same = try compute(try plan(.nonNegative), seed: 21)
+        var withheld = 0
+        for (table, unsuppressed) in zip(release.tables, same.tables) {
+            for cell in 0..<table.shape.cellCount {
+                let noisy = unsuppressed.noise!.values[cell]
+                if table.data.measure.isMagnitude || noisy >= 5 {
+                    #expect(table.published(cell) == noisy)
+                } else {
+                    withheld += 1
+                    #expect(table.published(cell) == nil && table.statusName(cell) == "below_threshold")
+                    if case .withheld = table.figure(cell) {} else { Issue.record("\(table.name): a figure below the threshold is shown") }
+                }
+            }
+        }
+        #expect(withheld > 0)
+        for figures in release.indicators {
+            let n = release.tables[figures.numerator], d = release.tables[figures.denominator]
+            for cell in 0..<n.shape.cellCount where n.published(cell) == nil || d.published(cell) == nil {
+                #expect(figures.percentages[cell] == .withheld && figures.intervals?[cell] == nil)
+            }
+        }
+        #expect(try PublishedAudit.run(directory: out).findings.isEmpty)
+        let manifest = try JSONDecoder().decode(ReleaseManifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")))
+        let declared = release.tables.enumerated().filter { release.plan.tables[$0.offset].declared }.map(\.element)
+        #expect(manifest.tables.map { $0.withheld.belowThreshold } == declared.map { t in (0..<t.shape.cellCount).filter { t.published($0) == nil }.count })
+        let document = try ReleaseDocument.decode(Data(contentsOf: URL(fileURLWithPath: out + "/release.json")))
+        #expect(document.noise?.suppressBelow == 5)
+        let cell = try #require(document.tables.flatMap(\.cells).first { $0.status == "below_threshold" })
+        #expect(cell.value == nil && cell.display == "[c]" && cell.errorBound == nil)
     }
 
     /// The preview reads the spec only and states the bounds the release then states.

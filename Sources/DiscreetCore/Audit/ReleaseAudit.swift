@@ -59,7 +59,7 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
 /// children; none negative where post-processing promises so).
 public enum NoisyReleaseAudit {
     public static let checks = [
-        "every published figure is noisy: no true value is published",
+        "every published figure is noisy: no true value is published (a figure below the release's threshold is withheld on its noisy value)",
         "every margin is the sum of its children in every table",
         "no figure is negative where the release publishes non-negative figures",
     ]
@@ -69,6 +69,7 @@ public enum NoisyReleaseAudit {
         for table in tables {
             let shape = table.shape
             for cell in 0..<shape.cellCount {
+                if table.noise?.belowThreshold[cell] == true { continue }
                 guard case .noisy(let v, _) = table.figure(cell) else {
                     findings.append(AuditFinding(kind: .notNoisy, table: table.name, cell: shape.codes(of: cell)))
                     continue
@@ -77,9 +78,14 @@ public enum NoisyReleaseAudit {
                     findings.append(AuditFinding(kind: .inconsistentNoise("negative, where the release publishes no negative figure"), table: table.name, cell: shape.codes(of: cell)))
                 }
             }
+            // Among the figures shown: a relation with a figure withheld below the threshold
+            // holds among the noisy figures, which are not all published.
             for relation in shape.relations() {
-                let sum = relation.parts.reduce(Int64(0)) { $0 &+ (table.published($1) ?? 0) }
-                if table.published(relation.total) != sum {
+                guard let total = table.published(relation.total) else { continue }
+                let parts = relation.parts.map { table.published($0) }
+                guard parts.allSatisfy({ $0 != nil }) else { continue }
+                let sum = parts.reduce(Int64(0)) { $0 &+ $1! }
+                if total != sum {
                     findings.append(AuditFinding(kind: .inconsistentNoise("not the sum of its children"), table: table.name, cell: shape.codes(of: relation.total)))
                 }
             }

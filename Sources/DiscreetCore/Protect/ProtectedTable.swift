@@ -62,13 +62,22 @@ public struct TableNoise: Sendable {
     /// takes its numerator's and its denominator's, so that both hold together with the
     /// release's confidence.
     public var halfChanceBounds: [Int64]
+    /// Per cell, whether its noisy figure is below the release's threshold and shown as
+    /// withheld (post-processing of the noisy figure, never of the true value).
+    public var belowThreshold: [Bool]
 
-    public init(values: [Int64], errorBounds: [Int64], halfChanceBounds: [Int64]? = nil) {
+    public init(values: [Int64], errorBounds: [Int64], halfChanceBounds: [Int64]? = nil, belowThreshold: [Bool]? = nil) {
         precondition(values.count == errorBounds.count)
         self.values = values
         self.errorBounds = errorBounds
         self.halfChanceBounds = halfChanceBounds ?? errorBounds
-        precondition(self.halfChanceBounds.count == values.count)
+        self.belowThreshold = belowThreshold ?? [Bool](repeating: false, count: values.count)
+        precondition(self.halfChanceBounds.count == values.count && self.belowThreshold.count == values.count)
+    }
+
+    /// The figures with each one below `threshold` withheld.
+    public func withholding(below threshold: Int64) -> TableNoise {
+        TableNoise(values: values, errorBounds: errorBounds, halfChanceBounds: halfChanceBounds, belowThreshold: values.map { $0 < threshold })
     }
 }
 
@@ -114,7 +123,9 @@ public struct ProtectedTable: Sendable {
 
     /// What the release shows for a cell.
     public func figure(_ cell: Int) -> PublishedFigure {
-        if let noise { return .noisy(noise.values[cell], errorBound: noise.errorBounds[cell]) }
+        if let noise {
+            return noise.belowThreshold[cell] ? .withheld(bounds: nil) : .noisy(noise.values[cell], errorBound: noise.errorBounds[cell])
+        }
         let status = statuses[cell]
         if status.disposition.isWithheld {
             if let upper = smallCountsUpTo, Self.showsAsSmall(status, measure: data.measure) {
@@ -142,15 +153,16 @@ public struct ProtectedTable: Sendable {
     /// The value of a cell as published (rounded where the table is), or nil when withheld.
     @inlinable
     public func published(_ cell: Int) -> Int64? {
-        if let noise { return noise.values[cell] }
+        if let noise { return noise.belowThreshold[cell] ? nil : noise.values[cell] }
         if statuses[cell].disposition.isWithheld { return nil }
         if let rounding, rounding.rounded[cell] { return rounding.values[cell] }
         return data.values[cell]
     }
 
-    /// The status written in outputs: `published`, `rounded`, `noisy`, `primary` or `secondary`.
+    /// The status written in outputs: `published`, `rounded`, `primary` or `secondary`; in
+    /// a release with noise, `noisy` or `below_threshold`.
     public func statusName(_ cell: Int) -> String {
-        if noise != nil { return "noisy" }
+        if let noise { return noise.belowThreshold[cell] ? "below_threshold" : "noisy" }
         if !statuses[cell].disposition.isWithheld, let rounding, rounding.rounded[cell] { return "rounded" }
         return statuses[cell].disposition.description
     }
@@ -258,10 +270,12 @@ public struct IndicatorFigures: Sendable {
             // percentage of the noisy figures is taken within 0 to 100 (post-processing).
             if noisy, let t = top, let b = bottom { top = b > 0 ? min(max(t, 0), b) : b }
             let places = wholeBelow.map { (bottom ?? 0) < $0 ? 0 : decimals } ?? decimals
-            if noisy, let nn = n.noise, let dn = d.noise {
+            if noisy, let nn = n.noise, let dn = d.noise, !nn.belowThreshold[cell], !dn.belowThreshold[cell] {
                 intervals.append(Self.interval(
                     numerator: nn.values[cell], numeratorBound: nn.halfChanceBounds[cell], denominator: dn.values[cell],
                     denominatorBound: dn.halfChanceBounds[cell], decimals: places))
+            } else if noisy {
+                intervals.append(nil)
             }
             do {
                 percentages.append(try Percentage.of(numerator: top, denominator: bottom, decimals: places))

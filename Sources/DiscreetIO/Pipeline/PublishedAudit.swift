@@ -1,4 +1,5 @@
 import DiscreetCore
+import Foundation
 
 /// The audit of a written release: what anyone holding the directory can learn about its
 /// withheld cells and the groups its figures let them count by subtraction and, given the
@@ -28,7 +29,17 @@ public struct PublishedAudit: Sendable {
         }
     }
 
-    /// A release with noise publishes no true figure and withholds none: what there is to
+    /// Whether a noisy release states a figure as it should: noisy with its bound, or withheld
+    /// below the release's threshold (with no value).
+    static func statedAsNoisy(status: String, value: Decimal?, errorBound: Decimal?, noise: ReleaseDocument.NoiseStatement) -> Bool {
+        switch status {
+        case "noisy": return value != nil && errorBound != nil
+        case "below_threshold": return noise.suppressBelow != nil && value == nil
+        default: return false
+        }
+    }
+
+    /// A release with noise publishes no true figure and withholds none but below its threshold: what there is to
     /// check is that every figure is noisy with its bound, and that the figures of each cohort
     /// add up (every margin the sum of its children; none negative where the release says
     /// its figures are not). Its cohorts were reassembled from every table and indicator, so
@@ -37,12 +48,14 @@ public struct PublishedAudit: Sendable {
         var findings = findings
         let document = release.document
         for table in document.tables {
-            if let cell = table.cells.first(where: { $0.status != "noisy" || $0.errorBound == nil || $0.value == nil }) {
+            if let cell = table.cells.first(where: { !Self.statedAsNoisy(status: $0.status, value: $0.value, errorBound: $0.errorBound, noise: noise) }) {
                 findings.append("table '\(table.name)', cell (\(table.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a release with noise states a figure without noise or without its error bound")
             }
         }
         for indicator in document.indicators {
-            if let cell = indicator.cells.first(where: { c in [c.numerator, c.denominator].contains { $0.status != "noisy" || $0.errorBound == nil } }) {
+            if let cell = indicator.cells.first(where: { c in
+                [c.numerator, c.denominator].contains { !Self.statedAsNoisy(status: $0.status, value: $0.value, errorBound: $0.errorBound, noise: noise) }
+            }) {
                 findings.append("indicator '\(indicator.name)', cell (\(indicator.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a release with noise states a figure without noise or without its error bound")
             }
         }

@@ -290,13 +290,14 @@ public enum ReleasePipeline {
             case .operatingSystem: words = { _ in RandomWords.operatingSystem() }
             case .reproducible(let seed): words = { RandomWords(seed: seed, stream: c << 24 | $0) }
             }
-            let (figures, nearest) = NoisyTable.measure(
+            var (figures, nearest) = NoisyTable.measure(
                 counts, shape: shape, noise: noise.mechanism(shares: plan.cohorts.count, sumColumn: cohort.sumColumn),
                 postProcessing: noise.postProcessing(sumColumn: cohort.sumColumn), alpha: noise.alpha, threads: options.workers, words: words)
 
             if nearest {
                 fallbacks.append("\(plan.describe(cohort: c)): controlled rounding of its non-negative fit could not be applied; its cells were rounded to the nearest whole number (they still add up and none is negative)")
             }
+            if let threshold = noise.suppressBelow, !cohort.measure.isMagnitude { figures = figures.withholding(below: threshold) }
             cohorts.append((shape, figures))
         }
         let tables = plan.tables.indices.map { t in
@@ -308,7 +309,7 @@ public enum ReleasePipeline {
                 name: planned.name, data: truth[t], statuses: [CellStatus](repeating: .published, count: planned.shape.cellCount),
                 noise: TableNoise(
                     values: cells.map { figures.values[$0] }, errorBounds: cells.map { figures.errorBounds[$0] },
-                    halfChanceBounds: cells.map { figures.halfChanceBounds[$0] }))
+                    halfChanceBounds: cells.map { figures.halfChanceBounds[$0] }, belowThreshold: cells.map { figures.belowThreshold[$0] }))
         }
         var indicators: [IndicatorFigures] = []
         for indicator in plan.indicators {

@@ -205,17 +205,18 @@ public enum StatedFigureAudit {
                 let expected: Decimal
                 switch what {
                 case ["cells"]: expected = Decimal(list.count)
-                case ["published"]: expected = Decimal(list.filter { $0 != "primary" && $0 != "secondary" }.count)
+                case ["published"]: expected = Decimal(list.filter { !ReleaseManifest.withheldStatuses.contains($0) }.count)
                 case ["rounded"]: expected = Decimal(list.filter { $0 == "rounded" }.count)
                 case ["withheld", "primary"]: expected = Decimal(list.filter { $0 == "primary" }.count)
                 case ["withheld", "secondary"]: expected = Decimal(list.filter { $0 == "secondary" }.count)
+                case ["withheld", "below_threshold"]: expected = Decimal(list.filter { $0 == "below_threshold" }.count)
                 case ["withheld", "secondary_for_related_cohorts"], ["secondary_for_related_cohorts"]:
                     // Which secondary cells protect related cohorts the statuses do not
                     // show; a count of cells, at most the secondary ones.
                     let secondary = list.filter { $0 == "secondary" }.count
                     return whole.map { $0 >= 0 && $0 <= secondary } == true ? nil : "more cells than the release withholds as secondary"
                 case ["information_loss", "share_of_cells_withheld"]:
-                    let withheld = list.filter { $0 == "primary" || $0 == "secondary" }.count
+                    let withheld = list.filter { ReleaseManifest.withheldStatuses.contains($0) }.count
                     let share = list.isEmpty ? 0 : (10_000 * withheld + list.count / 2) / list.count
                     return number.units(places: 4) == Int64(share) ? nil : "not the share of the table's cells its statuses show withheld"
                 default: return leaked

@@ -243,6 +243,9 @@ public struct NoiseSpec: Sendable, Hashable {
     /// contribution to a cell is clamped to, in the column's smallest units. One person can
     /// then change a sum by at most the larger magnitude of the two ends: the sensitivity.
     public var clamps: [Int: ClosedRange<Int64>] = [:]
+    /// Counts whose noisy figure is below this are shown as withheld (nil: none). Decided on
+    /// the noisy figures, so it spends nothing.
+    public var suppressBelow: Int64?
 
     public init(
         accounting: PrivacyAccounting, amount: Rational, dataset: String, total: Rational, requester: String, ledger: String,

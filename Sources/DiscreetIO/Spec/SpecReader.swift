@@ -897,7 +897,7 @@ private struct Reader {
     /// `protection: noise`: the mechanism, the release's spend, the dataset's budget, the
     /// ledger and the post-processing.
     mutating func readNoise(_ node: Node) -> NoiseSpec? {
-        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp"]
+        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp", "suppress_below"]
         guard let pairs = mapping(node, "noise", allowed: allowed) else { return nil }
         var mechanism: String?
         var amounts: [(key: String, node: Node, value: Rational?)] = []
@@ -907,6 +907,7 @@ private struct Reader {
         var ledger = NoiseSpec.defaultLedger
         var figures = NoisePostProcessing.raw
         var confidence: Rational = 95
+        var suppressBelow: Int64?
         var ok = true
         for p in pairs {
             switch p.key {
@@ -933,6 +934,8 @@ private struct Reader {
             case "requester": requester = string(p.value, "noise: requester") ?? requester
             case "ledger": ledger = string(p.value, "noise: ledger") ?? ledger
             case "figures": figures = choice(p.value, "noise: figures", NoisePostProcessing.self) ?? figures
+            case "suppress_below":
+                suppressBelow = integer(p.value, "noise: suppress_below", range: 1...1_000_000).map(Int64.init)
             case "clamp":
                 for column in mapping(p.value, "noise: clamp") ?? [] {
                     guard let ends = mapping(column.value, "noise: clamp: \(column.key)", allowed: ["from", "to"]) else { continue }
@@ -968,9 +971,11 @@ private struct Reader {
             return nil
         }
         if amount > total { problem(amounts[0].node, "noise: this release would spend \(wanted) = \(amount), more than the dataset's whole budget (\(total))") }
-        return NoiseSpec(
+        var noise = NoiseSpec(
             accounting: accounting, amount: amount, dataset: dataset, total: total, requester: requester,
             ledger: ledger.hasPrefix("/") ? ledger : (directory as NSString).appendingPathComponent(ledger), postProcessing: figures, confidence: confidence)
+        noise.suppressBelow = suppressBelow
+        return noise
     }
 
     /// A preset's settings, every node placed at the spec's `preset` value (for messages).

@@ -98,6 +98,8 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         /// The dataset's budget, and its spend with this release, when the ledger recorded it.
         public var datasetBudget: String?
         public var datasetSpent: String?
+        /// Counts whose noisy figure is below this are withheld.
+        public var suppressBelow: Int64?
         /// Per summed column, the range each person's contribution was clamped to: sums are
         /// of clamped contributions, and their noise is set by the wider end.
         public var clamp: [String: Bounds]?
@@ -110,6 +112,7 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             case figures, confidence, dataset, requester
             case datasetBudget = "dataset_budget"
             case datasetSpent = "dataset_spent"
+            case suppressBelow = "suppress_below"
             case clamp, meaning
         }
     }

@@ -186,7 +186,10 @@ extension ReleaseDocument {
                 })
         }
         let statuses: [String: String] = release.noise != nil
-            ? ["noisy": "published with differentially private noise: the true value is within the cell's 'error_bound' of it with the release's stated confidence"]
+            ? [
+                "noisy": "published with differentially private noise: the true value is within the cell's 'error_bound' of it with the release's stated confidence",
+                "below_threshold": "withheld because its noisy figure is below the release's 'suppress_below' (decided on the noisy figure, not the true value)",
+            ]
             : [
                 "published": "the value is published",
                 "primary": "withheld: the cell fails a primary rule (too few people, or dominated by few contributors)",
@@ -199,6 +202,7 @@ extension ReleaseDocument {
                 mechanism: run.mechanism.name, accounting: spec.accounting.rawValue, spent: spec.amount.description, tablesNoised: run.shares,
                 spentPerTable: (spec.amount / Rational(run.shares)).description, figures: spec.postProcessing.rawValue, confidence: spec.confidence.description,
                 dataset: spec.dataset, requester: spec.requester, datasetBudget: run.budget?.total.description, datasetSpent: run.budget?.spent.description,
+                suppressBelow: spec.suppressBelow,
                 clamp: spec.clamps.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.clamps.map { column, range in
                     let places = plan.spec.columns[column].type.scale
                     return (plan.spec.columns[column].name, Bounds(lower: Decimal(units: range.lowerBound, places: places), upper: Decimal(units: range.upperBound, places: places)))

@@ -88,12 +88,19 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
         public var primary: Int
         public var secondary: Int
         public var secondaryForRelatedCohorts: Int
+        /// In a release with noise: figures withheld because their noisy value is below its
+        /// threshold (absent otherwise).
+        public var belowThreshold: Int?
 
         enum CodingKeys: String, CodingKey {
             case primary, secondary
             case secondaryForRelatedCohorts = "secondary_for_related_cohorts"
+            case belowThreshold = "below_threshold"
         }
     }
+
+    /// The statuses of withheld figures.
+    static let withheldStatuses: Set<String> = ["primary", "secondary", "below_threshold"]
 
     public struct IndicatorSummary: Codable, Sendable, Equatable {
         public var name: String
@@ -181,11 +188,13 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
         _ document: ReleaseDocument, related: [String: Int], relatedIndicators: [String: (numerator: Int, denominator: Int)]
     ) -> (tables: [TableSummary], indicators: [IndicatorSummary]) {
         func withheld(_ statuses: [String], related: Int) -> Withheld {
-            Withheld(primary: statuses.filter { $0 == "primary" }.count, secondary: statuses.filter { $0 == "secondary" }.count, secondaryForRelatedCohorts: related)
+            Withheld(
+                primary: statuses.filter { $0 == "primary" }.count, secondary: statuses.filter { $0 == "secondary" }.count, secondaryForRelatedCohorts: related,
+                belowThreshold: document.noise?.suppressBelow == nil ? nil : statuses.filter { $0 == "below_threshold" }.count)
         }
         let tables = document.tables.map { table in
             let statuses = table.cells.map(\.status)
-            let kept = statuses.filter { $0 != "primary" && $0 != "secondary" }.count
+            let kept = statuses.filter { !withheldStatuses.contains($0) }.count
             let rounded = statuses.filter { $0 == "rounded" }.count
             let share = table.cells.isEmpty ? 0 : (10_000 * (table.cells.count - kept) + table.cells.count / 2) / table.cells.count
             return TableSummary(
@@ -197,7 +206,7 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
             func figures(_ part: [ReleaseDocument.Figure], related: Int) -> FigureSummary {
                 let statuses = part.map(\.status)
                 return FigureSummary(
-                    published: statuses.filter { $0 != "primary" && $0 != "secondary" }.count, rounded: statuses.filter { $0 == "rounded" }.count,
+                    published: statuses.filter { !withheldStatuses.contains($0) }.count, rounded: statuses.filter { $0 == "rounded" }.count,
                     withheld: withheld(statuses, related: related))
             }
             let related = relatedIndicators[indicator.name] ?? (0, 0)
