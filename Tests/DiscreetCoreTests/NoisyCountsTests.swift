@@ -245,3 +245,55 @@ import Testing
         #expect(exact.count == 3 && exact.allSatisfy { $0.kind == AuditFinding.Kind.notNoisy })
     }
 }
+
+/// Noise level by level and reconciled: the sensitivity of noising every published figure,
+/// and the fit to the figures measured.
+@Suite struct ReconciledTableTests {
+    @Test func theSensitivityIsTheMostPublishedFiguresOnePersonIsIn() {
+        // Wards in districts in the city (3 levels) by outcome and its total (2 levels).
+        let shape = NoisyCountsTests.shape()
+        #expect(ReconciledTable.sensitivity(shape: shape, observed: [Bool](repeating: true, count: shape.cellCount)) == 6)
+        var inner = [Bool](repeating: false, count: shape.cellCount)
+        for cell in shape.innerToFull() { inner[cell] = true }
+        #expect(ReconciledTable.sensitivity(shape: shape, observed: inner) == 1)
+        // Only the outcome totals, by ward, district and city: 3.
+        let outcomeTotal = shape.dimensions[1].total
+        let totals = (0..<shape.cellCount).map { shape.nodes(of: $0)[1] == outcomeTotal }
+        #expect(ReconciledTable.sensitivity(shape: shape, observed: totals) == 3)
+        // The mechanism for it: the budget of a count divided by 3.
+        #expect(CountNoise.laplace(epsilon: 1).dividingBudget(by: 3) == .laplace(epsilon: Rational(1, 3)))
+        #expect(CountNoise.gaussian(rho: Rational(1, 2)).dividingBudget(by: 3) == .gaussian(rho: Rational(1, 6)))
+    }
+
+    /// Only the total measured, 10: the fit shares it between the two cells.
+    @Test func theFitOnlyFollowsTheFiguresMeasured() {
+        let shape = TableShape(dimensions: [ConsistentCountsTests.flat("x", 2)])!
+        let total = (0..<3).first { shape.codes(of: $0)[0] == "all" }!
+        var noisy: [Int64] = [0, 0, 0]
+        noisy[total] = 10
+        var observed = [false, false, false]
+        observed[total] = true
+        let fit = ConsistentCounts.nonNegative(noisy, shape: shape, observed: observed)
+        #expect(fit.values[total] == 10)
+        #expect((0..<3).filter { $0 != total }.allSatisfy { fit.values[$0] == 5 })
+        // Everything measured apart: cells 4 and 4, total 14. The least squares of
+        // (a - 4)² + (b - 4)² + (a + b - 14)² is a = b = 6, total 12: the total's own draw
+        // counts, although no cell is negative.
+        for cell in 0..<3 { noisy[cell] = cell == total ? 14 : 4 }
+        let apart = ConsistentCounts.nonNegative(noisy, shape: shape, observed: [true, true, true])
+        #expect(apart.values[total] == 12 && (0..<3).filter { $0 != total }.allSatisfy { apart.values[$0] == 6 })
+    }
+
+    @Test func reconciledFiguresAddUpAndStateTheirMove() {
+        let shape = NoisyCountsTests.shape()
+        let counts = NoisyCountsTests.counts(shape)
+        let observed = [Bool](repeating: true, count: shape.cellCount)
+        let noise = CountNoise.laplace(epsilon: Rational(1, 2)).dividingBudget(by: ReconciledTable.sensitivity(shape: shape, observed: observed))
+        let (figures, _) = ReconciledTable.measure(counts, shape: shape, observed: observed, noise: noise, alpha: 0.05, threads: 1) { RandomWords(seed: 3, stream: $0) }
+        #expect(ConsistentCountsTests.addsUp(figures.values, shape) && figures.values.allSatisfy { $0 >= 0 })
+        let own = Int64(noise.errorBound(cells: 1, alpha: 0.05).rounded(.up))
+        // Every bound is at least one draw's, and more where the reconciliation moved a figure.
+        #expect(figures.errorBounds.allSatisfy { $0 >= own })
+        #expect(figures.errorBounds.contains { $0 > own })
+    }
+}

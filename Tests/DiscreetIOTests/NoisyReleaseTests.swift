@@ -35,7 +35,10 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         #expect(noise.dataset == "cohort-2026" && noise.requester == "research team")
         #expect(noise.ledger == "/data/release/budgets/ledger.sqlite")
         #expect(noise.postProcessing == .nonNegative && noise.confidence == 90 && abs(noise.alpha - 0.1) < 1e-12)
-        #expect(noise.suppressBelow == 3)
+        #expect(noise.suppressBelow == 3 && noise.strategy == .finest)
+        let levels = try parseSpec(spec("  noise: {mechanism: gaussian, rho: 1/8, budget: {dataset: d, total: 1}, strategy: levels}"))
+        #expect(levels.protection.noise?.strategy == .levels && levels.protection.noise?.postProcessing == .nonNegative)
+        #expect(problems(spec("  noise: {mechanism: gaussian, rho: 1/8, budget: {dataset: d, total: 1}, strategy: levels, figures: raw}")).contains { $0.contains("leave out 'figures: raw'") })
         #expect(parsed.protection.percentDecimals == 0)
         // An even share per cohort: exactly ε/2 for two cohorts.
         #expect(noise.mechanism(shares: 2) == .laplace(epsilon: Rational(1, 8)))
@@ -98,16 +101,20 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
 /// The bundled example released with noise, end to end.
 @Suite struct NoisyReleaseTests {
     /// The example's plan, its figures raw or post-processed.
-    func plan(_ figures: NoisePostProcessing, ledger: String = "/nonexistent/ledger.sqlite", total: Rational? = nil) throws -> ReleasePlan {
+    func plan(_ figures: NoisePostProcessing, ledger: String = "/nonexistent/ledger.sqlite", total: Rational? = nil, strategy: NoiseStrategy = .finest) throws -> ReleasePlan {
         var plan = try ReleasePipeline.plan(specPath: noiseSpec)
         plan.spec.protection.noise?.postProcessing = figures
+        plan.spec.protection.noise?.strategy = strategy
         plan.spec.protection.noise?.ledger = ledger
         if let total { plan.spec.protection.noise?.total = total }
         return plan
     }
 
     func compute(_ plan: ReleasePlan, seed: UInt64) throws -> ProtectedRelease {
-        try ReleasePipeline.compute(plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop), randomness: .reproducible(seed: seed))
+        // A fixed time: a noisy release's id names its run, time included.
+        try ReleasePipeline.compute(
+            plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop), randomness: .reproducible(seed: seed),
+            created: Date(timeIntervalSince1970: 1_796_000_000))
     }
 
     /// Every figure of one cohort is the sum of that cohort's noisy finest cells: two tables
@@ -166,6 +173,20 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         }
     }
 
+    /// Noised level by level and reconciled: every figure adds up and none is negative, and a
+    /// city total's bound is far narrower than the finest strategy's (one draw, not 384).
+    @Test func levelByLevelFiguresAddUpWithNarrowerTotals() throws {
+        let release = try compute(try plan(.nonNegative, strategy: .levels), seed: 13)
+        #expect(release.findings.isEmpty)
+        try expectAdditive(release)
+        #expect(release.tables.allSatisfy { t in t.noise!.values.allSatisfy { $0 >= 0 } })
+        let finest = try compute(try plan(.nonNegative), seed: 13)
+        let t = try #require(release.plan.tables.firstIndex { $0.name == "transition_by_area_ethnicity" })
+        let total = release.tables[t].shape.cellCount - 1
+        #expect(release.tables[t].noise!.errorBounds[total] * 2 < finest.tables[t].noise!.errorBounds[total])
+        #expect(release.noise?.spec.strategy == .levels)
+    }
+
     @Test func nonNegativeFiguresAddUpAndNoneIsNegative() throws {
         let release = try compute(try plan(.nonNegative), seed: 12)
         #expect(release.findings.isEmpty)
@@ -189,8 +210,8 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
     /// tail bound), so the share is well under α; a control with every bound a third as wide
     /// must exceed it, so the test can fail.
     @Test func errorsStayWithinTheStatedBoundsAtTheStatedRate() throws {
-        for figures in [NoisePostProcessing.raw, .nonNegative] {
-            let p = try plan(figures)
+        for (figures, strategy) in [(NoisePostProcessing.raw, NoiseStrategy.finest), (.nonNegative, .finest), (.nonNegative, .levels)] {
+            let p = try plan(figures, strategy: strategy)
             let runs = figures == .raw ? 12 : 4
             var figuresSeen = 0, outside = 0, outsideNarrow = 0
             var intervals = 0, intervalsMissed = 0
@@ -218,9 +239,9 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
                 }
             }
             let alpha = 0.05
-            #expect(Double(outside) / Double(figuresSeen) <= alpha, "\(figures): \(outside) of \(figuresSeen) figures outside their bounds")
-            #expect(Double(outsideNarrow) / Double(figuresSeen) > alpha, "\(figures): the control with narrowed bounds should fail")
-            #expect(intervals > 0 && Double(intervalsMissed) / Double(intervals) <= alpha, "\(figures): \(intervalsMissed) of \(intervals) percentage intervals missed")
+            #expect(Double(outside) / Double(figuresSeen) <= alpha, "\(figures), \(strategy): \(outside) of \(figuresSeen) figures outside their bounds")
+            #expect(Double(outsideNarrow) / Double(figuresSeen) > alpha, "\(figures), \(strategy): the control with narrowed bounds should fail")
+            #expect(intervals > 0 && Double(intervalsMissed) / Double(intervals) <= alpha, "\(figures), \(strategy): \(intervalsMissed) of \(intervals) percentage intervals missed")
         }
     }
 

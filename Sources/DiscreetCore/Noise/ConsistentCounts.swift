@@ -29,9 +29,13 @@ public enum ConsistentCounts {
     /// The non-negative whole-number table that adds up nearest `noisy` (every cell of
     /// `shape`, margins included, consistent as ``NoisyCounts/measure(_:shape:noise:threads:words:)``
     /// makes it). A table with no negative cell comes back unchanged.
-    public static func nonNegative(_ noisy: [Int64], shape: TableShape, iterations: Int = 2_000) -> Result {
+    ///
+    /// With `observed`, only the cells it marks are noisy figures to fit (the others, margins
+    /// or inner cells, are not measured): the fit is the least-squares one over those.
+    public static func nonNegative(_ noisy: [Int64], shape: TableShape, observed: [Bool]? = nil, iterations: Int = 2_000) -> Result {
         precondition(noisy.count == shape.cellCount, "one figure per cell of the table")
-        let fit = leastSquares(noisy, shape: shape, iterations: iterations)
+        precondition(observed.map { $0.count == shape.cellCount } ?? true, "one mark per cell of the table")
+        let fit = leastSquares(noisy, shape: shape, observed: observed, iterations: iterations)
         var scaled = [Int64](repeating: 0, count: shape.cellCount)
         let inner = shape.innerToFull()
         for (i, cell) in inner.enumerated() { scaled[cell] = Int64((fit[i] * Double(scale)).rounded()) }
@@ -56,11 +60,17 @@ public enum ConsistentCounts {
     /// more than 500 sweeps on a 96,000-cell table and still moved cells by a tenth: a grand
     /// total couples every cell. This converges there in about 2,000 iterations, 2.5 ms
     /// each; after 300 its objective is within 1.5% of the least.)
-    static func leastSquares(_ noisy: [Int64], shape: TableShape, iterations: Int) -> [Double] {
+    ///
+    /// With `observed`, only the marked cells have residuals; an inner cell not observed starts
+    /// at 0 and takes what the margins over it ask.
+    static func leastSquares(_ noisy: [Int64], shape: TableShape, observed: [Bool]? = nil, iterations: Int) -> [Double] {
         let inner = shape.innerToFull()
-        var z = inner.map { Double(max(0, noisy[$0])) }
-        guard inner.contains(where: { noisy[$0] < 0 }) else { return z }
+        var z = inner.map { observed?[$0] == false ? 0 : Double(max(0, noisy[$0])) }
+        // A consistent noisy table (every margin the sum of its cells, as without `observed`)
+        // with no negative cell is its own fit. Figures measured apart are not consistent.
+        if observed == nil, !inner.contains(where: { noisy[$0] < 0 }) { return z }
         let target = noisy.map(Double.init)
+        let weight = (observed ?? [Bool](repeating: true, count: shape.cellCount)).map { $0 ? 1.0 : 0.0 }
         // L: per dimension, the most any leaf's chain of ancestors covers in leaves.
         var lipschitz = 1.0
         for dim in shape.dimensions {
@@ -93,7 +103,7 @@ public enum ConsistentCounts {
             for c in 0..<shape.cellCount { f[c] = 0 }
             for (i, cell) in inner.enumerated() { f[cell] = w[i] }
             shape.rollUp { f[$0] += f[$1] }
-            for c in 0..<shape.cellCount { f[c] -= target[c] }
+            for c in 0..<shape.cellCount { f[c] = (f[c] - target[c]) * weight[c] }
             shape.rollDown { f[$0] += f[$1] }
             for (i, cell) in inner.enumerated() { g[i] = f[cell] }
         }

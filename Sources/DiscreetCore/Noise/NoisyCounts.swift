@@ -22,6 +22,15 @@ public enum CountNoise: Sendable, Hashable {
         }
     }
 
+    /// The mechanism with its budget divided by `k`: for a query of L1 sensitivity k (ε/k), or
+    /// of L2 sensitivity √k (ρ/k).
+    public func dividingBudget(by k: Int) -> CountNoise {
+        switch self {
+        case .laplace(let epsilon): .laplace(epsilon: epsilon / Rational(k))
+        case .gaussian(let rho): .gaussian(rho: rho / Rational(k))
+        }
+    }
+
     /// One draw of the noise.
     public func sampler() -> @Sendable (inout ExactSampler) -> Int64 {
         let p = parameter

@@ -56,6 +56,46 @@ public enum NoisyTable {
     }
 }
 
+/// A cohort's table noised level by level and reconciled (the setting `strategy: levels`):
+/// every published figure, margins included, gets its own draw, and the least-squares fit to
+/// all of them, not negative, rounded under control, makes them add up again (as the US
+/// Census 2020 TopDown algorithm did). A margin then carries the noise of one draw instead of
+/// the sum of its cells' draws.
+///
+/// One person is in every published cell that covers their finest cell: at most
+/// ``sensitivity(shape:observed:)`` of them, L. The draws are a query of L1 sensitivity L and
+/// L2 sensitivity √L: the budget of a sensitivity-1 count divided by L (ε/L, ρ/L), which the
+/// caller's `noise` already is.
+public enum ReconciledTable {
+    /// The most published cells any finest cell lies under: the query's sensitivity.
+    public static func sensitivity(shape: TableShape, observed: [Bool]) -> Int {
+        var covering = observed.map { $0 ? 1 : 0 }
+        shape.rollDown { covering[$0] += covering[$1] }
+        return shape.innerToFull().map { covering[$0] }.max() ?? 0
+    }
+
+    /// The reconciled table and each published figure's bound: the bound of its own draw plus
+    /// the reconciliation's move from it (|clean − true| ≤ |clean − noisy| + |noisy − true|).
+    /// Cells not observed get the bound 0: they are not published.
+    ///
+    /// - Parameter words: the random words of chunk k of the draws (see ``NoiseDraws``).
+    public static func measure(
+        _ counts: [Int64], shape: TableShape, observed: [Bool], noise: CountNoise, alpha: Double, threads: Int, words: @Sendable (Int) -> RandomWords
+    ) -> (figures: TableNoise, roundedByNearest: Bool) {
+        precondition(counts.count == shape.cellCount && observed.count == shape.cellCount)
+        let cells = observed.indices.filter { observed[$0] }
+        let draws = NoiseDraws.draw(count: cells.count, threads: threads, words: words, noise.sampler())
+        var noisy = [Int64](repeating: 0, count: shape.cellCount)
+        for (i, cell) in cells.enumerated() { noisy[cell] = counts[cell] + draws[i] }
+        let clean = ConsistentCounts.nonNegative(noisy, shape: shape, observed: observed)
+        func bounds(_ alpha: Double) -> [Int64] {
+            let own = Int64(noise.errorBound(cells: 1, alpha: alpha).rounded(.up))
+            return (0..<shape.cellCount).map { observed[$0] ? own + (clean.values[$0] - noisy[$0]).magnitude.clampedToInt64 : 0 }
+        }
+        return (TableNoise(values: clean.values, errorBounds: bounds(alpha), halfChanceBounds: bounds(alpha / 2)), clean.roundedByNearest)
+    }
+}
+
 extension UInt64 {
     fileprivate var clampedToInt64: Int64 { self > UInt64(Int64.max) ? .max : Int64(self) }
 }

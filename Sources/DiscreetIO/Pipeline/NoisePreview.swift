@@ -36,10 +36,15 @@ public struct NoisePreview: Sendable {
         mechanism = noise.mechanism(shares: shares)
         // Per cohort, each cell's bound over its finest published table.
         var cohortBounds: [(shape: TableShape, bounds: [Int64])] = []
-        for cohort in plan.cohorts {
-            let shape = TableShape(dimensions: cohort.publishedDimensions.map { plan.spec.dimensions[$0].dimension })!
-            let noise = noise.mechanism(shares: shares, sumColumn: cohort.sumColumn)
-            cohortBounds.append((shape, NoisyTable.errorBounds(shape: shape, noise: noise, alpha: self.spec.alpha)))
+        for c in plan.cohorts.indices {
+            let planned = ReleasePipeline.noisePlan(plan, noise, cohort: c)
+            switch noise.strategy {
+            case .finest: cohortBounds.append((planned.shape, NoisyTable.errorBounds(shape: planned.shape, noise: planned.mechanism, alpha: noise.alpha)))
+            case .levels:
+                // Each figure's own draw (the reconciliation's move comes with the noise).
+                let own = Int64(planned.mechanism.errorBound(cells: 1, alpha: noise.alpha).rounded(.up))
+                cohortBounds.append((planned.shape, [Int64](repeating: own, count: planned.shape.cellCount)))
+            }
         }
         func figures(_ t: Int) -> Figures {
             let planned = plan.tables[t]

@@ -280,19 +280,21 @@ public enum ReleasePipeline {
         var fallbacks = plan.notes
         var cohorts: [(shape: TableShape, figures: TableNoise)] = []
         for (c, cohort) in plan.cohorts.enumerated() {
-            // The finest table of the dimensions its tables publish: each person in one cell.
-            let dims = cohort.publishedDimensions
-            let shape = TableShape(dimensions: dims.map { plan.spec.dimensions[$0].dimension })!
-            let cells = ReleasePlan.projection(table: shape, dimensions: dims, cohort: cohort.shape, cohortDimensions: cohort.dimensions)
+            let planned = noisePlan(plan, noise, cohort: c)
+            let shape = planned.shape
+            let cells = ReleasePlan.projection(table: shape, dimensions: cohort.publishedDimensions, cohort: cohort.shape, cohortDimensions: cohort.dimensions)
             let counts = cells.map { ingest.cohorts[c].values[$0] }
             let words: @Sendable (Int) -> RandomWords
             switch randomness {
             case .operatingSystem: words = { _ in RandomWords.operatingSystem() }
             case .reproducible(let seed): words = { RandomWords(seed: seed, stream: c << 24 | $0) }
             }
-            var (figures, nearest) = NoisyTable.measure(
-                counts, shape: shape, noise: noise.mechanism(shares: plan.cohorts.count, sumColumn: cohort.sumColumn),
-                postProcessing: noise.postProcessing(sumColumn: cohort.sumColumn), alpha: noise.alpha, threads: options.workers, words: words)
+            var (figures, nearest) = noise.strategy == .levels
+                ? ReconciledTable.measure(
+                    counts, shape: shape, observed: planned.observed, noise: planned.mechanism, alpha: noise.alpha, threads: options.workers, words: words)
+                : NoisyTable.measure(
+                    counts, shape: shape, noise: planned.mechanism, postProcessing: noise.postProcessing(sumColumn: cohort.sumColumn), alpha: noise.alpha,
+                    threads: options.workers, words: words)
 
             if nearest {
                 fallbacks.append("\(plan.describe(cohort: c)): controlled rounding of its non-negative fit could not be applied; its cells were rounded to the nearest whole number (they still add up and none is negative)")
@@ -329,6 +331,31 @@ public enum ReleasePipeline {
             crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings, exactSteps: [])
         release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, shares: plan.cohorts.count, budget: budget)
         return release
+    }
+
+    /// How one cohort of a noisy release is noised.
+    struct CohortNoise {
+        /// Its finest table: the dimensions its tables publish, each person in one cell.
+        var shape: TableShape
+        /// The cells of `shape` some table or indicator publishes.
+        var observed: [Bool]
+        /// Its mechanism: its share of the budget, divided by a sum's sensitivity and, for
+        /// the `levels` strategy, by the most published figures one person is in.
+        var mechanism: CountNoise
+    }
+
+    static func noisePlan(_ plan: ReleasePlan, _ noise: NoiseSpec, cohort c: Int) -> CohortNoise {
+        let cohort = plan.cohorts[c]
+        let dims = cohort.publishedDimensions
+        let shape = TableShape(dimensions: dims.map { plan.spec.dimensions[$0].dimension })!
+        var observed = [Bool](repeating: false, count: shape.cellCount)
+        for t in cohort.tables {
+            let table = plan.tables[t]
+            for cell in ReleasePlan.projection(table: table.shape, dimensions: table.dimensions, cohort: shape, cohortDimensions: dims) { observed[cell] = true }
+        }
+        var mechanism = noise.mechanism(shares: plan.cohorts.count, sumColumn: cohort.sumColumn)
+        if noise.strategy == .levels { mechanism = mechanism.dividingBudget(by: ReconciledTable.sensitivity(shape: shape, observed: observed)) }
+        return CohortNoise(shape: shape, observed: observed, mechanism: mechanism)
     }
 
     /// The plan's layout, less what some people's rows contradict: disjointness (two

@@ -243,6 +243,9 @@ public struct NoiseSpec: Sendable, Hashable {
     /// contribution to a cell is clamped to, in the column's smallest units. One person can
     /// then change a sum by at most the larger magnitude of the two ends: the sensitivity.
     public var clamps: [Int: ClosedRange<Int64>] = [:]
+    /// How each cohort's figures are noised: its finest table once, or every published
+    /// figure and then reconciled.
+    public var strategy: NoiseStrategy = .finest
     /// Counts whose noisy figure is below this are shown as withheld (nil: none). Decided on
     /// the noisy figures, so it spends nothing.
     public var suppressBelow: Int64?
@@ -294,6 +297,17 @@ public struct NoiseSpec: Sendable, Hashable {
 
     /// The ledger's file name where the spec names none: beside the spec.
     public static let defaultLedger = "privacy-ledger.sqlite"
+}
+
+/// How a cohort's figures are noised.
+public enum NoiseStrategy: String, Sendable, Hashable, CaseIterable {
+    /// One draw per cell of the cohort's finest table; every figure the sum of its cells
+    /// (consistent by construction; a total carries the noise of all its cells).
+    case finest
+    /// One draw per published figure, margins included, with the budget divided by the
+    /// most figures one person is in; then reconciled to non-negative whole numbers that add
+    /// up (a total carries the noise of one draw, moved by the reconciliation).
+    case levels
 }
 
 /// What a dashboard shows in place of a figure that is not published as it is: the

@@ -897,7 +897,7 @@ private struct Reader {
     /// `protection: noise`: the mechanism, the release's spend, the dataset's budget, the
     /// ledger and the post-processing.
     mutating func readNoise(_ node: Node) -> NoiseSpec? {
-        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp", "suppress_below"]
+        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp", "suppress_below", "strategy"]
         guard let pairs = mapping(node, "noise", allowed: allowed) else { return nil }
         var mechanism: String?
         var amounts: [(key: String, node: Node, value: Rational?)] = []
@@ -908,6 +908,9 @@ private struct Reader {
         var figures = NoisePostProcessing.raw
         var confidence: Rational = 95
         var suppressBelow: Int64?
+        var strategy = NoiseStrategy.finest
+        var strategyNode: Node?
+        var figuresGiven = false
         var ok = true
         for p in pairs {
             switch p.key {
@@ -933,7 +936,12 @@ private struct Reader {
                 }
             case "requester": requester = string(p.value, "noise: requester") ?? requester
             case "ledger": ledger = string(p.value, "noise: ledger") ?? ledger
-            case "figures": figures = choice(p.value, "noise: figures", NoisePostProcessing.self) ?? figures
+            case "figures":
+                figures = choice(p.value, "noise: figures", NoisePostProcessing.self) ?? figures
+                figuresGiven = true
+            case "strategy":
+                strategy = choice(p.value, "noise: strategy", NoiseStrategy.self) ?? strategy
+                strategyNode = p.value
             case "suppress_below":
                 suppressBelow = integer(p.value, "noise: suppress_below", range: 1...1_000_000).map(Int64.init)
             case "clamp":
@@ -975,6 +983,14 @@ private struct Reader {
             accounting: accounting, amount: amount, dataset: dataset, total: total, requester: requester,
             ledger: ledger.hasPrefix("/") ? ledger : (directory as NSString).appendingPathComponent(ledger), postProcessing: figures, confidence: confidence)
         noise.suppressBelow = suppressBelow
+        noise.strategy = strategy
+        if strategy == .levels {
+            // Reconciling is the least-squares fit to non-negative whole numbers.
+            if figuresGiven && figures == .raw {
+                problem(strategyNode, "noise: strategy 'levels' reconciles the noisy figures into non-negative whole numbers that add up: leave out 'figures: raw'")
+            }
+            noise.postProcessing = .nonNegative
+        }
         return noise
     }
 
@@ -1247,6 +1263,9 @@ private struct Reader {
                 continue
             }
             spec.protection.noise?.clamps[c] = from...to
+            if from < 0 && spec.protection.noise?.strategy == .levels {
+                problem(entry.node, "noise: clamp: '\(entry.column)': strategy 'levels' reconciles into non-negative figures, which a sum of negative contributions is not: clamp from 0 or more, or use strategy 'finest'")
+            }
         }
         for table in spec.tables {
             guard let column = table.sum, spec.protection.noise?.clamps[column] == nil else { continue }

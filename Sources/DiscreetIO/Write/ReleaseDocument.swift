@@ -89,6 +89,8 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         /// The tables noised (each cohort's finest table), and each one's share.
         public var tablesNoised: Int
         public var spentPerTable: String
+        /// "finest" or "levels" (absent before the setting existed: finest).
+        public var strategy: String?
         /// "raw" or "non_negative".
         public var figures: String
         /// The confidence of every error bound, in percent.
@@ -109,7 +111,7 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             case mechanism, accounting, spent
             case tablesNoised = "tables_noised"
             case spentPerTable = "spent_per_table"
-            case figures, confidence, dataset, requester
+            case strategy, figures, confidence, dataset, requester
             case datasetBudget = "dataset_budget"
             case datasetSpent = "dataset_spent"
             case suppressBelow = "suppress_below"

@@ -200,15 +200,19 @@ extension ReleaseDocument {
             let spec = run.spec
             return NoiseStatement(
                 mechanism: run.mechanism.name, accounting: spec.accounting.rawValue, spent: spec.amount.description, tablesNoised: run.shares,
-                spentPerTable: (spec.amount / Rational(run.shares)).description, figures: spec.postProcessing.rawValue, confidence: spec.confidence.description,
+                spentPerTable: (spec.amount / Rational(run.shares)).description, strategy: spec.strategy.rawValue, figures: spec.postProcessing.rawValue, confidence: spec.confidence.description,
                 dataset: spec.dataset, requester: spec.requester, datasetBudget: run.budget?.total.description, datasetSpent: run.budget?.spent.description,
                 suppressBelow: spec.suppressBelow,
                 clamp: spec.clamps.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.clamps.map { column, range in
                     let places = plan.spec.columns[column].type.scale
                     return (plan.spec.columns[column].name, Bounds(lower: Decimal(units: range.lowerBound, places: places), upper: Decimal(units: range.upperBound, places: places)))
                 }),
-                meaning: "each cohort's finest table (each person in one cell) is noised once with its share of the budget; every table, numerator and denominator is a sum of "
-                    + "its cells, so figures of one cohort add up. A sum adds each person's contribution clamped to the column's 'clamp' range, and its noise is scaled by the range's wider end. A figure's error_bound (a percentage's interval) holds the true value with the stated confidence"
+                meaning: (spec.strategy == .finest
+                    ? "each cohort's finest table (each person in one cell) is noised once with its share of the budget; every table, numerator and denominator is a sum of "
+                        + "its cells, so figures of one cohort add up."
+                    : "each published figure of a cohort, margins included, is noised once, with the cohort's share of the budget divided by the most figures one person is in; "
+                        + "the least-squares fit to them, not negative and rounded under control, makes the cohort's figures add up.")
+                    + " A sum adds each person's contribution clamped to the column's 'clamp' range, and its noise is scaled by the range's wider end. A figure's error_bound (a percentage's interval) holds the true value with the stated confidence"
                     + (spec.postProcessing == .nonNegative ? "; post-processing to non-negative whole numbers that add up moved each figure by an amount included in its bound" : ""))
         }
         self.init(
