@@ -67,7 +67,7 @@ struct Audit: ParsableCommand {
             let symbol = noise.accounting == "epsilon" ? "ε" : "ρ"
             let figures = audit.release.document.tables.reduce(0) { $0 + $1.cells.count }
             print("a release with differential privacy: \(noise.mechanism), \(symbol) = \(noise.spent) from dataset \(noise.dataset); \(plural(figures, "table figure")) and every indicator figure checked")
-            if truth != nil { print("note: its figures are noisy, none withheld: the data has no protection levels to check them against") }
+            if truth != nil { print("note: a release with noise has no protection levels to check against the data; its figures were checked as published") }
             for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
             guard audit.findings.isEmpty else {
                 report("audit failed: \(plural(audit.findings.count, "finding"))")

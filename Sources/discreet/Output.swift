@@ -82,7 +82,7 @@ func noiseSummary(_ release: ProtectedRelease, _ run: NoiseRun) -> [String] {
     let spec = run.spec
     let s = spec.accounting.symbol
     let what = spec.strategy == .finest ? "finest tables" : "published figures, level by level, reconciled"
-    lines.append("noise: \(run.mechanism.name) on each of \(plural(run.shares, "cohort"))' \(what), \(s) = \(spec.amount) in all (\(s) = \(spec.amount / Rational(run.shares)) each); "
+    lines.append("noise: \(run.mechanism.name) on each of \(plural(run.shares, "cohort"))' \(what), \(s) = \(spec.amount) in all (\(s) = \(run.shareText) each); "
         + "figures \(spec.postProcessing == .raw ? "raw (unbiased, may be negative)" : "post-processed to non-negative whole numbers that add up")")
     if let budget = run.budget {
         lines.append("  ledger \(spec.ledger): dataset \(spec.dataset) has spent \(s) = \(budget.spent) of \(budget.total) over \(plural(budget.releases, "release")), \(budget.remaining) left")

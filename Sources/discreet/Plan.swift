@@ -41,7 +41,7 @@ struct Plan: ParsableCommand {
         let noise = preview.spec
         let s = noise.accounting.symbol
         let what = noise.strategy == .finest ? "finest tables" : "published figures, level by level, reconciled"
-        print("noise: \(preview.mechanism.name), \(s) = \(noise.amount) over \(plural(preview.shares, "cohort"))' \(what) (\(s) = \(noise.amount / Rational(preview.shares)) each)")
+        print("noise: \(preview.mechanism.name), \(s) = \(noise.amount) over \(plural(preview.shares, "cohort"))' \(what) (\(s) = \(NoiseRun.shareText(preview.cohortShares)) each)")
         print("error bounds of the raw noise with \(noise.confidence)% confidence (finest cells to largest total)"
             + (noise.postProcessing == .nonNegative ? "; post-processing adds its own move, stated per figure in the release" : ""))
         let width = (preview.tables.map(\.name) + preview.indicators.map(\.name)).map(\.count).max() ?? 0

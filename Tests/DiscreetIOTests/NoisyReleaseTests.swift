@@ -72,7 +72,7 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         #expect(spec.protection.noise?.clamps == [costs: -550...250_000])
         #expect(spec.protection.noise?.sensitivity(column: costs) == 250_000)
         // A sum of sensitivity Δ gets the noise of ε/Δ for a count: scale Δ/ε.
-        #expect(spec.protection.noise?.mechanism(shares: 2, sumColumn: costs) == .laplace(epsilon: Rational(1, 500_000)))
+        #expect(spec.protection.noise?.mechanism(share: Rational(1, 2), sumColumn: costs) == .laplace(epsilon: Rational(1, 500_000)))
         // Contributions that may be negative: the sum stays raw.
         #expect(spec.protection.noise?.postProcessing(sumColumn: costs) == .raw)
         func clampProblems(_ clamp: String) -> [String] {
@@ -82,6 +82,32 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         #expect(clampProblems("cost: {from: 0}").contains { $0.contains("needs 'to'") })
         #expect(clampProblems("cost: {from: 0, to: 1.234}").contains { $0.contains("at most 2 decimal places") })
         #expect(clampProblems("ward: {from: 0, to: 1}").contains { $0.contains("'ward' is not a declared number column") })
+    }
+
+    /// Weights split the spend across cohorts in proportion to the declared tables and
+    /// indicators each serves; without them, evenly.
+    @Test func weightsSplitTheBudgetByWhatEachCohortServes() throws {
+        let primary = "  primary:\n    frequency: {threshold: 3, comparator: \"<\"}\n    zeros: publish\n    dominance: {n: 1, k: 80, comparator: \">\"}\n"
+        func spec(_ weights: String) -> String {
+            minimalSpec.replacingOccurrences(
+                of: primary, with: "  noise: {mechanism: laplace, epsilon: 9/10, budget: {dataset: d, total: 2}, clamp: {cost: {from: 0, to: 100}}\(weights)}\n")
+        }
+        let plan = try ReleasePlan(spec: try parseSpec(spec(", weights: {people: 2, neet: 3}")))
+        let noise = try #require(plan.spec.protection.noise)
+        let shares = plan.noiseShares(noise)
+        func cohort(_ table: String) -> Int { plan.tables.first { $0.name == table }!.cohort }
+        // people (2) and the denominator of neet (3) share the cohort 'young': 5 of 9; the
+        // numerator of neet: 3 of 9; costs, not weighted: 1 of 9.
+        let young = cohort("people"), numerator = plan.tables[plan.indicators[0].numerator].cohort
+        #expect(plan.tables[plan.indicators[0].denominator].cohort == young)
+        #expect(shares[young] == Rational(1, 2) && shares[numerator] == Rational(3, 10) && shares[cohort("costs")] == Rational(1, 10))
+        #expect(shares.reduce(Rational.zero, +) == noise.amount)
+        #expect(NoiseRun.shareText(shares) == "1/10 to 1/2")
+        // Without weights: evenly.
+        let even = try ReleasePlan(spec: try parseSpec(spec("")))
+        #expect(even.noiseShares(even.spec.protection.noise!) == [Rational](repeating: Rational(3, 10), count: 3))
+        #expect(problems(spec(", weights: {peple: 2}")).contains { $0.contains("no table or indicator 'peple'; did you mean 'people'?") })
+        #expect(problems(spec(", weights: {people: 0}")).contains { $0.contains("must be a positive number") })
     }
 
     @Test func refusesABudgetThatDoesNotAddUp() {
@@ -265,7 +291,7 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
         // The sums' noise is that of sensitivity 4,000,000 (pennies): far wider bounds.
         let noise = try #require(release.noise)
         let column = try #require(release.plan.cohorts[c].sumColumn)
-        #expect(noise.spec.mechanism(shares: noise.shares, sumColumn: column) == .gaussian(rho: Rational(1, 2) / Rational(Int64(noise.shares)) / Rational(16_000_000_000_000)))
+        #expect(noise.spec.mechanism(share: noise.cohortShares[c], sumColumn: column) == .gaussian(rho: Rational(1, 2) / Rational(Int64(noise.shares)) / Rational(16_000_000_000_000)))
     }
 
     @Test func theSameSeedDrawsTheSameNoiseAndAnotherSeedOther() throws {

@@ -23,6 +23,8 @@ public struct NoisePreview: Sendable {
     public var mechanism: CountNoise
     /// The tables noised: one per cohort.
     public var shares: Int
+    /// Per cohort, its part of the spend.
+    public var cohortShares: [Rational]
     public var tables: [Figures]
     public var indicators: [(name: String, numerator: Figures, denominator: Figures)]
     /// The dataset's budget as the ledger holds it, where the ledger exists and knows it.
@@ -33,6 +35,7 @@ public struct NoisePreview: Sendable {
         guard let noise = plan.spec.protection.noise else { return nil }
         spec = noise
         shares = plan.cohorts.count
+        cohortShares = plan.noiseShares(noise)
         mechanism = noise.mechanism(shares: shares)
         // Per cohort, each cell's bound over its finest published table.
         var cohortBounds: [(shape: TableShape, bounds: [Int64])] = []
@@ -61,5 +64,35 @@ public struct NoisePreview: Sendable {
         if FileManager.default.fileExists(atPath: noise.ledger) {
             budget = try PrivacyLedger(path: noise.ledger).budgets().first { $0.dataset == noise.dataset }
         }
+    }
+}
+
+extension ReleasePlan {
+    /// Per cohort, the part of a noisy release's spend it takes; they add up to the whole.
+    ///
+    /// Without weights, equal parts. With them, each cohort's weight is the sum of the
+    /// weights of the declared tables and the indicators it serves (an indicator gives its
+    /// weight to its numerator's cohort and its denominator's; a name not weighted weighs
+    /// 1), and the spend is split in proportion.
+    public func noiseShares(_ noise: NoiseSpec) -> [Rational] {
+        guard !noise.weights.isEmpty else { return cohorts.map { _ in noise.amount / Rational(cohorts.count) } }
+        var weight = [Rational](repeating: .zero, count: cohorts.count)
+        for table in tables where table.declared { weight[table.cohort] = weight[table.cohort] + (noise.weights[table.name] ?? 1) }
+        for indicator in indicators {
+            let w = noise.weights[indicator.spec.name] ?? 1
+            for t in Set([indicator.numerator, indicator.denominator].map { tables[$0].cohort }) { weight[t] = weight[t] + w }
+        }
+        let total = weight.reduce(Rational.zero, +)
+        return weight.map { noise.amount * $0 / total }
+    }
+}
+
+extension NoiseRun {
+    /// What each cohort spends, as text: one fraction where they are equal, else the range.
+    public var shareText: String { NoiseRun.shareText(cohortShares) }
+
+    public static func shareText(_ shares: [Rational]) -> String {
+        guard let least = shares.min(), let most = shares.max() else { return "0" }
+        return least == most ? least.description : "\(least) to \(most)"
     }
 }

@@ -74,9 +74,13 @@ public struct ProtectedRelease: Sendable {
 public struct NoiseRun: Sendable {
     public var spec: NoiseSpec
     public var releaseID: String
-    /// The mechanism of each cohort's table: the release's budget in equal shares.
+    /// The mechanism of a table of counts spending an even share (what the summary names).
     public var mechanism: CountNoise
-    public var shares: Int
+    /// Per cohort, the part of the release's spend it takes (``ReleasePlan/noiseShares(_:)``).
+    public var cohortShares: [Rational]
+
+    /// The number of cohorts the budget is split across.
+    public var shares: Int { cohortShares.count }
     /// The dataset's budget after this release was recorded (nil: computed without a ledger,
     /// so nothing of it may be published).
     public var budget: BudgetState?
@@ -329,7 +333,7 @@ public enum ReleasePipeline {
             plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: identity, onError: options.onError, randomness: randomness,
             randomnessUsed: true, fallbacks: fallbacks, showsSmallCounts: plan.cohorts.map { _ in false }, layout: plan.layout,
             crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings, exactSteps: [])
-        release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, shares: plan.cohorts.count, budget: budget)
+        release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, cohortShares: plan.noiseShares(noise), budget: budget)
         return release
     }
 
@@ -353,7 +357,7 @@ public enum ReleasePipeline {
             let table = plan.tables[t]
             for cell in ReleasePlan.projection(table: table.shape, dimensions: table.dimensions, cohort: shape, cohortDimensions: dims) { observed[cell] = true }
         }
-        var mechanism = noise.mechanism(shares: plan.cohorts.count, sumColumn: cohort.sumColumn)
+        var mechanism = noise.mechanism(share: plan.noiseShares(noise)[c], sumColumn: cohort.sumColumn)
         if noise.strategy == .levels { mechanism = mechanism.dividingBudget(by: ReconciledTable.sensitivity(shape: shape, observed: observed)) }
         return CohortNoise(shape: shape, observed: observed, mechanism: mechanism)
     }

@@ -243,6 +243,9 @@ public struct NoiseSpec: Sendable, Hashable {
     /// contribution to a cell is clamped to, in the column's smallest units. One person can
     /// then change a sum by at most the larger magnitude of the two ends: the sensitivity.
     public var clamps: [Int: ClosedRange<Int64>] = [:]
+    /// The weights of declared tables and indicators by name, when the budget is split by
+    /// them (empty: evenly across cohorts). See ``ReleasePlan/noiseShares(_:)``.
+    public var weights: [String: Rational] = [:]
     /// How each cohort's figures are noised: its finest table once, or every published
     /// figure and then reconciled.
     public var strategy: NoiseStrategy = .finest
@@ -272,15 +275,20 @@ public struct NoiseSpec: Sendable, Hashable {
     /// sensitivity-1 query with the budget divided by Δ (ε) or Δ² (ρ): a discrete Laplace of
     /// scale Δ/ε, a discrete Gaussian of variance Δ²/(2ρ).
     public func mechanism(shares: Int, sensitivity: Int64 = 1) -> CountNoise {
-        let part = amount / Rational(shares)
+        mechanism(share: amount / Rational(shares), sensitivity: sensitivity)
+    }
+
+    /// The mechanism spending `share` (ε or ρ) on a query one person changes by at most
+    /// `sensitivity`.
+    public func mechanism(share: Rational, sensitivity: Int64 = 1) -> CountNoise {
         let delta = Rational(sensitivity)
-        return accounting == .pure ? .laplace(epsilon: part / delta) : .gaussian(rho: part / (delta * delta))
+        return accounting == .pure ? .laplace(epsilon: share / delta) : .gaussian(rho: share / (delta * delta))
     }
 
     /// The mechanism of one cohort's finest table: counts change by 1 with one person, a
     /// clamped sum by its sensitivity.
-    public func mechanism(shares: Int, sumColumn: Int?) -> CountNoise {
-        mechanism(shares: shares, sensitivity: sumColumn.flatMap(sensitivity(column:)) ?? 1)
+    public func mechanism(share: Rational, sumColumn: Int?) -> CountNoise {
+        mechanism(share: share, sensitivity: sumColumn.flatMap(sensitivity(column:)) ?? 1)
     }
 
     /// The post-processing of one cohort's table: a sum whose contributions may be negative

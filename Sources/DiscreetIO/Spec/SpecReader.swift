@@ -64,6 +64,8 @@ private struct Reader {
     var filtersToCheck: [(String, FilterExpression, TextLocation)] = []
     /// Secondary-suppression weights, checked against the dimensions once all are read.
     var weightsToCheck: [(dimension: String, dimensionNode: Node, code: String, codeNode: Node)] = []
+    /// `noise: weights` keys, checked once the tables and indicators are known.
+    var weightNodes: [String: Node] = [:]
     /// `noise: clamp` entries, checked once the columns are known.
     var clampsToCheck: [(column: String, node: Node, from: (String, Node)?, to: (String, Node)?)] = []
     /// Rounding levels' dimensions, checked once all are read.
@@ -897,7 +899,7 @@ private struct Reader {
     /// `protection: noise`: the mechanism, the release's spend, the dataset's budget, the
     /// ledger and the post-processing.
     mutating func readNoise(_ node: Node) -> NoiseSpec? {
-        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp", "suppress_below", "strategy"]
+        let allowed = ["mechanism", "epsilon", "rho", "budget", "requester", "ledger", "figures", "confidence", "clamp", "suppress_below", "strategy", "weights"]
         guard let pairs = mapping(node, "noise", allowed: allowed) else { return nil }
         var mechanism: String?
         var amounts: [(key: String, node: Node, value: Rational?)] = []
@@ -910,6 +912,7 @@ private struct Reader {
         var suppressBelow: Int64?
         var strategy = NoiseStrategy.finest
         var strategyNode: Node?
+        var weights: [String: Rational] = [:]
         var figuresGiven = false
         var ok = true
         for p in pairs {
@@ -939,6 +942,13 @@ private struct Reader {
             case "figures":
                 figures = choice(p.value, "noise: figures", NoisePostProcessing.self) ?? figures
                 figuresGiven = true
+            case "weights":
+                for weight in mapping(p.value, "noise: weights") ?? [] {
+                    if let w = rational(weight.value, "noise: weights: \(weight.key)") {
+                        weights[weight.key] = w
+                        weightNodes[weight.key] = weight.keyNode
+                    }
+                }
             case "strategy":
                 strategy = choice(p.value, "noise: strategy", NoiseStrategy.self) ?? strategy
                 strategyNode = p.value
@@ -984,6 +994,7 @@ private struct Reader {
             ledger: ledger.hasPrefix("/") ? ledger : (directory as NSString).appendingPathComponent(ledger), postProcessing: figures, confidence: confidence)
         noise.suppressBelow = suppressBelow
         noise.strategy = strategy
+        noise.weights = weights
         if strategy == .levels {
             // Reconciling is the least-squares fit to non-negative whole numbers.
             if figuresGiven && figures == .raw {
@@ -1266,6 +1277,11 @@ private struct Reader {
             if from < 0 && spec.protection.noise?.strategy == .levels {
                 problem(entry.node, "noise: clamp: '\(entry.column)': strategy 'levels' reconciles into non-negative figures, which a sum of negative contributions is not: clamp from 0 or more, or use strategy 'finest'")
             }
+        }
+        let names = Set(spec.tables.map(\.name) + spec.indicators.map(\.name))
+        for (name, node) in weightNodes.sorted(by: { $0.key < $1.key }) where !names.contains(name) {
+            let hint = Self.closest(name, names.sorted()).map { "; did you mean '\($0)'?" } ?? ""
+            problem(node, "noise: weights: there is no table or indicator '\(name)'\(hint)")
         }
         for table in spec.tables {
             guard let column = table.sum, spec.protection.noise?.clamps[column] == nil else { continue }

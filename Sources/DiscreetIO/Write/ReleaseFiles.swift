@@ -200,7 +200,7 @@ extension ReleaseDocument {
             let spec = run.spec
             return NoiseStatement(
                 mechanism: run.mechanism.name, accounting: spec.accounting.rawValue, spent: spec.amount.description, tablesNoised: run.shares,
-                spentPerTable: (spec.amount / Rational(run.shares)).description, strategy: spec.strategy.rawValue, figures: spec.postProcessing.rawValue, confidence: spec.confidence.description,
+                spentPerTable: run.shareText, strategy: spec.strategy.rawValue, figures: spec.postProcessing.rawValue, confidence: spec.confidence.description,
                 dataset: spec.dataset, requester: spec.requester, datasetBudget: run.budget?.total.description, datasetSpent: run.budget?.spent.description,
                 suppressBelow: spec.suppressBelow,
                 clamp: spec.clamps.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.clamps.map { column, range in
