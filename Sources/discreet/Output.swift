@@ -65,11 +65,12 @@ func fail(_ error: ReleaseError) -> ExitCode {
         report("error: \(message)")
         return Exit.failure
     case .budget(let e):
-        report("refused: \(e)")
         if case .unreadable = e {
+            report("error: \(e)")
             report("nothing was released")
             return Exit.badInput
         }
+        report("refused: \(e)")
         report("the ledger refused the release: nothing was drawn or written")
         return Exit.refused
     }
