@@ -63,6 +63,17 @@ struct Audit: ParsableCommand {
         }
         if let title = audit.release.title { print(title) }
         print("release \(audit.release.id.prefix(16))")
+        if let key = audit.release.document.cellKey {
+            let figures = audit.release.document.tables.reduce(0) { $0 + $1.cells.count }
+            print("a release perturbed by the cell key method (perturbation table: \(key.ptable), at most ±\(key.largestPerturbation)); \(plural(figures, "table figure")) and every indicator figure checked")
+            for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
+            guard audit.findings.isEmpty else {
+                report("audit failed: \(plural(audit.findings.count, "finding"))")
+                throw Exit.refused
+            }
+            print("audit passed: every figure is perturbed with its bound, and none is negative")
+            return
+        }
         if let noise = audit.release.document.noise {
             let symbol = noise.accounting == "epsilon" ? "ε" : "ρ"
             let figures = audit.release.document.tables.reduce(0) { $0 + $1.cells.count }

@@ -132,6 +132,13 @@ func summary(_ release: ProtectedRelease) -> [String] {
     for conflict in release.ingest.conflicts {
         lines.append("  left out of \(conflict.table): \(plural(conflict.people, "person", "people")) whose rows fall in different cells")
     }
+    if let key = release.cellKey {
+        let cells = release.tables.enumerated().filter { release.plan.tables[$0.offset].declared }.reduce(0) { $0 + $1.element.shape.cellCount }
+        lines.append("cell key method: \(plural(cells, "count")) in the declared tables perturbed by at most ±\(key.table.largestPerturbation) "
+            + "(perturbation table: \(key.tableSource)); record keys from the secret in \(key.secret)")
+        for fallback in release.fallbacks { lines.append("  \(fallback)") }
+        return lines
+    }
     if let run = release.noise {
         lines += noiseSummary(release, run)
         for fallback in release.fallbacks { lines.append("  \(fallback)") }

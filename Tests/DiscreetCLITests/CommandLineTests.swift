@@ -434,3 +434,36 @@ func temporaryDirectory() -> String {
         #expect(try PrivacyLedger(path: ledger).budgets().first?.spent == 1)
     }
 }
+
+/// The cell key method from the command line: a secret others can read is refused; the
+/// release is written, audited, and the same again with the same secret.
+@Suite struct CellKeyCommandTests {
+    @Test func aPerturbedReleaseFromTheCommandLine() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let transitions = root + "/fixtures/transitions"
+        let secret = dir + "/cell-key.secret"
+        try Data((0..<32).map { UInt8($0 * 7 & 0xff) }).write(to: URL(fileURLWithPath: secret))
+        var text = try String(contentsOfFile: transitions + "/cell-key.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "path: extracts/", with: "path: \(transitions)/extracts/")
+            .replacingOccurrences(of: "hierarchy: wards.csv", with: "hierarchy: \(transitions)/wards.csv")
+            .replacingOccurrences(of: "secret: cell-key.secret", with: "secret: \(secret)")
+        let spec = dir + "/cell-key.yaml"
+        try text.write(toFile: spec, atomically: true, encoding: .utf8)
+        chmod(secret, 0o644)
+        let open = try discreet("protect", "--spec", spec, "--out", dir + "/r1")
+        #expect(open.status == 3 && open.err.contains("can be read or written by others (mode 644)"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r1"))
+        chmod(secret, 0o600)
+        let run = try discreet("protect", "--spec", spec, "--out", dir + "/r1")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("cell key method: 273 counts in the declared tables perturbed by at most ±4 (perturbation table: built-in)"))
+        let audit = try discreet("audit", dir + "/r1")
+        #expect(audit.status == 0 && audit.out.contains("audit passed: every figure is perturbed with its bound, and none is negative"))
+        let again = try discreet("protect", "--spec", spec, "--out", dir + "/r2")
+        #expect(again.status == 0)
+        for file in ["tables/transition_by_area_age.csv", "indicators.csv"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/r1/" + file)) == Data(contentsOf: URL(fileURLWithPath: dir + "/r2/" + file)))
+        }
+    }
+}

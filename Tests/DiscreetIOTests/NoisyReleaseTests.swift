@@ -363,7 +363,7 @@ let noiseSpec = (transitionsSpec as NSString).deletingLastPathComponent + "/nois
             return try PublishedAudit.run(directory: out).findings
         }
         let status = try tampered { $0.tables[0].cells[3].status = "published" }
-        #expect(status.contains { $0.contains("a release with noise states a figure without noise") })
+        #expect(status.contains { $0.contains("a figure is stated as it stands") })
         let margin = try tampered { d in
             let total = d.tables[0].cells[0].value!
             d.tables[0].cells[0].value = total + 1

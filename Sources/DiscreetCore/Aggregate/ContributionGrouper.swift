@@ -84,6 +84,12 @@ public struct ContributionGrouper: Sendable {
     private let clamps: [ClosedRange<Int64>?]
     /// Per table, the people whose contribution was clamped.
     public private(set) var clamped: [Int]
+    /// A person's record key for the cell key method, from their identifier's bytes (nil:
+    /// no cell keys).
+    private let recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)?
+    /// Per table, per inner cell: the sum of its people's record keys modulo 2^32 (empty
+    /// without record keys).
+    public private(set) var cellKeys: [[UInt32]]
     /// Per release dimension, the leaf of the record at hand (set once per record: every
     /// table classifies a row's value the same way), and the record it was set for.
     private var rowLeaf: [Int32]
@@ -116,7 +122,13 @@ public struct ContributionGrouper: Sendable {
     }
 
     /// - Parameter hiddenLeaf: per release dimension, the leaf index of its hidden leaf (-1: none).
-    public init(tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy) {
+    /// - Parameter recordKey: for the cell key method, each person's record key from their
+    ///   identifier's bytes; cell keys are then summed per table cell.
+    public init(
+        tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy, recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)? = nil
+    ) {
+        self.recordKey = recordKey
+        cellKeys = tables.map { recordKey == nil ? [] : [UInt32](repeating: 0, count: $0.shape.innerCellCount) }
         accumulators = tables.map { TableAccumulator(shape: $0.shape, measure: $0.measure, topCount: topCount) }
         componentOf = tables.map(\.component)
         clamps = tables.map(\.clamp)
@@ -285,6 +297,13 @@ public struct ContributionGrouper: Sendable {
             }
         }
         for component in components where conflicted[component] { conflictCounts[component] += 1 }
+        // The person's record key, from their identifier (the same in every record).
+        var key: UInt32 = 0
+        if let recordKey, let first = offsets.first {
+            let length = Int(records.load(at: first + 20, as: UInt16.self))
+            let start = first + ContributionRecord.headerSize
+            key = recordKey(UnsafeRawBufferPointer(rebasing: records[start..<(start + length)]))
+        }
         for t in touched {
             let component = componentOf[t]
             guard !conflicted[component] else { continue }
@@ -301,7 +320,17 @@ public struct ContributionGrouper: Sendable {
                 clamped[t] += 1
             }
             accumulators[t].add(cell: cell, value: value)
+            if recordKey != nil { cellKeys[t][cell] &+= key }
         }
+    }
+
+    /// A table's cell keys, every margin included: the sum of its people's record keys
+    /// modulo 2^32 is the sum of its cells' (people in different cells are different).
+    public static func cellKeys(inner: [UInt32], shape: TableShape) -> [UInt32] {
+        var full = [UInt32](repeating: 0, count: shape.cellCount)
+        for (i, cell) in shape.innerToFull().enumerated() { full[cell] = inner[i] }
+        shape.rollUp { full[$0] &+= full[$1] }
+        return full
     }
 
     /// Adds another grouper's results (over different people) into this one.
@@ -309,6 +338,7 @@ public struct ContributionGrouper: Sendable {
         for t in accumulators.indices { accumulators[t].merge(other.accumulators[t]) }
         for k in conflictCounts.indices { conflictCounts[k] += other.conflictCounts[k] }
         for t in clamped.indices { clamped[t] += other.clamped[t] }
+        for t in cellKeys.indices { for c in cellKeys[t].indices { cellKeys[t][c] &+= other.cellKeys[t][c] } }
         for conflict in other.conflictSample where conflictSample.count < Self.conflictSampleLimit {
             conflictSample.append(conflict)
         }

@@ -65,6 +65,10 @@ public struct TableNoise: Sendable {
     /// Per cell, whether its noisy figure is below the release's threshold and shown as
     /// withheld (post-processing of the noisy figure, never of the true value).
     public var belowThreshold: [Bool]
+    /// Whether the figures are perturbed by the cell key method: each cell on its own (its
+    /// margins do not add up), and its bound the table's largest perturbation, a certainty
+    /// rather than a confidence.
+    public var perturbed = false
 
     public init(values: [Int64], errorBounds: [Int64], halfChanceBounds: [Int64]? = nil, belowThreshold: [Bool]? = nil) {
         precondition(values.count == errorBounds.count)
@@ -160,9 +164,9 @@ public struct ProtectedTable: Sendable {
     }
 
     /// The status written in outputs: `published`, `rounded`, `primary` or `secondary`; in
-    /// a release with noise, `noisy` or `below_threshold`.
+    /// a release with noise, `noisy` or `below_threshold`; with the cell key method, `perturbed`.
     public func statusName(_ cell: Int) -> String {
-        if let noise { return noise.belowThreshold[cell] ? "below_threshold" : "noisy" }
+        if let noise { return noise.belowThreshold[cell] ? "below_threshold" : noise.perturbed ? "perturbed" : "noisy" }
         if !statuses[cell].disposition.isWithheld, let rounding, rounding.rounded[cell] { return "rounded" }
         return statuses[cell].disposition.description
     }

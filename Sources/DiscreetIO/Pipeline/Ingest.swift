@@ -13,6 +13,8 @@ public struct IngestOptions: Sendable {
     /// For tests: called once every row is read, before grouping, with the descriptor of the
     /// spill file (nil when nothing spilled), to look at what a run leaves on disk mid-way.
     var beforeGrouping: (@Sendable (Int32?) -> Void)?
+    /// For the cell key method: each person's record key from their identifier's bytes.
+    public var recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)?
 
     public init(
         onError: ErrorPolicy, memoryBudget: Int = 32 << 20,
@@ -71,6 +73,9 @@ public struct IngestResult: Sendable {
     /// Per cohort, the people whose contribution to a sum was clamped to the declared bounds
     /// (a release with noise).
     public var clamped: [Int] = []
+    /// For the cell key method: per cohort, per cell (margins included), the sum of its
+    /// people's record keys modulo 2^32 (empty otherwise).
+    public var cellKeys: [[UInt32]] = []
 }
 
 /// Reads extracts, classifies every row into the plan's tables, and aggregates by person.
@@ -432,8 +437,9 @@ private struct IngestState {
         let hidden = layout.hiddenLeaf.map { $0.map(Int32.init) ?? -1 }
         try store.spillPending()
         options.beforeGrouping?(store.spillDescriptor)
+        let recordKey = options.recordKey
         let grouper = try store.group(workers: options.workers) {
-            ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy)
+            ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy, recordKey: recordKey)
         }
         func origin(_ o: RowOrigin) -> String { "\(inputNames[o.input]):\(o.line)" }
         var conflicts: [ConflictReport] = []
@@ -456,6 +462,7 @@ private struct IngestState {
         }
         return IngestResult(
             cohorts: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled,
-            clamped: grouper.clamped)
+            clamped: grouper.clamped,
+            cellKeys: options.recordKey == nil ? [] : zip(grouper.cellKeys, tables).map { ContributionGrouper.cellKeys(inner: $0, shape: $1.shape) })
     }
 }

@@ -31,10 +31,11 @@ public struct PublishedAudit: Sendable {
 
     /// Whether a noisy release states a figure as it should: noisy with its bound, or withheld
     /// below the release's threshold (with no value).
-    static func statedAsNoisy(status: String, value: Decimal?, errorBound: Decimal?, noise: ReleaseDocument.NoiseStatement) -> Bool {
+    static func statedAsNoisy(status: String, value: Decimal?, errorBound: Decimal?, document: ReleaseDocument) -> Bool {
         switch status {
-        case "noisy": return value != nil && errorBound != nil
-        case "below_threshold": return noise.suppressBelow != nil && value == nil
+        case "noisy": return document.noise != nil && value != nil && errorBound != nil
+        case "perturbed": return document.cellKey != nil && value != nil && errorBound != nil
+        case "below_threshold": return document.noise?.suppressBelow != nil && value == nil
         default: return false
         }
     }
@@ -44,31 +45,34 @@ public struct PublishedAudit: Sendable {
     /// add up (every margin the sum of its children; none negative where the release says
     /// its figures are not). Its cohorts were reassembled from every table and indicator, so
     /// two that disagree on a shared cell are found already.
-    static func noisy(_ release: PublishedRelease, _ noise: ReleaseDocument.NoiseStatement, findings: [String]) -> PublishedAudit {
+    static func noisy(_ release: PublishedRelease, findings: [String]) -> PublishedAudit {
         var findings = findings
         let document = release.document
+        // Figures perturbed cell by cell (the cell key method) need not add up, and are never negative.
+        let additive = document.cellKey == nil
+        let nonNegative = document.cellKey != nil || document.noise?.figures == NoisePostProcessing.nonNegative.rawValue
         for table in document.tables {
-            if let cell = table.cells.first(where: { !Self.statedAsNoisy(status: $0.status, value: $0.value, errorBound: $0.errorBound, noise: noise) }) {
-                findings.append("table '\(table.name)', cell (\(table.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a release with noise states a figure without noise or without its error bound")
+            if let cell = table.cells.first(where: { !Self.statedAsNoisy(status: $0.status, value: $0.value, errorBound: $0.errorBound, document: document) }) {
+                findings.append("table '\(table.name)', cell (\(table.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a figure is stated as it stands, or without its error bound, in a release that says every figure is noisy or perturbed")
             }
         }
         for indicator in document.indicators {
             if let cell = indicator.cells.first(where: { c in
-                [c.numerator, c.denominator].contains { !Self.statedAsNoisy(status: $0.status, value: $0.value, errorBound: $0.errorBound, noise: noise) }
+                [c.numerator, c.denominator].contains { !Self.statedAsNoisy(status: $0.status, value: $0.value, errorBound: $0.errorBound, document: document) }
             }) {
-                findings.append("indicator '\(indicator.name)', cell (\(indicator.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a release with noise states a figure without noise or without its error bound")
+                findings.append("indicator '\(indicator.name)', cell (\(indicator.dimensions.map { cell.codes[$0] ?? "" }.joined(separator: ", "))): a figure is stated as it stands, or without its error bound, in a release that says every figure is noisy or perturbed")
             }
         }
         for cohort in release.cohorts {
             for (name, _, quantity) in cohort.quantities {
                 let shape = quantity.shape
-                for relation in shape.relations() {
+                for relation in shape.relations() where additive {
                     guard let total = quantity.values[relation.total] else { continue }
                     let parts = relation.parts.map { quantity.values[$0] }
                     guard parts.allSatisfy({ $0 != nil }), parts.reduce(0, { $0 + $1! }) != total else { continue }
                     findings.append("\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name), cell (\(shape.codes(of: relation.total).joined(separator: ", "))): not the sum of its children")
                 }
-                if noise.figures == NoisePostProcessing.nonNegative.rawValue, let cell = quantity.values.firstIndex(where: { ($0 ?? 0) < 0 }) {
+                if nonNegative, let cell = quantity.values.firstIndex(where: { ($0 ?? 0) < 0 }) {
                     findings.append("\(cohort.id) (\(cohort.sources.joined(separator: ", "))), \(name), cell (\(shape.codes(of: cell).joined(separator: ", "))): negative, where the release says its figures are not")
                 }
             }
@@ -89,7 +93,7 @@ public struct PublishedAudit: Sendable {
         var findings = release.problems
         // Every other number the files state must follow from the figures and the settings.
         findings += StatedFigureAudit.run(directory: directory, document: release.document, policy: release.policy)
-        if let noise = release.document.noise { return noisy(release, noise, findings: findings) }
+        if release.document.noise != nil || release.document.cellKey != nil { return noisy(release, findings: findings) }
         let declared = !bounds.isEmpty
 
         // Each cohort's quantities, with what the auditor assumes besides the release.

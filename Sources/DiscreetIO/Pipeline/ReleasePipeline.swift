@@ -63,6 +63,8 @@ public struct ProtectedRelease: Sendable {
     public let exactSteps: [OptimalPatternReport]
     /// How a differentially private release was noised (nil: not noised).
     public var noise: NoiseRun? = nil
+    /// The cell key method's settings, where the release's counts are perturbed by it.
+    public var cellKey: CellKeySpec? = nil
 
     /// The release's id: its identity's, or for a noisy release one of its own, since two
     /// runs on the same data draw different noise and each spends budget.
@@ -118,6 +120,14 @@ public enum ReleasePipeline {
         guard !inputs.isEmpty else {
             throw .input(.input("no inputs: list them under 'inputs' in the spec or pass --input"))
         }
+        var options = options
+        if let cellKey = plan.spec.protection.cellKey {
+            do {
+                options.recordKey = CellKeySecret.recordKey(secret: try CellKeySecret.read(path: cellKey.secret))
+            } catch {
+                throw .input(error)
+            }
+        }
         let ingest: IngestResult
         do {
             ingest = try Ingest(plan: plan, options: options).run(inputs: inputs)
@@ -138,6 +148,9 @@ public enum ReleasePipeline {
             if cells.count > 5 { inconsistent.append("indicator '\(indicator.spec.name)': \(cells.count - 5) more cells like these") }
         }
         if !inconsistent.isEmpty { throw .inconsistent(inconsistent) }
+        if let cellKey = plan.spec.protection.cellKey {
+            return try computePerturbed(plan: plan, ingest: ingest, truth: truth, cellKey: cellKey, options: options, randomness: randomness)
+        }
         if let noise = plan.spec.protection.noise {
             return try computeNoisy(
                 plan: plan, ingest: ingest, truth: truth, noise: noise, options: options, randomness: randomness, created: created, charge: charge)
@@ -334,6 +347,46 @@ public enum ReleasePipeline {
             randomnessUsed: true, fallbacks: fallbacks, showsSmallCounts: plan.cohorts.map { _ in false }, layout: plan.layout,
             crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings, exactSteps: [])
         release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, cohortShares: plan.noiseShares(noise), budget: budget)
+        return release
+    }
+
+    /// A release by the cell key method: every count plus the perturbation its cell's key
+    /// selects in the perturbation table; the same people, the same perturbation, in every
+    /// table and release made with the same secret.
+    static func computePerturbed(
+        plan: ReleasePlan, ingest: IngestResult, truth: [AggregatedTable], cellKey: CellKeySpec, options: IngestOptions, randomness: RandomnessSource
+    ) throws(ReleaseError) -> ProtectedRelease {
+        let table = cellKey.table
+        let bound = table.largestPerturbation
+        let tables = plan.tables.indices.map { t in
+            let planned = plan.tables[t]
+            let counts = ingest.cohorts[planned.cohort].values
+            let keys = ingest.cellKeys[planned.cohort]
+            var noise = TableNoise(
+                values: planned.cohortCells.map { counts[$0] + table.perturbation(count: counts[$0], cellKey: keys[$0]) },
+                errorBounds: [Int64](repeating: bound, count: planned.shape.cellCount))
+            noise.perturbed = true
+            return ProtectedTable(
+                name: planned.name, data: truth[t], statuses: [CellStatus](repeating: .published, count: planned.shape.cellCount), noise: noise)
+        }
+        var indicators: [IndicatorFigures] = []
+        for indicator in plan.indicators {
+            do {
+                indicators.append(try IndicatorFigures(
+                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals,
+                    wholeBelow: plan.spec.protection.percentWholeBelow))
+            } catch {
+                throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
+            }
+        }
+        let findings = NoisyReleaseAudit.run(tables: tables, nonNegative: true)
+            + ReleaseAudit.run(tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: PrimaryPolicy())
+        var release = ProtectedRelease(
+            plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs),
+            onError: options.onError, randomness: randomness, randomnessUsed: false, fallbacks: plan.notes, showsSmallCounts: plan.cohorts.map { _ in false },
+            layout: plan.layout, crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings,
+            exactSteps: [])
+        release.cellKey = cellKey
         return release
     }
 

@@ -63,9 +63,9 @@ public enum StatedFigureAudit {
                 }
                 var n = cell.numerator.value?.units(places: 0)
                 let d = cell.denominator.value?.units(places: 0)
-                // Noisy figures' percentages are taken with the numerator within 0 and the
-                // denominator (post-processing of noise drawn apart).
-                if document.noise != nil, let top = n, let bottom = d, bottom > 0 { n = min(max(top, 0), bottom) }
+                // Noisy or perturbed figures' percentages are taken with the numerator within 0
+                // and the denominator (the two were perturbed apart).
+                if document.noise != nil || document.cellKey != nil, let top = n, let bottom = d, bottom > 0 { n = min(max(top, 0), bottom) }
                 let places = wholeBelow.map { (d ?? 0) < $0 ? 0 : decimals } ?? decimals
                 // (A negative figure is a finding of its own elsewhere; no percentage follows.)
                 let expected = (n ?? 0) < 0 || (d ?? 0) < 0 ? nil : try? Percentage.of(numerator: n, denominator: d, decimals: places)

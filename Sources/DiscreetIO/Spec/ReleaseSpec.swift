@@ -201,6 +201,8 @@ public struct ProtectionSpec: Sendable, Hashable {
     public var percentWholeBelow: Int64?
     /// Differentially private noise in place of suppression and rounding (nil: none).
     public var noise: NoiseSpec?
+    /// The cell key method in place of suppression and rounding (nil: none).
+    public var cellKey: CellKeySpec?
 
     public init(
         primary: PrimaryPolicy, secondary: SecondaryPolicy = SecondaryPolicy(), rounding: RoundingPolicy? = nil,
@@ -305,6 +307,35 @@ public struct NoiseSpec: Sendable, Hashable {
 
     /// The ledger's file name where the spec names none: beside the spec.
     public static let defaultLedger = "privacy-ledger.sqlite"
+}
+
+/// The cell key method: every count perturbed by its cell's key through a perturbation
+/// table, the same people always getting the same perturbation.
+public struct CellKeySpec: Sendable, Hashable {
+    /// The secret file record keys are computed with (resolved against the spec's directory).
+    public var secret: String
+    public var table: PerturbationTable
+    /// Where the table comes from: the file as the spec names it, or "built-in".
+    public var tableSource: String
+    /// The SHA-256 of the table's file (nil for the built-in table).
+    public var tableSHA256: String?
+
+    public init(secret: String, table: PerturbationTable = .standard, tableSource: String = "built-in", tableSHA256: String? = nil) {
+        self.secret = secret
+        self.table = table
+        self.tableSource = tableSource
+        self.tableSHA256 = tableSHA256
+    }
+
+    public static func == (a: CellKeySpec, b: CellKeySpec) -> Bool {
+        a.secret == b.secret && a.tableSource == b.tableSource && a.tableSHA256 == b.tableSHA256 && a.table == b.table
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(secret)
+        hasher.combine(tableSource)
+        hasher.combine(tableSHA256)
+    }
 }
 
 /// How a cohort's figures are noised.

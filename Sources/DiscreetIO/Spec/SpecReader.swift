@@ -821,8 +821,23 @@ private struct Reader {
                 node = Self.merge(Self.marked(settings, presetNode.mark), under: given)
             }
         }
-        let keys = ["preset", "primary", "secondary", "rounding", "display", "percentages", "noise"]
+        let keys = ["preset", "primary", "secondary", "rounding", "display", "percentages", "noise", "cell_key"]
         guard let pairs = mapping(node, "protection", allowed: keys) else { return spec }
+        if let cellKey = pairs.first(where: { $0.key == "cell_key" }) {
+            spec.cellKey = readCellKey(cellKey.value)
+            // The perturbation protects every figure; suppression or rounding beside it, or
+            // noise, would be a second method the audit does not combine.
+            for p in pairs where ["preset", "primary", "secondary", "rounding", "noise"].contains(p.key) {
+                problem(p.keyNode, "protection: 'cell_key' perturbs every count by itself: leave '\(p.key)' out")
+            }
+            if presetNode != nil && !pairs.contains(where: { $0.key == "preset" }) {
+                problem(presetNode, "protection: 'cell_key' perturbs every count by itself: leave the preset out")
+            }
+            for p in pairs where p.key == "display" { spec.display = readDisplay(p.value) }
+            for p in pairs where p.key == "percentages" { readPercentages(p.value, into: &spec) }
+            if spec.display.small != nil { problem(node, "display: 'small' is for withheld small counts; the cell key method withholds none: leave it out") }
+            return spec
+        }
         if let noise = pairs.first(where: { $0.key == "noise" }) {
             spec.noise = readNoise(noise.value)
             // Suppressing or rounding true counts is not differentially private: a withheld
@@ -894,6 +909,35 @@ private struct Reader {
             return nil
         }
         return value
+    }
+
+    /// `protection: cell_key`: the secret file of the record keys and the perturbation table
+    /// (a file, or the built-in one).
+    mutating func readCellKey(_ node: Node) -> CellKeySpec? {
+        guard let pairs = mapping(node, "cell_key", allowed: ["secret", "ptable"]) else { return nil }
+        var secret: String?
+        var result = CellKeySpec(secret: "")
+        for p in pairs {
+            guard let text = string(p.value, "cell_key: \(p.key)") else { continue }
+            let path = text.hasPrefix("/") ? text : (directory as NSString).appendingPathComponent(text)
+            if p.key == "secret" {
+                secret = path
+                continue
+            }
+            do {
+                result.table = try PerturbationTableReader.read(path: path)
+                result.tableSource = text
+                result.tableSHA256 = FileManager.default.contents(atPath: path).map { SHA256.hex(Array($0)) }
+            } catch {
+                problems += error.problems
+            }
+        }
+        guard let secret else {
+            problem(node, "cell_key needs a 'secret': a file of at least 16 random bytes, readable by its owner only, from which each person's record key is computed (e.g. head -c 32 /dev/urandom > cell-key.secret; chmod 600 cell-key.secret)")
+            return nil
+        }
+        result.secret = secret
+        return result
     }
 
     /// `protection: noise`: the mechanism, the release's spend, the dataset's budget, the
@@ -1250,6 +1294,11 @@ private struct Reader {
     /// A sum's sensitivity needs bounds on each person's contribution: every summed column
     /// of a release with noise is clamped, between two numbers of the column's precision.
     mutating func checkNoise(_ spec: inout ReleaseSpec) {
+        if spec.protection.cellKey != nil {
+            for table in spec.tables where table.sum != nil {
+                problems.append(SpecProblem(table.location, "table '\(table.name)': the cell key method perturbs counts; sums need a table of their own kind, which is not supported yet"))
+            }
+        }
         guard spec.protection.noise != nil else { return }
         for entry in clampsToCheck {
             guard let c = spec.column(named: entry.column), spec.columns[c].type.isNumeric else {

@@ -50,6 +50,27 @@ public struct SHA256: Sendable {
         array.withUnsafeBytes { update($0) }
     }
 
+    /// The digest's 32 bytes.
+    public mutating func finalize() -> [UInt8] {
+        let hex = Array(finalizeHex().utf8)
+        func digit(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
+        return (0..<32).map { digit(hex[2 * $0]) << 4 | digit(hex[2 * $0 + 1]) }
+    }
+
+    /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+    public static func hmac(key: [UInt8], message: UnsafeRawBufferPointer) -> [UInt8] {
+        var block = key.count > 64 ? { var h = SHA256(); h.update(key); return h.finalize() }() : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        var inner = SHA256()
+        inner.update(block.map { $0 ^ 0x36 })
+        inner.update(message)
+        let digest = inner.finalize()
+        var outer = SHA256()
+        outer.update(block.map { $0 ^ 0x5c })
+        outer.update(digest)
+        return outer.finalize()
+    }
+
     /// The digest as 64 lower-case hexadecimal digits.
     public mutating func finalizeHex() -> String {
         let bitLength = length &* 8

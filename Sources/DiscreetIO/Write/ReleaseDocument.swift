@@ -32,12 +32,16 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
     public var indicators: [Indicator]
     /// The differential privacy of a noisy release (nil: not noised).
     public var noise: NoiseStatement?
+    /// The cell key method of a perturbed release (nil: not perturbed).
+    public var cellKey: CellKeyStatement?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
         case title
         case releaseID = "release_id"
-        case statuses, display, rounding, policy, noise, cohorts, disjoint, families, dimensions, tables, indicators
+        case statuses, display, rounding, policy, noise
+        case cellKey = "cell_key"
+        case cohorts, disjoint, families, dimensions, tables, indicators
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,15 +60,17 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
         tables = try c.decodeIfPresent([Table].self, forKey: .tables) ?? []
         indicators = try c.decodeIfPresent([Indicator].self, forKey: .indicators) ?? []
         noise = try c.decodeIfPresent(NoiseStatement.self, forKey: .noise)
+        cellKey = try c.decodeIfPresent(CellKeyStatement.self, forKey: .cellKey)
     }
 
     public init(
         title: String?, releaseID: String, statuses: [String: String]?, display: Display?, rounding: RoundingStatement?, policy: Policy?,
         cohorts: [Cohort]?, disjoint: [[String]]?, families: [Family]?, dimensions: [Dimension], tables: [Table], indicators: [Indicator],
-        noise: NoiseStatement? = nil
+        noise: NoiseStatement? = nil, cellKey: CellKeyStatement? = nil
     ) {
         schemaVersion = Self.currentSchema
         self.noise = noise
+        self.cellKey = cellKey
         self.title = title
         self.releaseID = releaseID
         self.statuses = statuses
@@ -116,6 +122,25 @@ public struct ReleaseDocument: Codable, Sendable, Equatable {
             case datasetSpent = "dataset_spent"
             case suppressBelow = "suppress_below"
             case clamp, meaning
+        }
+    }
+
+    /// How a release perturbed by the cell key method was made.
+    public struct CellKeyStatement: Codable, Sendable, Equatable {
+        /// The perturbation table: a file's name as the spec gives it, or "built-in".
+        public var ptable: String
+        public var ptableSHA256: String?
+        /// No published count is further than this from its true value.
+        public var largestPerturbation: Int64
+        public var recordKeys: String
+        public var meaning: String
+
+        enum CodingKeys: String, CodingKey {
+            case ptable
+            case ptableSHA256 = "ptable_sha256"
+            case largestPerturbation = "largest_perturbation"
+            case recordKeys = "record_keys"
+            case meaning
         }
     }
 

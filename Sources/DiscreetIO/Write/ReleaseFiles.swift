@@ -185,7 +185,9 @@ extension ReleaseDocument {
                         percentDisplay: shownPercent, percentStatus: p.status, percentInterval: interval)
                 })
         }
-        let statuses: [String: String] = release.noise != nil
+        let statuses: [String: String] = release.cellKey != nil
+            ? ["perturbed": "published perturbed by the cell key method: the true value is within the release's 'largest_perturbation' of it, and the same people get the same perturbation in every table and release"]
+            : release.noise != nil
             ? [
                 "noisy": "published with differentially private noise: the true value is within the cell's 'error_bound' of it with the release's stated confidence",
                 "below_threshold": "withheld because its noisy figure is below the release's 'suppress_below' (decided on the noisy figure, not the true value)",
@@ -221,6 +223,13 @@ extension ReleaseDocument {
             display: Display(protection), rounding: protection.rounding.map(RoundingStatement.init),
             policy: Policy(spec: spec, onError: release.onError, fallbacks: release.fallbacks, layout: release.layout), cohorts: cohorts,
             disjoint: relations.disjoint.map { [cohortID($0.first), cohortID($0.second)] }, families: families, dimensions: dimensions, tables: tables,
-            indicators: indicators, noise: noise)
+            indicators: indicators, noise: noise,
+            cellKey: release.cellKey.map { key in
+                CellKeyStatement(
+                    ptable: key.tableSource, ptableSHA256: key.tableSHA256, largestPerturbation: key.table.largestPerturbation,
+                    recordKeys: "each person's record key is HMAC-SHA256 of their identifier under the release's secret key (kept by the data officer, never published)",
+                    meaning: "each count is its true value plus the perturbation the perturbation table gives for its count and its cell key (the sum of its people's record keys modulo 2^32); "
+                        + "cells are perturbed one by one, so margins need not equal the sum of their children; percentages are taken from the perturbed counts")
+            })
     }
 }

@@ -178,7 +178,8 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
         tables = counted.tables
         indicators = counted.indicators
         self.files = files.map { File(path: $0.path, sha256: SHA256.hex($0.bytes), bytes: $0.bytes.count) }
-        audit = AuditStatement(passed: true, checks: document.noise != nil ? NoisyReleaseAudit.checks : ReleaseAudit.checks)
+        audit = AuditStatement(
+            passed: true, checks: document.noise != nil ? NoisyReleaseAudit.checks : document.cellKey != nil ? NoisyReleaseAudit.perturbedChecks : ReleaseAudit.checks)
     }
 
     /// The counts of cells the manifest states, from a release's document alone (and the
