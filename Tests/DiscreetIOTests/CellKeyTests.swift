@@ -12,6 +12,9 @@ let cellKeySpec = (transitionsSpec as NSString).deletingLastPathComponent + "/ce
     @Test func hmacKnownAnswer() {
         let mac = Array("what do ya want for nothing?".utf8).withUnsafeBytes { SHA256.hmac(key: Array("Jefe".utf8), message: $0) }
         #expect(mac.map { String(format: "%02x", $0) }.joined() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // A record key is the MAC's first 32 bits.
+        let key = Array("what do ya want for nothing?".utf8).withUnsafeBytes { CellKeySecret.recordKey(secret: Array("Jefe".utf8))($0) }
+        #expect(key == 0x5bdc_c146)
         // A key longer than a block is hashed first (RFC 4231, test case 6).
         let long = Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8).withUnsafeBytes {
             SHA256.hmac(key: [UInt8](repeating: 0xaa, count: 131), message: $0)

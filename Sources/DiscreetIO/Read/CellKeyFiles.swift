@@ -29,10 +29,8 @@ public enum CellKeySecret {
 
     /// The record key function: the first 4 bytes of HMAC-SHA256(secret, identifier).
     public static func recordKey(secret: [UInt8]) -> @Sendable (UnsafeRawBufferPointer) -> UInt32 {
-        { identifier in
-            let mac = SHA256.hmac(key: secret, message: identifier)
-            return UInt32(mac[0]) << 24 | UInt32(mac[1]) << 16 | UInt32(mac[2]) << 8 | UInt32(mac[3])
-        }
+        let hmac = SHA256.HMAC(key: secret)
+        return { identifier in hmac.prefix32(identifier) }
     }
 }
 

@@ -50,29 +50,8 @@ public struct SHA256: Sendable {
         array.withUnsafeBytes { update($0) }
     }
 
-    /// The digest's 32 bytes.
-    public mutating func finalize() -> [UInt8] {
-        let hex = Array(finalizeHex().utf8)
-        func digit(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
-        return (0..<32).map { digit(hex[2 * $0]) << 4 | digit(hex[2 * $0 + 1]) }
-    }
-
-    /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
-    public static func hmac(key: [UInt8], message: UnsafeRawBufferPointer) -> [UInt8] {
-        var block = key.count > 64 ? { var h = SHA256(); h.update(key); return h.finalize() }() : key
-        block += [UInt8](repeating: 0, count: 64 - block.count)
-        var inner = SHA256()
-        inner.update(block.map { $0 ^ 0x36 })
-        inner.update(message)
-        let digest = inner.finalize()
-        var outer = SHA256()
-        outer.update(block.map { $0 ^ 0x5c })
-        outer.update(digest)
-        return outer.finalize()
-    }
-
-    /// The digest as 64 lower-case hexadecimal digits.
-    public mutating func finalizeHex() -> String {
+    /// The digest's eight 32-bit words.
+    private mutating func finalizeWords() -> [UInt32] {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80]
         let padding = (pendingCount + 1) % 64 <= 56 ? 56 - (pendingCount + 1) % 64 : 120 - (pendingCount + 1) % 64
@@ -82,7 +61,58 @@ public struct SHA256: Sendable {
         tail.withUnsafeBytes { update($0) }
         length = saved
         precondition(pendingCount == 0)
-        let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
+        return [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
+    }
+
+    /// The digest's 32 bytes.
+    public mutating func finalize() -> [UInt8] {
+        finalizeWords().flatMap { w in [UInt8(w >> 24), UInt8(truncatingIfNeeded: w >> 16), UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w)] }
+    }
+
+    /// HMAC-SHA256 (RFC 2104) under one key, its padded key blocks hashed once: each message
+    /// then costs two hashes of its own.
+    public struct HMAC: Sendable {
+        private let inner: SHA256
+        private let outer: SHA256
+
+        public init(key: [UInt8]) {
+            var block = key.count > 64 ? { var h = SHA256(); h.update(key); return h.finalize() }() : key
+            block += [UInt8](repeating: 0, count: 64 - block.count)
+            var inner = SHA256()
+            inner.update(block.map { $0 ^ 0x36 })
+            var outer = SHA256()
+            outer.update(block.map { $0 ^ 0x5c })
+            self.inner = inner
+            self.outer = outer
+        }
+
+        /// The first 32 bits of the MAC of `message`, big-endian.
+        public func prefix32(_ message: UnsafeRawBufferPointer) -> UInt32 {
+            var i = inner
+            i.update(message)
+            var o = outer
+            o.update(i.finalize())
+            return o.finalizeWords()[0]
+        }
+
+        /// The whole MAC of `message`.
+        public func mac(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+            var i = inner
+            i.update(message)
+            var o = outer
+            o.update(i.finalize())
+            return o.finalize()
+        }
+    }
+
+    /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+    public static func hmac(key: [UInt8], message: UnsafeRawBufferPointer) -> [UInt8] {
+        HMAC(key: key).mac(message)
+    }
+
+    /// The digest as 64 lower-case hexadecimal digits.
+    public mutating func finalizeHex() -> String {
+        let words = finalizeWords()
         let digits = Array("0123456789abcdef")
         var out = ""
         for w in words {
