@@ -66,11 +66,7 @@ struct Audit: ParsableCommand {
         if let key = audit.release.document.cellKey {
             let figures = audit.release.document.tables.reduce(0) { $0 + $1.cells.count }
             print("a release perturbed by the cell key method (perturbation table: \(key.ptable), at most ±\(key.largestPerturbation)); \(plural(figures, "table figure")) and every indicator figure checked")
-            for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
-            guard audit.findings.isEmpty else {
-                report("audit failed: \(plural(audit.findings.count, "finding"))")
-                throw Exit.refused
-            }
+            try reportFindings(audit)
             print("audit passed: every figure is perturbed with its bound, and none is negative")
             return
         }
@@ -79,11 +75,7 @@ struct Audit: ParsableCommand {
             let figures = audit.release.document.tables.reduce(0) { $0 + $1.cells.count }
             print("a release with differential privacy: \(noise.mechanism), \(symbol) = \(noise.spent) from dataset \(noise.dataset); \(plural(figures, "table figure")) and every indicator figure checked")
             if truth != nil { print("note: a release with noise has no protection levels to check against the data; its figures were checked as published") }
-            for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
-            guard audit.findings.isEmpty else {
-                report("audit failed: \(plural(audit.findings.count, "finding"))")
-                throw Exit.refused
-            }
+            try reportFindings(audit)
             print("audit passed: every figure is noisy with its error bound, and each cohort's figures add up")
             return
         }
@@ -107,15 +99,20 @@ struct Audit: ParsableCommand {
             let exact = audit.groups.filter { $0.interval?.isExact ?? false }.count
             print("\(plural(audit.groups.count, "group")) of people counted by subtracting published figures (a denominator minus its numerator, a cohort minus one within it): \(grouped(exact)) known exactly")
         }
+        try reportFindings(audit)
+        var passed = "audit passed: no withheld figure can be recovered exactly"
+        if truth != nil { passed += "; every sensitive cell and group keeps its protection levels (\(grouped(audit.sensitiveChecked)) checked)" }
+        print(passed)
+    }
+
+    /// Prints the audit's findings (the first 100) and fails when there is any.
+    func reportFindings(_ audit: PublishedAudit) throws {
         for finding in audit.findings.prefix(100) { report("finding: \(finding)") }
         if audit.findings.count > 100 { report("finding: \(audit.findings.count - 100) more") }
         guard audit.findings.isEmpty else {
             report("audit failed: \(plural(audit.findings.count, "finding"))")
             throw Exit.refused
         }
-        var passed = "audit passed: no withheld figure can be recovered exactly"
-        if truth != nil { passed += "; every sensitive cell and group keeps its protection levels (\(grouped(audit.sensitiveChecked)) checked)" }
-        print(passed)
     }
 
     /// A rational in units of 10^-places, as a decimal; two more places (rounded down)

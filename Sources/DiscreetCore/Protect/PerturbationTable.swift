@@ -9,10 +9,10 @@
 /// asking again cannot average it away.
 ///
 /// Counts beyond the last row take the last row's perturbations (as tau-ARGUS does).
-public struct PerturbationTable: Sendable, Equatable {
+public struct PerturbationTable: Sendable, Hashable {
     /// One count's perturbations: each with the exclusive upper end of its interval of cell
     /// keys, in units of 2^-32 (the last end is 2^32).
-    public struct Row: Sendable, Equatable {
+    public struct Row: Sendable, Hashable {
         public var perturbations: [Int64]
         public var upperEnds: [UInt64]
 

@@ -40,7 +40,7 @@ public struct NoisePreview: Sendable {
         // Per cohort, each cell's bound over its finest published table.
         var cohortBounds: [(shape: TableShape, bounds: [Int64])] = []
         for c in plan.cohorts.indices {
-            let planned = ReleasePipeline.noisePlan(plan, noise, cohort: c)
+            let planned = ReleasePipeline.noisePlan(plan, noise, cohort: c, share: cohortShares[c])
             switch noise.strategy {
             case .finest: cohortBounds.append((planned.shape, NoisyTable.errorBounds(shape: planned.shape, noise: planned.mechanism, alpha: noise.alpha)))
             case .levels:

@@ -247,16 +247,7 @@ public enum ReleasePipeline {
                 smallCountsUpTo: showsSmall[planned.cohort] ? smallCountsUpTo : nil, withheldCountsAtLeast: least[planned.cohort])
         }
         let crossCohort = plan.tables.map { planned in planned.cohortCells.map { crossCohortCells[planned.cohort][$0] } }
-        var indicators: [IndicatorFigures] = []
-        for indicator in plan.indicators {
-            do {
-                indicators.append(try IndicatorFigures(
-                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals,
-                    wholeBelow: protection.percentWholeBelow))
-            } catch {
-                throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
-            }
-        }
+        let indicators = try indicatorFigures(plan: plan, tables: tables)
         findings += ReleaseAudit.run(
             tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: protection.primary)
         findings += groupFindings(plan: plan, layout: layout.layout, tables: tables, primary: protection.primary)
@@ -295,9 +286,10 @@ public enum ReleasePipeline {
         let budget = try charge?(spend)
 
         var fallbacks = plan.notes
+        let shares = plan.noiseShares(noise)
         var cohorts: [(shape: TableShape, figures: TableNoise)] = []
         for (c, cohort) in plan.cohorts.enumerated() {
-            let planned = noisePlan(plan, noise, cohort: c)
+            let planned = noisePlan(plan, noise, cohort: c, share: shares[c])
             let shape = planned.shape
             let cells = ReleasePlan.projection(table: shape, dimensions: cohort.publishedDimensions, cohort: cohort.shape, cohortDimensions: cohort.dimensions)
             let counts = cells.map { ingest.cohorts[c].values[$0] }
@@ -330,23 +322,10 @@ public enum ReleasePipeline {
                     values: cells.map { figures.values[$0] }, errorBounds: cells.map { figures.errorBounds[$0] },
                     halfChanceBounds: cells.map { figures.halfChanceBounds[$0] }, belowThreshold: cells.map { figures.belowThreshold[$0] }))
         }
-        var indicators: [IndicatorFigures] = []
-        for indicator in plan.indicators {
-            do {
-                indicators.append(try IndicatorFigures(
-                    numerator: indicator.numerator, denominator: indicator.denominator, tables: tables, decimals: indicator.decimals,
-                    wholeBelow: plan.spec.protection.percentWholeBelow))
-            } catch {
-                throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
-            }
-        }
-        let findings = NoisyReleaseAudit.run(tables: tables, nonNegative: noise.postProcessing == .nonNegative)
-            + ReleaseAudit.run(tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: PrimaryPolicy())
-        var release = ProtectedRelease(
-            plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: identity, onError: options.onError, randomness: randomness,
-            randomnessUsed: true, fallbacks: fallbacks, showsSmallCounts: plan.cohorts.map { _ in false }, layout: plan.layout,
-            crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings, exactSteps: [])
-        release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, cohortShares: plan.noiseShares(noise), budget: budget)
+        var release = try measuredRelease(
+            plan: plan, ingest: ingest, tables: tables, identity: identity, options: options, randomness: randomness, randomnessUsed: true,
+            fallbacks: fallbacks, nonNegative: noise.postProcessing == .nonNegative)
+        release.noise = NoiseRun(spec: noise, releaseID: releaseID, mechanism: mechanism, cohortShares: shares, budget: budget)
         return release
     }
 
@@ -369,6 +348,15 @@ public enum ReleasePipeline {
             return ProtectedTable(
                 name: planned.name, data: truth[t], statuses: [CellStatus](repeating: .published, count: planned.shape.cellCount), noise: noise)
         }
+        var release = try measuredRelease(
+            plan: plan, ingest: ingest, tables: tables, identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs), options: options,
+            randomness: randomness, randomnessUsed: false, fallbacks: plan.notes, nonNegative: true)
+        release.cellKey = cellKey
+        return release
+    }
+
+    /// Every indicator's percentages from the release's published figures.
+    static func indicatorFigures(plan: ReleasePlan, tables: [ProtectedTable]) throws(ReleaseError) -> [IndicatorFigures] {
         var indicators: [IndicatorFigures] = []
         for indicator in plan.indicators {
             do {
@@ -379,15 +367,22 @@ public enum ReleasePipeline {
                 throw .inconsistent(["indicator '\(indicator.spec.name)': a published numerator exceeds its published denominator"])
             }
         }
-        let findings = NoisyReleaseAudit.run(tables: tables, nonNegative: true)
+        return indicators
+    }
+
+    /// A release whose every figure is measured (noisy or perturbed), none withheld: its
+    /// indicators, and the audit of what it publishes.
+    static func measuredRelease(
+        plan: ReleasePlan, ingest: IngestResult, tables: [ProtectedTable], identity: ReleaseIdentity, options: IngestOptions, randomness: RandomnessSource,
+        randomnessUsed: Bool, fallbacks: [String], nonNegative: Bool
+    ) throws(ReleaseError) -> ProtectedRelease {
+        let indicators = try indicatorFigures(plan: plan, tables: tables)
+        let findings = NoisyReleaseAudit.run(tables: tables, nonNegative: nonNegative)
             + ReleaseAudit.run(tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: PrimaryPolicy())
-        var release = ProtectedRelease(
-            plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: ReleaseIdentity(spec: plan.spec, inputs: ingest.inputs),
-            onError: options.onError, randomness: randomness, randomnessUsed: false, fallbacks: plan.notes, showsSmallCounts: plan.cohorts.map { _ in false },
-            layout: plan.layout, crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings,
-            exactSteps: [])
-        release.cellKey = cellKey
-        return release
+        return ProtectedRelease(
+            plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: identity, onError: options.onError, randomness: randomness,
+            randomnessUsed: randomnessUsed, fallbacks: fallbacks, showsSmallCounts: plan.cohorts.map { _ in false }, layout: plan.layout,
+            crossCohort: plan.tables.map { [Bool](repeating: false, count: $0.shape.cellCount) }, sensitiveGroups: 0, findings: findings, exactSteps: [])
     }
 
     /// How one cohort of a noisy release is noised.
@@ -401,7 +396,8 @@ public enum ReleasePipeline {
         var mechanism: CountNoise
     }
 
-    static func noisePlan(_ plan: ReleasePlan, _ noise: NoiseSpec, cohort c: Int) -> CohortNoise {
+    /// - Parameter share: the cohort's part of the spend (``ReleasePlan/noiseShares(_:)``).
+    static func noisePlan(_ plan: ReleasePlan, _ noise: NoiseSpec, cohort c: Int, share: Rational) -> CohortNoise {
         let cohort = plan.cohorts[c]
         let dims = cohort.publishedDimensions
         let shape = TableShape(dimensions: dims.map { plan.spec.dimensions[$0].dimension })!
@@ -410,7 +406,7 @@ public enum ReleasePipeline {
             let table = plan.tables[t]
             for cell in ReleasePlan.projection(table: table.shape, dimensions: table.dimensions, cohort: shape, cohortDimensions: dims) { observed[cell] = true }
         }
-        var mechanism = noise.mechanism(share: plan.noiseShares(noise)[c], sumColumn: cohort.sumColumn)
+        var mechanism = noise.mechanism(share: share, sumColumn: cohort.sumColumn)
         if noise.strategy == .levels { mechanism = mechanism.dividingBudget(by: ReconciledTable.sensitivity(shape: shape, observed: observed)) }
         return CohortNoise(shape: shape, observed: observed, mechanism: mechanism)
     }

@@ -326,16 +326,6 @@ public struct CellKeySpec: Sendable, Hashable {
         self.tableSource = tableSource
         self.tableSHA256 = tableSHA256
     }
-
-    public static func == (a: CellKeySpec, b: CellKeySpec) -> Bool {
-        a.secret == b.secret && a.tableSource == b.tableSource && a.tableSHA256 == b.tableSHA256 && a.table == b.table
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(secret)
-        hasher.combine(tableSource)
-        hasher.combine(tableSHA256)
-    }
 }
 
 /// How a cohort's figures are noised.

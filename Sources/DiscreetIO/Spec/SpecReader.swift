@@ -827,30 +827,24 @@ private struct Reader {
             spec.cellKey = readCellKey(cellKey.value)
             // The perturbation protects every figure; suppression or rounding beside it, or
             // noise, would be a second method the audit does not combine.
-            for p in pairs where ["preset", "primary", "secondary", "rounding", "noise"].contains(p.key) {
-                problem(p.keyNode, "protection: 'cell_key' perturbs every count by itself: leave '\(p.key)' out")
-            }
-            if presetNode != nil && !pairs.contains(where: { $0.key == "preset" }) {
-                problem(presetNode, "protection: 'cell_key' perturbs every count by itself: leave the preset out")
-            }
-            for p in pairs where p.key == "display" { spec.display = readDisplay(p.value) }
-            for p in pairs where p.key == "percentages" { readPercentages(p.value, into: &spec) }
-            if spec.display.small != nil { problem(node, "display: 'small' is for withheld small counts; the cell key method withholds none: leave it out") }
+            readAlone(
+                pairs, node: node, presetNode: presetNode, refusing: ["preset", "primary", "secondary", "rounding", "noise"], into: &spec,
+                refusal: { "protection: 'cell_key' perturbs every count by itself: leave '\($0)' out" },
+                presetRefusal: "protection: 'cell_key' perturbs every count by itself: leave the preset out",
+                smallRefusal: "display: 'small' is for withheld small counts; the cell key method withholds none: leave it out")
             return spec
         }
         if let noise = pairs.first(where: { $0.key == "noise" }) {
             spec.noise = readNoise(noise.value)
             // Suppressing or rounding true counts is not differentially private: a withheld
             // cell tells that its true count is small, whatever the noise.
-            for p in pairs where ["preset", "primary", "secondary", "rounding"].contains(p.key) {
-                problem(p.keyNode, "protection: '\(p.key)' works on true counts, which is not differentially private; a release with 'noise' protects every figure by its noise alone: leave '\(p.key)' out")
-            }
-            if presetNode != nil && !pairs.contains(where: { $0.key == "preset" }) {
-                problem(presetNode, "protection: a preset works on true counts, which is not differentially private: leave it out of a release with 'noise'")
-            }
-            for p in pairs where p.key == "display" { spec.display = readDisplay(p.value) }
-            for p in pairs where p.key == "percentages" { readPercentages(p.value, into: &spec) }
-            if spec.display.small != nil { problem(node, "display: 'small' shows true small counts, which a release with 'noise' never knows it has: leave it out") }
+            readAlone(
+                pairs, node: node, presetNode: presetNode, refusing: ["preset", "primary", "secondary", "rounding"], into: &spec,
+                refusal: {
+                    "protection: '\($0)' works on true counts, which is not differentially private; a release with 'noise' protects every figure by its noise alone: leave '\($0)' out"
+                },
+                presetRefusal: "protection: a preset works on true counts, which is not differentially private: leave it out of a release with 'noise'",
+                smallRefusal: "display: 'small' shows true small counts, which a release with 'noise' never knows it has: leave it out")
             return spec
         }
         var sawPrimary = false
@@ -888,6 +882,20 @@ private struct Reader {
             problem(roundingNode, "rounding: margins 'recomputed' makes each margin the sum of its rounded children, which would give away the rounded value of a withheld child; with primary rules, use margins 'rounded' or controlled rounding")
         }
         return spec
+    }
+
+    /// The rest of a protection section whose method stands alone (noise, the cell key
+    /// method): the keys that may not go beside it refused (a preset's too), the display
+    /// symbols and percentages read, a small-count display refused.
+    mutating func readAlone(
+        _ pairs: [(key: String, keyNode: Node, value: Node)], node: Node, presetNode: Node?, refusing: Set<String>, into spec: inout ProtectionSpec,
+        refusal: (String) -> String, presetRefusal: String, smallRefusal: String
+    ) {
+        for p in pairs where refusing.contains(p.key) { problem(p.keyNode, refusal(p.key)) }
+        if presetNode != nil && !pairs.contains(where: { $0.key == "preset" }) { problem(presetNode, presetRefusal) }
+        for p in pairs where p.key == "display" { spec.display = readDisplay(p.value) }
+        for p in pairs where p.key == "percentages" { readPercentages(p.value, into: &spec) }
+        if spec.display.small != nil { problem(node, smallRefusal) }
     }
 
     mutating func readPercentages(_ node: Node, into spec: inout ProtectionSpec) {
