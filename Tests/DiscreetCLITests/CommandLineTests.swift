@@ -371,6 +371,18 @@ func temporaryDirectory() -> String {
         #expect(indicators.split(separator: "\n")[0].hasSuffix("numerator_error_bound,denominator_error_bound,percent_lower,percent_upper"))
         let audit = try discreet("audit", out)
         #expect(audit.status == 0 && audit.out.contains("audit passed: every figure is noisy with its error bound, and each cohort's figures add up"))
+        // With the data, the audit says there is nothing to check it against.
+        let withData = try discreet("audit", out, "--spec", transitions + "/noise.yaml")
+        #expect(withData.status == 0 && withData.out.contains("note: a release with noise has no protection levels to check against the data"))
+        // How many contributions were clamped is printed (a figure of the data: the release
+        // states the clamp's range only).
+        #expect(run.out.contains("table 'care_cost_by_area_age': 157 people's 'care_cost' clamped to 0.00 to 40000.00 (not stated in the release)"))
+        let statement = try ReleaseDocument.decode(Data(contentsOf: URL(fileURLWithPath: out + "/release.json"))).noise
+        #expect(statement?.clamp?.keys.sorted() == ["care_cost"])
+        // A ledger that cannot be opened: an error, not a refusal, and nothing written.
+        let unreadable = try discreet("protect", "--spec", transitions + "/noise.yaml", "--out", dir + "/nowhere", "--ledger", dir + "/missing/dir/ledger.sqlite")
+        #expect(unreadable.status == 3 && unreadable.err.contains("error: ") && unreadable.err.contains("not a privacy-budget ledger"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/nowhere"))
         let budget = try discreet("budget", ledger, "--releases")
         #expect(budget.out.contains("northbridge-pfa: budget ρ = 2; spent 1/2 (0.5) in 1 release; left 3/2 (1.5)"))
         let again = try discreet("plan", transitions + "/noise.yaml", "--ledger", ledger)
