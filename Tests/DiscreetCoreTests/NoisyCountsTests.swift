@@ -219,7 +219,7 @@ import Testing
         #expect(figures.intervals?[x1] != nil)
     }
 
-    @Test func theNoisyAuditFindsTrueFiguresBrokenMarginsAndNegatives() {
+    @Test func theNoisyAuditFindsTrueFiguresBrokenMarginsAndNegatives() throws {
         let shape = TableShape(dimensions: [ConsistentCountsTests.flat("x", 2)])!
         let data = AggregatedTable(shape: shape, measure: .count, values: [2, 3, 5].map(Int64.init))
         let published = [CellStatus](repeating: .published, count: 3)
@@ -241,6 +241,15 @@ import Testing
         let withheld = ProtectedTable(name: "withheld", data: data, statuses: published, noise: TableNoise(values: broken, errorBounds: [1, 1, 1]).withholding(below: 0))
         #expect(withheld.figure(values.firstIndex(of: -1)!) == .withheld(bounds: nil))
         #expect(NoisyReleaseAudit.run(tables: [withheld], nonNegative: true).isEmpty)
+        // A numerator above its denominator, where non-negative noisy figures must agree.
+        var lower = values
+        lower[0] = 2
+        lower[total] = 1
+        let denominator = ProtectedTable(name: "lower", data: data, statuses: published, noise: TableNoise(values: lower, errorBounds: [1, 1, 1]))
+        let indicator = try IndicatorFigures(numerator: 0, denominator: 1, tables: [good, denominator], decimals: 1)
+        let above = NoisyReleaseAudit.run(tables: [good, denominator], indicators: [("share", indicator)], nonNegative: true)
+        #expect(above.filter { $0.description.contains("the numerator exceeds its denominator") }.count == 2)
+        #expect(NoisyReleaseAudit.run(tables: [good, good], indicators: [("share", indicator)], nonNegative: true).count == 2, "only the negatives")
         let exact = NoisyReleaseAudit.run(tables: [ProtectedTable(name: "exact", data: data, statuses: published)], nonNegative: false)
         #expect(exact.count == 3 && exact.allSatisfy { $0.kind == AuditFinding.Kind.notNoisy })
     }

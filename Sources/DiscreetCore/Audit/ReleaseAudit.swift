@@ -62,6 +62,7 @@ public enum NoisyReleaseAudit {
         "every published figure is noisy: no true value is published (a figure below the release's threshold is withheld on its noisy value)",
         "every margin is the sum of its children in every table",
         "no figure is negative where the release publishes non-negative figures",
+        "no numerator exceeds its denominator where the release publishes non-negative figures (they agree between cohorts)",
     ]
 
     /// What the audit checks of a release perturbed by the cell key method.
@@ -70,8 +71,19 @@ public enum NoisyReleaseAudit {
         "no figure is negative",
     ]
 
-    public static func run(tables: [ProtectedTable], nonNegative: Bool) -> [AuditFinding] {
+    /// - Parameter indicators: each with its name; where `nonNegative` and the figures are
+    ///   noisy (not perturbed cell by cell), no published numerator may exceed its denominator.
+    public static func run(tables: [ProtectedTable], indicators: [(name: String, figures: IndicatorFigures)] = [], nonNegative: Bool) -> [AuditFinding] {
         var findings: [AuditFinding] = []
+        for (name, figures) in indicators where nonNegative {
+            let (n, d) = (tables[figures.numerator], tables[figures.denominator])
+            guard n.noise?.perturbed == false && d.noise?.perturbed == false else { continue }
+            for cell in 0..<n.shape.cellCount {
+                if let top = n.published(cell), let bottom = d.published(cell), top > bottom {
+                    findings.append(AuditFinding(kind: .inconsistentNoise("the numerator exceeds its denominator"), table: "indicator '\(name)'", cell: n.shape.codes(of: cell)))
+                }
+            }
+        }
         for table in tables {
             let shape = table.shape
             for cell in 0..<shape.cellCount {

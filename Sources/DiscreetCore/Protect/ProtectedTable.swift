@@ -79,6 +79,21 @@ public struct TableNoise: Sendable {
         precondition(self.halfChanceBounds.count == values.count && self.belowThreshold.count == values.count)
     }
 
+    /// The figures post-processed to `values`: each bound grows by its figure's move, since
+    /// |new − true| ≤ |new − old| + |old − true|, at the same confidence.
+    public func moved(to values: [Int64]) -> TableNoise {
+        precondition(values.count == self.values.count)
+        func grown(_ bounds: [Int64]) -> [Int64] {
+            bounds.indices.map { i in
+                let move = (values[i] - self.values[i]).magnitude
+                return move > UInt64(Int64.max - bounds[i]) ? .max : bounds[i] + Int64(move)
+            }
+        }
+        var moved = TableNoise(values: values, errorBounds: grown(errorBounds), halfChanceBounds: grown(halfChanceBounds), belowThreshold: belowThreshold)
+        moved.perturbed = perturbed
+        return moved
+    }
+
     /// The figures with each one below `threshold` withheld.
     public func withholding(below threshold: Int64) -> TableNoise {
         TableNoise(values: values, errorBounds: errorBounds, halfChanceBounds: halfChanceBounds, belowThreshold: values.map { $0 < threshold })

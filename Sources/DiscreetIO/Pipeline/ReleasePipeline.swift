@@ -298,7 +298,7 @@ public enum ReleasePipeline {
             case .operatingSystem: words = { _ in RandomWords.operatingSystem() }
             case .reproducible(let seed): words = { RandomWords(seed: seed, stream: c << 24 | $0) }
             }
-            var (figures, nearest) = noise.strategy == .levels
+            let (figures, nearest) = noise.strategy == .levels
                 ? ReconciledTable.measure(
                     counts, shape: shape, observed: planned.observed, noise: planned.mechanism, alpha: noise.alpha, threads: options.workers, words: words)
                 : NoisyTable.measure(
@@ -308,8 +308,22 @@ public enum ReleasePipeline {
             if nearest {
                 fallbacks.append("\(plan.describe(cohort: c)): controlled rounding of its non-negative fit could not be applied; its cells were rounded to the nearest whole number (they still add up and none is negative)")
             }
-            if let threshold = noise.suppressBelow, !cohort.measure.isMagnitude { figures = figures.withholding(below: threshold) }
             cohorts.append((shape, figures))
+        }
+        // Non-negative figures also agree between cohorts: no numerator above its denominator.
+        if noise.postProcessing == .nonNegative {
+            let agreeing = plan.cohorts.indices.map { c in
+                CohortAgreement.Cohort(
+                    shape: cohorts[c].shape, dimensions: plan.cohorts[c].publishedDimensions, countsPeople: !plan.cohorts[c].measure.isMagnitude,
+                    empty: (plan.layout.zeros.cohorts[c] ?? []).reduce(into: [:]) { $0[$1.dimension, default: []].formUnion($1.leaves) })
+            }
+            var values = cohorts.map(\.figures.values)
+            if CohortAgreement.agree(&values, cohorts: agreeing, relations: plan.layout.relations) {
+                for c in cohorts.indices { cohorts[c].figures = cohorts[c].figures.moved(to: values[c]) }
+            }
+        }
+        if let threshold = noise.suppressBelow {
+            for c in cohorts.indices where !plan.cohorts[c].measure.isMagnitude { cohorts[c].figures = cohorts[c].figures.withholding(below: threshold) }
         }
         let tables = plan.tables.indices.map { t in
             let planned = plan.tables[t]
@@ -377,8 +391,9 @@ public enum ReleasePipeline {
         randomnessUsed: Bool, fallbacks: [String], nonNegative: Bool
     ) throws(ReleaseError) -> ProtectedRelease {
         let indicators = try indicatorFigures(plan: plan, tables: tables)
-        let findings = NoisyReleaseAudit.run(tables: tables, nonNegative: nonNegative)
-            + ReleaseAudit.run(tables: tables, indicators: zip(plan.indicators, indicators).map { ($0.spec.name, $1) }, primary: PrimaryPolicy())
+        let named = zip(plan.indicators, indicators).map { (name: $0.spec.name, figures: $1) }
+        let findings = NoisyReleaseAudit.run(tables: tables, indicators: named, nonNegative: nonNegative)
+            + ReleaseAudit.run(tables: tables, indicators: named.map { ($0.name, $0.figures) }, primary: PrimaryPolicy())
         return ProtectedRelease(
             plan: plan, ingest: ingest, tables: tables, indicators: indicators, identity: identity, onError: options.onError, randomness: randomness,
             randomnessUsed: randomnessUsed, fallbacks: fallbacks, showsSmallCounts: plan.cohorts.map { _ in false }, layout: plan.layout,

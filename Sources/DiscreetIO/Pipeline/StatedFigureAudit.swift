@@ -45,6 +45,8 @@ public enum StatedFigureAudit {
             }
         }
         let wholeBelow = policy?.percentages?.wholeNumbersBelowDenominator
+        // Noisy non-negative figures agree between cohorts (``CohortAgreement``).
+        let agreeing = document.cellKey == nil && document.noise?.figures == NoisePostProcessing.nonNegative.rawValue
         for indicator in document.indicators {
             let decimals = indicator.decimals ?? policy?.percentages?.decimals ?? 1
             guard (0...6).contains(decimals) else {
@@ -54,6 +56,9 @@ public enum StatedFigureAudit {
             for cell in indicator.cells {
                 for (part, figure) in [("numerator", cell.numerator), ("denominator", cell.denominator)] where !shows(figure.value, figure.display, places: 0) {
                     findings.append("\(where_("indicator '\(indicator.name)'", cell.codes)): its \(part)'s display shows a figure that is not its published value")
+                }
+                if agreeing, let top = cell.numerator.value, let bottom = cell.denominator.value, top > bottom {
+                    findings.append("\(where_("indicator '\(indicator.name)'", cell.codes)): the numerator exceeds its denominator, where the release's non-negative figures agree between cohorts")
                 }
                 guard let percent = cell.percent else {
                     if let shown = cell.percentDisplay, !symbols.contains(shown) {

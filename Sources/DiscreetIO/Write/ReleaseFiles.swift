@@ -215,7 +215,9 @@ extension ReleaseDocument {
                     : "each published figure of a cohort, margins included, is noised once, with the cohort's share of the budget divided by the most figures one person is in; "
                         + "the least-squares fit to them, not negative and rounded under control, makes the cohort's figures add up.")
                     + " A sum adds each person's contribution clamped to the column's 'clamp' range, and its noise is scaled by the range's wider end. A figure's error_bound (a percentage's interval) holds the true value with the stated confidence"
-                    + (spec.postProcessing == .nonNegative ? "; post-processing to non-negative whole numbers that add up moved each figure by an amount included in its bound" : ""))
+                    + (spec.postProcessing == .nonNegative
+                        ? "; post-processing to non-negative whole numbers that add up, with no cohort above a cohort it lies within (no numerator above its denominator), "
+                            + "moved each figure by an amount included in its bound" : ""))
         }
         self.init(
             title: spec.title, releaseID: release.releaseID,
