@@ -65,6 +65,8 @@ static inline size_t dz_bits(mpz_srcptr a) { return mpz_sizeinbase(a, 2); }
 static inline void dz_import_words(mpz_ptr z, size_t count, const unsigned long *words) {
     mpz_import(z, count, -1, sizeof(unsigned long), 0, 0, words);
 }
+/// Limb n of a (64 bits on the platforms discreet builds for), least significant first.
+static inline unsigned long dz_limb(mpz_srcptr a, size_t n) { return mpz_getlimbn(a, n); }
 /// The decimal text of a, written into a buffer the caller frees with dq_free_str.
 static inline char *dz_get_str(mpz_srcptr a) { return mpz_get_str(NULL, 10, a); }
 /// The numerator and denominator of a rational.

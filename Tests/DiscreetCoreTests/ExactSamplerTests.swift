@@ -213,6 +213,51 @@ import Testing
         #expect(ok, "\(said)")
     }
 
+    /// At the scale of sums (a care cost clamped to 40,000.00 in pence, ρ = 1/42: σ² ≈
+    /// 3.4·10^14) the discrete Gaussian's test runs in 128-bit integers: it draws exactly
+    /// what the general path (Natural, GMP beyond a word) draws from the same words.
+    @Test(arguments: [Rational(336_000_000_000_000), Rational(30_000_000_001, 7), Rational(9_000_000_000_000_000_000)])
+    func theDiscreteGaussianOfASumDrawsWhatTheGeneralPathDraws(variance: Rational) {
+        var sampler = ExactSampler(RandomWords(seed: 23))
+        let fast = (0..<2_000).map { _ in sampler.discreteGaussian(variance: variance) }
+        var reference = ExactSampler(RandomWords(seed: 23))
+        let (a, b) = variance.naturalParts
+        let t = (a / b).squareRoot() + .one
+        let bt = b * t
+        let denominator = Natural(2) * a * bt * t
+        #expect(denominator.exactWord == nil && denominator.wide != nil, "the test passes a word and fits in 128 bits")
+        let general = (0..<2_000).map { _ in
+            while true {
+                let y = reference.discreteLaplace(t, .one)
+                let m = Natural(y.magnitude) * bt
+                let difference = m < a ? a - m : m - a
+                if reference.bernoulliExp(difference * difference, denominator) { return y }
+            }
+        }
+        #expect(fast == general)
+        // And the draws are spread as σ says: the sample variance within 10% of σ².
+        let mean = Double(fast.reduce(0, +)) / Double(fast.count)
+        let spread = fast.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(fast.count - 1)
+        #expect(abs(spread / variance.approximation - 1) < 0.1, "sample variance \(spread)")
+    }
+
+    /// A trial of exp(-n/d) in 128-bit integers draws what the general path draws, and
+    /// succeeds as often as it should.
+    @Test func aTrialOfExpMinusGammaIn128BitsIsTheGeneralOne() {
+        let d = UInt128(1) << 100 | 12_345
+        for n in [d / 2, d - 1, d, d + d / 3, 3 * d + 17] {
+            var wide = ExactSampler(RandomWords(seed: 24))
+            var general = ExactSampler(RandomWords(seed: 24))
+            let a = (0..<Self.draws).map { _ in wide.bernoulliExp(wide: n, d) }
+            let b = (0..<Self.draws).map { _ in general.bernoulliExp(Natural(wide: n), Natural(wide: d)) }
+            #expect(a == b)
+            let gamma = Double(n) / Double(d)
+            #expect(Self.near(a.filter { $0 }.count, Self.draws, exp(-gamma)), "γ = \(gamma)")
+        }
+        #expect(Natural(wide: UInt128(1) << 100).description == "1267650600228229401496703205376")
+        #expect(Natural(wide: 5) == Natural(5) && Natural(wide: 5).exactWord == 5)
+    }
+
     @Test func theSameSeedGivesTheSameNoise() {
         let first = Self.draw(seed: 19) { $0.discreteLaplace(scale: Rational(7, 2)) }.prefix(1_000)
         let again = Self.draw(seed: 19) { $0.discreteLaplace(scale: Rational(7, 2)) }.prefix(1_000)

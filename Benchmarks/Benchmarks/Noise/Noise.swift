@@ -45,6 +45,23 @@ let benchmarks: @Sendable () -> Void = {
             counts(10_000_000)
         }
     }
+    // Sums: a person's care cost clamped to 0..40,000.00 is Δ = 4,000,000 pence, and with
+    // ρ = 1/42 (or ε = 1/42) the noise has variance Δ²/(2ρ) ≈ 3.4·10^14 (scale Δ/ε ≈
+    // 1.7·10^8): the samplers' squares and products pass 64 bits, so GMP does the work.
+    let sums: [(String, @Sendable (inout ExactSampler) -> Int64)] = [
+        ("Discrete Laplace noise, sum scale", { $0.discreteLaplace(scale: Rational(168_000_000)) }),
+        ("Discrete Gaussian noise, sum scale", { $0.discreteGaussian(variance: Rational(336_000_000_000_000)) }),
+    ]
+    for (name, draw) in sums {
+        Benchmark("\(name) 100k cells (one core)", configuration: configuration) { (benchmark: Benchmark, input: [Int64]) in
+            for _ in benchmark.scaledIterations {
+                var sampler = ExactSampler(RandomWords.operatingSystem())
+                blackHole(input.map { $0 + draw(&sampler) })
+            }
+        } setup: {
+            counts(100_000)
+        }
+    }
     postProcessing()
     Benchmark("Cell key record keys 1M people (one core)", configuration: configuration) { (benchmark: Benchmark, input: [[UInt8]]) in
         let recordKey = CellKeySecret.recordKey(secret: [UInt8](repeating: 7, count: 32))

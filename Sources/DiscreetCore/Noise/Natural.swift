@@ -114,6 +114,23 @@ struct Natural: Sendable, Comparable, CustomStringConvertible {
         return Natural(big: result)
     }
 
+    /// The value where it fits in 128 bits.
+    var wide: UInt128? {
+        guard let big else { return UInt128(word) }
+        guard dz_bits(big.z) <= 128 else { return nil }
+        return UInt128(dz_limb(big.z, 1)) << 64 | UInt128(dz_limb(big.z, 0))
+    }
+
+    init(wide value: UInt128) {
+        if value <= UInt128(UInt64.max) {
+            self.init(UInt64(value))
+        } else {
+            let z = BigNatural()
+            dz_import_words(z.z, 2, [UInt(truncatingIfNeeded: value), UInt(truncatingIfNeeded: value >> 64)])
+            self.init(big: z)
+        }
+    }
+
     var description: String { big?.description ?? String(word) }
 }
 
