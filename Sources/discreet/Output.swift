@@ -135,7 +135,15 @@ func summary(_ release: ProtectedRelease) -> [String] {
     if let key = release.cellKey {
         let cells = release.tables.enumerated().filter { release.plan.tables[$0.offset].declared }.reduce(0) { $0 + $1.element.shape.cellCount }
         lines.append("cell key method: \(plural(cells, "count")) in the declared tables perturbed by at most ±\(key.table.largestPerturbation) "
-            + "(perturbation table: \(key.tableSource)); record keys from the secret in \(key.secret)")
+            + "(perturbation table: \(key.tableSource)); record keys " + {
+                switch key.recordKeys {
+                case .secret(let path): return "from the secret in \(path)"
+                case .column(let name): return "from column '\(name)'"
+                }
+            }())
+        if release.ingest.differingRecordKeys > 0 {
+            lines.append("  \(plural(release.ingest.differingRecordKeys, "person has", "people have")) rows with different record keys; each took the least of theirs")
+        }
         for fallback in release.fallbacks { lines.append("  \(fallback)") }
         return lines
     }

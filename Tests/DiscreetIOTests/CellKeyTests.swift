@@ -109,9 +109,124 @@ let cellKeySpec = (transitionsSpec as NSString).deletingLastPathComponent + "/ce
         #expect(withSums.count == 1 && withSums[0].contains("table 'costs': the cell key method perturbs counts"))
     }
 
+    /// A small spec whose record keys come from the extract's column `rkey`.
+    func keyedByColumn(_ dir: TemporaryDirectory, type: String = "{type: decimal, places: 8}", rows: String) throws -> ReleasePlan {
+        dir.file("data.csv", "id,ward,rkey\n" + rows)
+        let spec = dir.file("spec.yaml", """
+            discreet: 1
+            title: Keys from a column
+            inputs: [data.csv]
+            columns:
+              id: identifier
+              ward: {type: category, values: [a, b]}
+              rkey: \(type)
+            privacy_unit: id
+            dimensions:
+              area:
+                column: ward
+                categories: {a: Ward A, b: Ward B}
+            cohorts:
+              everyone: ward is not missing
+            tables:
+              people: {cohort: everyone, by: [area]}
+            protection:
+              cell_key: {record_key: rkey}
+            """)
+        return try ReleasePipeline.plan(specPath: spec)
+    }
+
+    /// Keys in [0, 1) from a column, as the ONS and the cellKey R package store them: a
+    /// cell's key is the sum of its people's keys modulo 1 (here in 2^-32 units), each person
+    /// counted once however many rows they have; a person whose rows disagree takes the
+    /// least key, and is counted.
+    @Test func recordKeysFromAColumnSumPerCell() throws {
+        let dir = TemporaryDirectory()
+        let plan = try keyedByColumn(dir, rows: """
+            p1,a,0.5
+            p1,a,0.5
+            p2,a,0.25
+            p3,b,0.75
+            p4,b,0.5
+            p7,b,0.625
+            p7,b,0.125
+
+            """)
+        let release = try ReleasePipeline.compute(plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop))
+        #expect(release.findings.isEmpty)
+        let shape = release.tables[0].shape
+        let keys = release.ingest.cellKeys[plan.tables[0].cohort]
+        let cell = { (code: String) in (0..<shape.cellCount).first { shape.codes(of: $0) == [code] }! }
+        // a: 0.5 + 0.25; b: 0.75 + 0.5 + 0.125 = 1.375 → 0.375; all: 1.125 → 0.125.
+        #expect(keys[cell("a")] == 3 << 30)
+        #expect(keys[cell("b")] == 3 << 29)
+        #expect(keys[shape.cellCount - 1] == 1 << 29)
+        #expect(release.ingest.differingRecordKeys == 1)
+        #expect(release.tables[0].data.values[cell("a")] == 2 && release.tables[0].data.values[cell("b")] == 3)
+        // Whole-number keys below 2^32 are taken as they are.
+        let other = TemporaryDirectory()
+        let whole = try keyedByColumn(other, type: "integer", rows: "p1,a,7\np2,a,4294967295\np3,b,9\n")
+        let wholeRelease = try ReleasePipeline.compute(plan: whole, inputs: whole.spec.inputs, options: IngestOptions(onError: .stop))
+        #expect(wholeRelease.ingest.cellKeys[0][cell("a")] == 6 && wholeRelease.ingest.cellKeys[0][cell("b")] == 9)
+    }
+
+    /// A key out of range or missing stops the run at its line and column, naming the column
+    /// and never the value; quarantined, the row is left out.
+    @Test func aBadRecordKeyIsReportedWhereItIs() throws {
+        for (type, bad) in [("{type: decimal, places: 8}", "1.5"), ("{type: decimal, places: 8}", ""), ("{type: decimal, places: 8}", "-0.25"), ("integer", "4294967296")] {
+            let dir = TemporaryDirectory()
+            let plan = try keyedByColumn(dir, type: type, rows: "p1,a,0\np2,b,\(bad)\n")
+            do {
+                _ = try ReleasePipeline.compute(plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop))
+                Issue.record("a bad key '\(bad)' was taken")
+            } catch {
+                guard case .input(.row(let location, let message)) = error else {
+                    Issue.record("\(error)")
+                    continue
+                }
+                #expect(location.hasSuffix("data.csv:3:3"))
+                #expect(message.contains("column 'rkey': expected a record key"))
+                #expect(bad.isEmpty || !message.contains(bad))
+            }
+            let quarantined = try ReleasePipeline.compute(plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .quarantine))
+            #expect(quarantined.ingest.people == 1)
+        }
+    }
+
+    @Test func theSpecChecksTheColumnOfRecordKeys() throws {
+        func problems(_ cellKey: String, rkey: String = "{type: decimal, places: 8}") -> [String] {
+            let dir = TemporaryDirectory()
+            dir.file("data.csv", "id,ward,rkey\n")
+            let spec = dir.file("spec.yaml", """
+                discreet: 1
+                title: Keys
+                inputs: [data.csv]
+                columns: {id: identifier, ward: category, rkey: \(rkey)}
+                privacy_unit: id
+                dimensions:
+                  area: {column: ward, categories: {a: A}}
+                cohorts: {everyone: ward is not missing}
+                tables:
+                  people: {cohort: everyone, by: [area]}
+                protection:
+                  cell_key: \(cellKey)
+                """)
+            do {
+                _ = try ReleasePipeline.plan(specPath: spec)
+                return []
+            } catch {
+                guard case .spec(let found) = error else { return ["\(error)"] }
+                return found.problems.map(\.description)
+            }
+        }
+        #expect(problems("{record_key: rkey}").isEmpty)
+        #expect(problems("{record_key: nothing}").contains { $0.contains("'nothing' is not a declared column") })
+        #expect(problems("{record_key: rkey}", rkey: "category").contains { $0.contains("declare it 'decimal'") })
+        #expect(problems("{record_key: rkey, secret: key.secret}").contains { $0.contains("not both") })
+    }
+
     func release(secret: String, seed: UInt64 = 1, ptable: String? = nil) throws -> ProtectedRelease {
         var plan = try ReleasePipeline.plan(specPath: cellKeySpec)
-        plan.spec.protection.cellKey?.secret = secret
+        plan.spec.protection.cellKey?.recordKeys = .secret(secret)
         if let ptable { plan.spec.protection.cellKey?.table = try PerturbationTableReader.read(path: ptable) }
         return try ReleasePipeline.compute(plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop), randomness: .reproducible(seed: seed))
     }
@@ -165,7 +280,7 @@ let cellKeySpec = (transitionsSpec as NSString).deletingLastPathComponent + "/ce
     @Test func aWrittenPerturbedReleasePassesItsAudit() throws {
         let dir = TemporaryDirectory()
         var plan = try ReleasePipeline.plan(specPath: cellKeySpec)
-        plan.spec.protection.cellKey?.secret = secret(dir)
+        plan.spec.protection.cellKey?.recordKeys = .secret(secret(dir))
         let out = dir.path + "/release"
         _ = try ReleasePipeline.protect(
             plan: plan, inputs: plan.spec.inputs, options: IngestOptions(onError: .stop), destination: ReleaseDirectory(path: out, overwrite: false))

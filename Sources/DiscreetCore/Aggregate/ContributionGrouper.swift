@@ -87,6 +87,11 @@ public struct ContributionGrouper: Sendable {
     /// A person's record key for the cell key method, from their identifier's bytes (nil:
     /// no cell keys).
     private let recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)?
+    /// Whether record keys come with the records instead (``RowContributions/recordKey``
+    /// entries): a person's key is the least of their rows' keys.
+    private let keysInRecords: Bool
+    /// People whose rows carry different record keys (each took the least of them).
+    public private(set) var differingRecordKeys = 0
     /// Per table, per inner cell: the sum of its people's record keys modulo 2^32 (empty
     /// without record keys).
     public private(set) var cellKeys: [[UInt32]]
@@ -124,11 +129,15 @@ public struct ContributionGrouper: Sendable {
     /// - Parameter hiddenLeaf: per release dimension, the leaf index of its hidden leaf (-1: none).
     /// - Parameter recordKey: for the cell key method, each person's record key from their
     ///   identifier's bytes; cell keys are then summed per table cell.
+    /// - Parameter keysInRecords: for the cell key method, whether each record carries its
+    ///   row's record key (from a column of the extract) instead.
     public init(
-        tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy, recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)? = nil
+        tables: [GroupedTable], hiddenLeaf: [Int32], topCount: Int, policy: ConflictPolicy, recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)? = nil,
+        keysInRecords: Bool = false
     ) {
         self.recordKey = recordKey
-        cellKeys = tables.map { recordKey == nil ? [] : [UInt32](repeating: 0, count: $0.shape.innerCellCount) }
+        self.keysInRecords = keysInRecords
+        cellKeys = tables.map { recordKey == nil && !keysInRecords ? [] : [UInt32](repeating: 0, count: $0.shape.innerCellCount) }
         accumulators = tables.map { TableAccumulator(shape: $0.shape, measure: $0.measure, topCount: topCount) }
         componentOf = tables.map(\.component)
         clamps = tables.map(\.clamp)
@@ -229,6 +238,8 @@ public struct ContributionGrouper: Sendable {
         generation += 1
         var touched: [Int] = []
         var components: [Int] = []
+        var keyInRecords: UInt32?
+        var keysDiffer = false
         for o in offsets {
             record += 1
             let rowOrigin = RowOrigin(packed: records.load(at: o + 12, as: UInt64.self))
@@ -240,6 +251,12 @@ public struct ContributionGrouper: Sendable {
                 let t = Int(tag & ~RowContributions.valued)
                 let c = Int(records.load(at: p + 2, as: UInt32.self))
                 p += ContributionRecord.contributionSize
+                if tag == RowContributions.recordKey {
+                    let k = UInt32(c)
+                    if let seen = keyInRecords, seen != k { keysDiffer = true }
+                    keyInRecords = min(keyInRecords ?? k, k)
+                    continue
+                }
                 var v: Int64 = 1
                 if tag & RowContributions.valued != 0 {
                     v = records.load(at: p, as: Int64.self)
@@ -298,7 +315,8 @@ public struct ContributionGrouper: Sendable {
         }
         for component in components where conflicted[component] { conflictCounts[component] += 1 }
         // The person's record key, from their identifier (the same in every record).
-        var key: UInt32 = 0
+        var key: UInt32 = keyInRecords ?? 0
+        if keysDiffer { differingRecordKeys += 1 }
         if let recordKey, let first = offsets.first {
             let length = Int(records.load(at: first + 20, as: UInt16.self))
             let start = first + ContributionRecord.headerSize
@@ -320,7 +338,7 @@ public struct ContributionGrouper: Sendable {
                 clamped[t] += 1
             }
             accumulators[t].add(cell: cell, value: value)
-            if recordKey != nil { cellKeys[t][cell] &+= key }
+            if recordKey != nil || keysInRecords { cellKeys[t][cell] &+= key }
         }
     }
 
@@ -338,6 +356,7 @@ public struct ContributionGrouper: Sendable {
         for t in accumulators.indices { accumulators[t].merge(other.accumulators[t]) }
         for k in conflictCounts.indices { conflictCounts[k] += other.conflictCounts[k] }
         for t in clamped.indices { clamped[t] += other.clamped[t] }
+        differingRecordKeys += other.differingRecordKeys
         for t in cellKeys.indices { for c in cellKeys[t].indices { cellKeys[t][c] &+= other.cellKeys[t][c] } }
         for conflict in other.conflictSample where conflictSample.count < Self.conflictSampleLimit {
             conflictSample.append(conflict)

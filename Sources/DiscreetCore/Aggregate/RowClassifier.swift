@@ -78,6 +78,9 @@ public struct RowContributions: Sendable {
     public var count: Int { tables.count }
     /// The flag on a table number whose contribution carries a value.
     public static let valued: UInt16 = 0x8000
+    /// The table number of no table: the entry carries the row's record key for the cell
+    /// key method (where keys come from a column of the extract) in place of a cell.
+    public static let recordKey: UInt16 = 0x7FFF
 
     public init() {}
 

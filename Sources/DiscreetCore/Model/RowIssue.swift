@@ -17,6 +17,7 @@ public enum RowIssueKind: String, Sendable, Hashable, CaseIterable {
     case negativeSumValue = "negative-sum-value"
     case tooManyCategories = "too-many-categories"
     case conflictingCells = "conflicting-cells"
+    case badRecordKey = "bad-record-key"
 }
 
 /// One problem with one row, located by the reader that found it.
@@ -73,6 +74,10 @@ public struct RowIssue: Error, Sendable, Hashable {
         case .negativeSumValue: return col + "negative value, summed by table '\(subject)' (magnitude tables need non-negative contributions)"
         case .tooManyCategories: return col + "more than \(expected) distinct codes: is this really a category column?"
         case .conflictingCells: return "table '\(subject)': the rows of one person fall in different cells (see conflicts in the spec)"
+        case .badRecordKey:
+            return col + (expected == 0
+                ? "expected a record key, a whole number from 0 to 4294967295"
+                : "expected a record key, a number from 0 up to (not including) 1")
         }
     }
 }

@@ -15,6 +15,9 @@ public struct IngestOptions: Sendable {
     var beforeGrouping: (@Sendable (Int32?) -> Void)?
     /// For the cell key method: each person's record key from their identifier's bytes.
     public var recordKey: (@Sendable (UnsafeRawBufferPointer) -> UInt32)?
+    /// For the cell key method: the column (an index into the spec's) holding each row's
+    /// record key, where keys come from the extract.
+    public var recordKeyColumn: Int?
 
     public init(
         onError: ErrorPolicy, memoryBudget: Int = 32 << 20,
@@ -76,6 +79,9 @@ public struct IngestResult: Sendable {
     /// For the cell key method: per cohort, per cell (margins included), the sum of its
     /// people's record keys modulo 2^32 (empty otherwise).
     public var cellKeys: [[UInt32]] = []
+    /// For the cell key method with keys from a column: people whose rows carry different
+    /// keys (each took the least of them).
+    public var differingRecordKeys = 0
 }
 
 /// Reads extracts, classifies every row into the plan's tables, and aggregates by person.
@@ -381,6 +387,14 @@ private struct IngestState {
             if issue == nil {
                 issue = classifier.classify(UnsafePointer(slots), into: &contributions)
             }
+            if issue == nil, let k = options.recordKeyColumn, contributions.count > 0 {
+                if let key = Self.recordKey(slots[k], places: types[k].scale) {
+                    contributions.tables.append(RowContributions.recordKey)
+                    contributions.cells.append(key)
+                } else {
+                    issue = RowIssue(.badRecordKey, column: k, expected: types[k].scale)
+                }
+            }
             if let issue {
                 bad += 1
                 try report(issue, input: name, line: reader.recordLine, fieldOf: fieldOf)
@@ -391,6 +405,19 @@ private struct IngestState {
             }
         }
         return (rows, bad)
+    }
+
+    /// A record key as 32 bits of a fraction of 1: a decimal in [0, 1) held in units of
+    /// 10^-places, scaled by 2^32 and rounded down (the sum of keys modulo 1 is then the
+    /// sum of these modulo 2^32, to 2^-32); a whole number below 2^32 as it is.
+    static func recordKey(_ value: Int64, places: Int) -> UInt32? {
+        guard value != RowSlot.missing, value >= 0 else { return nil }
+        guard places > 0 else { return value <= Int64(UInt32.max) ? UInt32(value) : nil }
+        var unit: UInt64 = 1
+        for _ in 0..<places { unit *= 10 }
+        guard UInt64(value) < unit else { return nil }
+        let (high, low) = UInt64(value).multipliedFullWidth(by: 1 << 32)
+        return UInt32(unit.dividingFullWidth((high, low)).quotient)
     }
 
     @inline(__always)
@@ -438,8 +465,9 @@ private struct IngestState {
         try store.spillPending()
         options.beforeGrouping?(store.spillDescriptor)
         let recordKey = options.recordKey
+        let keysInRecords = options.recordKeyColumn != nil
         let grouper = try store.group(workers: options.workers) {
-            ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy, recordKey: recordKey)
+            ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy, recordKey: recordKey, keysInRecords: keysInRecords)
         }
         func origin(_ o: RowOrigin) -> String { "\(inputNames[o.input]):\(o.line)" }
         var conflicts: [ConflictReport] = []
@@ -463,6 +491,7 @@ private struct IngestState {
         return IngestResult(
             cohorts: tables, inputs: reports, quarantine: quarantine, conflicts: conflicts, people: grouper.people, spilled: store.spilled,
             clamped: grouper.clamped,
-            cellKeys: options.recordKey == nil ? [] : zip(grouper.cellKeys, tables).map { ContributionGrouper.cellKeys(inner: $0, shape: $1.shape) })
+            cellKeys: options.recordKey == nil && !keysInRecords ? [] : zip(grouper.cellKeys, tables).map { ContributionGrouper.cellKeys(inner: $0, shape: $1.shape) },
+            differingRecordKeys: grouper.differingRecordKeys)
     }
 }

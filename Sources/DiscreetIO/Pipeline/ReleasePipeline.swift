@@ -121,12 +121,15 @@ public enum ReleasePipeline {
             throw .input(.input("no inputs: list them under 'inputs' in the spec or pass --input"))
         }
         var options = options
-        if let cellKey = plan.spec.protection.cellKey {
+        switch plan.spec.protection.cellKey?.recordKeys {
+        case .secret(let path):
             do {
-                options.recordKey = CellKeySecret.recordKey(secret: try CellKeySecret.read(path: cellKey.secret))
+                options.recordKey = CellKeySecret.recordKey(secret: try CellKeySecret.read(path: path))
             } catch {
                 throw .input(error)
             }
+        case .column(let name): options.recordKeyColumn = plan.spec.column(named: name)
+        case nil: break
         }
         let ingest: IngestResult
         do {

@@ -312,16 +312,25 @@ public struct NoiseSpec: Sendable, Hashable {
 /// The cell key method: every count perturbed by its cell's key through a perturbation
 /// table, the same people always getting the same perturbation.
 public struct CellKeySpec: Sendable, Hashable {
-    /// The secret file record keys are computed with (resolved against the spec's directory).
-    public var secret: String
+    /// Where each person's record key comes from.
+    public enum RecordKeys: Sendable, Hashable {
+        /// HMAC-SHA256 of the person's identifier under the secret in this file (resolved
+        /// against the spec's directory).
+        case secret(String)
+        /// A column of the extract: a decimal in [0, 1), as the ONS and the cellKey R
+        /// package store record keys, or a whole number below 2^32.
+        case column(String)
+    }
+
+    public var recordKeys: RecordKeys
     public var table: PerturbationTable
     /// Where the table comes from: the file as the spec names it, or "built-in".
     public var tableSource: String
     /// The SHA-256 of the table's file (nil for the built-in table).
     public var tableSHA256: String?
 
-    public init(secret: String, table: PerturbationTable = .standard, tableSource: String = "built-in", tableSHA256: String? = nil) {
-        self.secret = secret
+    public init(recordKeys: RecordKeys, table: PerturbationTable = .standard, tableSource: String = "built-in", tableSHA256: String? = nil) {
+        self.recordKeys = recordKeys
         self.table = table
         self.tableSource = tableSource
         self.tableSHA256 = tableSHA256

@@ -68,6 +68,8 @@ private struct Reader {
     var weightNodes: [String: Node] = [:]
     /// `noise: clamp` entries, checked once the columns are known.
     var clampsToCheck: [(column: String, node: Node, from: (String, Node)?, to: (String, Node)?)] = []
+    /// The cell key method's column of record keys, checked once the columns are read.
+    var recordKeyToCheck: (column: String, node: Node)?
     /// Rounding levels' dimensions, checked once all are read.
     var levelsToCheck: [(dimension: String, node: Node)] = []
     /// Where the spec gives the base for rounding sums, checked against the summed columns.
@@ -922,14 +924,19 @@ private struct Reader {
     /// `protection: cell_key`: the secret file of the record keys and the perturbation table
     /// (a file, or the built-in one).
     mutating func readCellKey(_ node: Node) -> CellKeySpec? {
-        guard let pairs = mapping(node, "cell_key", allowed: ["secret", "ptable"]) else { return nil }
-        var secret: String?
-        var result = CellKeySpec(secret: "")
+        guard let pairs = mapping(node, "cell_key", allowed: ["secret", "record_key", "ptable"]) else { return nil }
+        var keys: [CellKeySpec.RecordKeys] = []
+        var result = CellKeySpec(recordKeys: .secret(""))
         for p in pairs {
             guard let text = string(p.value, "cell_key: \(p.key)") else { continue }
+            if p.key == "record_key" {
+                keys.append(.column(text))
+                recordKeyToCheck = (text, p.value)
+                continue
+            }
             let path = text.hasPrefix("/") ? text : (directory as NSString).appendingPathComponent(text)
             if p.key == "secret" {
-                secret = path
+                keys.append(.secret(path))
                 continue
             }
             do {
@@ -940,11 +947,13 @@ private struct Reader {
                 problems += error.problems
             }
         }
-        guard let secret else {
-            problem(node, "cell_key needs a 'secret': a file of at least 16 random bytes, readable by its owner only, from which each person's record key is computed (e.g. head -c 32 /dev/urandom > cell-key.secret; chmod 600 cell-key.secret)")
+        guard keys.count == 1 else {
+            problem(node, keys.isEmpty
+                ? "cell_key needs a 'secret': a file of at least 16 random bytes, readable by its owner only, from which each person's record key is computed (e.g. head -c 32 /dev/urandom > cell-key.secret; chmod 600 cell-key.secret); or 'record_key': the extract's column of record keys"
+                : "cell_key takes a 'secret' or a 'record_key' column, not both")
             return nil
         }
-        result.secret = secret
+        result.recordKeys = keys[0]
         return result
     }
 
@@ -1302,6 +1311,16 @@ private struct Reader {
     /// A sum's sensitivity needs bounds on each person's contribution: every summed column
     /// of a release with noise is clamped, between two numbers of the column's precision.
     mutating func checkNoise(_ spec: inout ReleaseSpec) {
+        if let (name, node) = recordKeyToCheck {
+            // A key per person: a decimal in [0, 1) or a whole number below 2^32.
+            if let c = spec.column(named: name) {
+                if !spec.columns[c].type.isNumeric || spec.columns[c].type.scale > 18 {
+                    problem(node, "cell_key: record_key: column '\(name)' holds record keys: declare it 'decimal' (keys in [0, 1), as the ONS and the cellKey R package store them) or 'integer' (keys 0 to 4294967295)")
+                }
+            } else {
+                problem(node, "cell_key: record_key: '\(name)' is not a declared column")
+            }
+        }
         if spec.protection.cellKey != nil {
             for table in spec.tables where table.sum != nil {
                 problems.append(SpecProblem(table.location, "table '\(table.name)': the cell key method perturbs counts; sums need a table of their own kind, which is not supported yet"))

@@ -229,7 +229,12 @@ extension ReleaseDocument {
             cellKey: release.cellKey.map { key in
                 CellKeyStatement(
                     ptable: key.tableSource, ptableSHA256: key.tableSHA256, largestPerturbation: key.table.largestPerturbation,
-                    recordKeys: "each person's record key is HMAC-SHA256 of their identifier under the release's secret key (kept by the data officer, never published)",
+                    recordKeys: {
+                        switch key.recordKeys {
+                        case .secret: return "each person's record key is HMAC-SHA256 of their identifier under the release's secret key (kept by the data officer, never published)"
+                        case .column(let name): return "each person's record key is read from the extracts' column '\(name)' (never published)"
+                        }
+                    }(),
                     meaning: "each count is its true value plus the perturbation the perturbation table gives for its count and its cell key (the sum of its people's record keys modulo 2^32); "
                         + "cells are perturbed one by one, so margins need not equal the sum of their children; percentages are taken from the perturbed counts")
             })
