@@ -3,7 +3,7 @@
 // both (NoiseDraws: chunks of 65,536, each from its own words), every word from the
 // operating system's cryptographic generator. OpenDP's noise-only path, measured on this
 // project's machines, adds about 100,000 per second (2,952 cells in 0.03 s). And the
-// post-processing of a noisy 96,000-cell hierarchical table into non-negative whole
+// post-processing of a noisy 102,663-cell hierarchical table into non-negative whole
 // numbers that add up (ConsistentCounts). And the cell key method's record keys: HMAC-SHA256
 // of 1,000,000 identifiers under one secret.
 import Benchmark
@@ -85,14 +85,15 @@ struct NoisyInput: Sendable {
 let postProcessing: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5)
-    Benchmark("Consistent non-negative post-processing 96k cells (area hierarchy x 30)", configuration: configuration) {
+    Benchmark("Consistent non-negative post-processing 103k cells (area hierarchy x 32)", configuration: configuration) {
         (benchmark: Benchmark, input: NoisyInput) in
         for _ in benchmark.scaledIterations {
             blackHole(ConsistentCounts.nonNegative(input.noisy, shape: input.shape))
         }
     } setup: {
-        // 3,000 wards in districts and regions by 30 categories: 96,441 cells with margins.
-        let shape = TableShape(dimensions: [areas(), dimension("c", leaves: 30)])!
+        // 3,000 wards in districts and regions by 32 categories: 102,663 cells with margins.
+        let shape = TableShape(dimensions: [areas(), dimension("c", leaves: 32)])!
+        precondition(shape.cellCount == 102_663)
         var truth = [Int64](repeating: 0, count: shape.cellCount)
         for (i, cell) in shape.innerToFull().enumerated() { truth[cell] = Int64(i % 5) }
         shape.rollUp { truth[$0] += truth[$1] }
