@@ -68,6 +68,18 @@ import Testing
         #expect(Self.inner(wShape, values[2]) == [1, 0, 1, 0])
     }
 
+    /// Two cohorts with the same people (each within the other, as two spellings of one
+    /// filter): the later is held within the earlier, once, and nothing loops.
+    @Test func cohortsWithTheSamePeopleAreHeldOneWay() {
+        let shape = TableShape(dimensions: [Self.x])!
+        let cohorts = [CohortAgreement.Cohort(shape: shape, dimensions: [0]), CohortAgreement.Cohort(shape: shape, dimensions: [0])]
+        let relations = CohortRelations(within: [.init(0, 1), .init(1, 0)])
+        #expect(CohortAgreement.bounds(cohorts: cohorts, relations: relations) == [.init(parts: [1], whole: 0)])
+        var values = [Self.table(shape, [3, 1]), Self.table(shape, [2, 4])]
+        #expect(CohortAgreement.agree(&values, cohorts: cohorts, relations: relations))
+        #expect(values == [Self.table(shape, [3, 1]), Self.table(shape, [2, 1])])
+    }
+
     @Test func aCohortIsZeroWhereItsFilterLeavesNobody() {
         let shape = TableShape(dimensions: [Self.x, Self.y])!
         let cohorts = [CohortAgreement.Cohort(shape: shape, dimensions: [0, 1], empty: [1: [0]])]
