@@ -921,8 +921,8 @@ private struct Reader {
         return value
     }
 
-    /// `protection: cell_key`: the secret file of the record keys and the perturbation table
-    /// (a file, or the built-in one).
+    /// `protection: cell_key`: where the record keys come from (a secret file, or a column of
+    /// the extract) and the perturbation table (a file, or the built-in one).
     mutating func readCellKey(_ node: Node) -> CellKeySpec? {
         guard let pairs = mapping(node, "cell_key", allowed: ["secret", "record_key", "ptable"]) else { return nil }
         var keys: [CellKeySpec.RecordKeys] = []
