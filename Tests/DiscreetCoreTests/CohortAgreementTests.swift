@@ -28,18 +28,21 @@ import Testing
     }
 
     /// W by x and y; N within W by x; M within W by x and y, sharing nobody with N.
-    ///
-    /// At x0, N 4 + M 2 + 1 = 7 exceed W's 5: each of the three loses 1, then the last unit
-    /// comes from the largest, N (4, 1, 0). At x1, 1 + 6 + 0 exceed 5: each loses 1 (0, 5,
-    /// 0). M then fits W cell by cell.
-    @Test func cohortsWithinAWholeAreLoweredToFitIt() {
-        let wShape = TableShape(dimensions: [Self.x, Self.y])!
-        let nShape = TableShape(dimensions: [Self.x])!
+    static func wholeAndTwoParts() -> (whole: TableShape, byX: TableShape, cohorts: [CohortAgreement.Cohort], relations: CohortRelations) {
+        let wShape = TableShape(dimensions: [x, y])!
+        let nShape = TableShape(dimensions: [x])!
         let cohorts = [
             CohortAgreement.Cohort(shape: wShape, dimensions: [0, 1]), CohortAgreement.Cohort(shape: nShape, dimensions: [0]),
             CohortAgreement.Cohort(shape: wShape, dimensions: [0, 1]),
         ]
-        let relations = CohortRelations(within: [.init(1, 0), .init(2, 0)], disjoint: [.init(1, 2)])
+        return (wShape, nShape, cohorts, CohortRelations(within: [.init(1, 0), .init(2, 0)], disjoint: [.init(1, 2)]))
+    }
+
+    /// W, N and M as ``wholeAndTwoParts()``. At x0, N 4 + M 2 + 1 = 7 exceed W's 5: each of the three loses 1, then the last unit
+    /// comes from the largest, N (4, 1, 0). At x1, 1 + 6 + 0 exceed 5: each loses 1 (0, 5,
+    /// 0). M then fits W cell by cell.
+    @Test func cohortsWithinAWholeAreLoweredToFitIt() {
+        let (wShape, nShape, cohorts, relations) = Self.wholeAndTwoParts()
         var values = [Self.table(wShape, [3, 2, 5, 0]), Self.table(nShape, [4, 1]), Self.table(wShape, [2, 1, 6, 0])]
         let before = values[0]
         #expect(CohortAgreement.agree(&values, cohorts: cohorts, relations: relations))
@@ -56,13 +59,7 @@ import Testing
     /// A bound over several cohorts at the categories all share does not bound one of them
     /// at finer ones: M by x and y must fit W at each (x, y) though N is cut by x alone.
     @Test func eachCohortAlsoFitsAtItsOwnFinerCategories() {
-        let wShape = TableShape(dimensions: [Self.x, Self.y])!
-        let nShape = TableShape(dimensions: [Self.x])!
-        let cohorts = [
-            CohortAgreement.Cohort(shape: wShape, dimensions: [0, 1]), CohortAgreement.Cohort(shape: nShape, dimensions: [0]),
-            CohortAgreement.Cohort(shape: wShape, dimensions: [0, 1]),
-        ]
-        let relations = CohortRelations(within: [.init(1, 0), .init(2, 0)], disjoint: [.init(1, 2)])
+        let (wShape, nShape, cohorts, relations) = Self.wholeAndTwoParts()
         var values = [Self.table(wShape, [1, 9, 1, 9]), Self.table(nShape, [0, 0]), Self.table(wShape, [4, 0, 4, 0])]
         CohortAgreement.agree(&values, cohorts: cohorts, relations: relations)
         #expect(Self.inner(wShape, values[2]) == [1, 0, 1, 0])

@@ -19,6 +19,35 @@ public struct CohortRelations: Sendable, Hashable {
         self.within = within
         self.disjoint = disjoint
     }
+
+    /// Per cohort (of `count`), every cohort it lies within, itself left out. Lying within
+    /// is transitive: the stated pairs are closed, so that a loop of pairs makes its cohorts
+    /// contain each other (they are equivalent) and nothing built on this has a cycle.
+    public func containing(count: Int) -> [Set<Int>] {
+        var outer = [Set<Int>](repeating: [], count: count)
+        for p in within where p.first != p.second { outer[p.first].insert(p.second) }
+        var grew = true
+        while grew {
+            grew = false
+            for a in 0..<count {
+                let reach = outer[a].reduce(into: outer[a]) { $0.formUnion(outer[$1]) }.subtracting([a])
+                if reach.count > outer[a].count {
+                    outer[a] = reach
+                    grew = true
+                }
+            }
+        }
+        return outer
+    }
+
+    /// Whether `a` lies within `b` and is not the same people as `b`; of two cohorts with the
+    /// same people, the later lies within the earlier. `outer` is ``containing(count:)``.
+    public static func strictlyWithin(_ a: Int, _ b: Int, _ outer: [Set<Int>]) -> Bool {
+        outer[a].contains(b) && (!outer[b].contains(a) || b < a)
+    }
+
+    /// The disjoint pairs, each both ways round.
+    public var disjointBothWays: Set<Pair> { Set(disjoint.flatMap { [$0, Pair($0.second, $0.first)] }) }
 }
 
 /// Categories where a cohort, or a family's complement, holds nobody whatever the data, as
@@ -203,26 +232,13 @@ public struct CohortLayout: Sendable {
         var uses = (0..<n).map { Set(cohorts[$0].published) }
         for (c, facts) in zeros.cohorts { for f in facts { uses[c].insert(f.dimension) } }
         for (key, facts) in zeros.complements { for c in key { for f in facts { uses[c].insert(f.dimension) } } }
-        var outer = [Set<Int>](repeating: [], count: n)
-        for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
-        // Lying within is transitive: close the stated pairs, so that the tree below has no
-        // cycle whatever a release states (a loop of pairs makes its cohorts equivalent).
-        var grew = true
-        while grew {
-            grew = false
-            for a in 0..<n {
-                let reach = outer[a].reduce(into: outer[a]) { $0.formUnion(outer[$1]) }.subtracting([a])
-                if reach.count > outer[a].count {
-                    outer[a] = reach
-                    grew = true
-                }
-            }
-        }
-        let disjoint = Set(relations.disjoint.flatMap { [$0, CohortRelations.Pair($0.second, $0.first)] })
+        // Closed under transitivity, so that the tree below has no cycle whatever a release states.
+        let outer = relations.containing(count: n)
+        let disjoint = relations.disjointBothWays
         // Cohorts with the same people: the later one lies within the earlier, and nothing
         // is outside it (its complement is empty).
         func equivalent(_ a: Int, _ b: Int) -> Bool { outer[a].contains(b) && outer[b].contains(a) }
-        func strictlyWithin(_ a: Int, _ b: Int) -> Bool { outer[a].contains(b) && (!outer[b].contains(a) || b < a) }
+        func strictlyWithin(_ a: Int, _ b: Int) -> Bool { CohortRelations.strictlyWithin(a, b, outer) }
 
         // The tree: each cohort's parent is a least cohort strictly containing it (the one
         // publishing most dimensions, then the first); other least ones are further families.

@@ -56,21 +56,9 @@ public enum CohortAgreement {
     /// within the other) count the later within the earlier.
     public static func bounds(cohorts: [Cohort], relations: CohortRelations) -> [Bound] {
         let n = cohorts.count
-        var outer = [Set<Int>](repeating: [], count: n)
-        for p in relations.within where p.first != p.second { outer[p.first].insert(p.second) }
-        var grew = true
-        while grew {
-            grew = false
-            for a in 0..<n {
-                let reach = outer[a].reduce(into: outer[a]) { $0.formUnion(outer[$1]) }.subtracting([a])
-                if reach.count > outer[a].count {
-                    outer[a] = reach
-                    grew = true
-                }
-            }
-        }
-        func strictlyWithin(_ a: Int, _ b: Int) -> Bool { outer[a].contains(b) && (!outer[b].contains(a) || b < a) }
-        let apart = Set(relations.disjoint.flatMap { [$0, CohortRelations.Pair($0.second, $0.first)] })
+        let outer = relations.containing(count: n)
+        func strictlyWithin(_ a: Int, _ b: Int) -> Bool { CohortRelations.strictlyWithin(a, b, outer) }
+        let apart = relations.disjointBothWays
         // Cohorts within two that share nobody share nobody either.
         var disjoint = Set<CohortRelations.Pair>()
         for a in 0..<n {

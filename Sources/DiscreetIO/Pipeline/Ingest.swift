@@ -413,8 +413,7 @@ private struct IngestState {
     static func recordKey(_ value: Int64, places: Int) -> UInt32? {
         guard value != RowSlot.missing, value >= 0 else { return nil }
         guard places > 0 else { return value <= Int64(UInt32.max) ? UInt32(value) : nil }
-        var unit: UInt64 = 1
-        for _ in 0..<places { unit *= 10 }
+        let unit = UInt64(ScaledDecimal.unit(places))
         guard UInt64(value) < unit else { return nil }
         let (high, low) = UInt64(value).multipliedFullWidth(by: 1 << 32)
         return UInt32(unit.dividingFullWidth((high, low)).quotient)
