@@ -478,4 +478,38 @@ func temporaryDirectory() -> String {
             #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/r1/" + file)) == Data(contentsOf: URL(fileURLWithPath: dir + "/r2/" + file)))
         }
     }
+
+    /// Record keys from a column: the summary names the column and counts the people whose
+    /// rows disagree; a key out of range stops the run at its line and column, without its value.
+    @Test func recordKeysFromAColumnFromTheCommandLine() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = dir + "/spec.yaml"
+        try """
+            discreet: 1
+            title: Keys from a column
+            inputs: [data.csv]
+            columns: {id: identifier, ward: {type: category, values: [a, b]}, rkey: {type: decimal, places: 4}}
+            privacy_unit: id
+            dimensions:
+              area: {column: ward, categories: {a: Ward A, b: Ward B}}
+            cohorts: {everyone: ward is not missing}
+            tables:
+              people: {cohort: everyone, by: [area]}
+            protection:
+              cell_key: {record_key: rkey}
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        try "id,ward,rkey\np1,a,0.5\np1,a,0.25\np2,b,0.75\np3,b,0.1\n".write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        let run = try discreet("protect", "--spec", spec, "--out", dir + "/r")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("record keys from column 'rkey'"))
+        #expect(run.out.contains("1 person has rows with different record keys; each took the least of theirs"))
+        #expect(try String(contentsOfFile: dir + "/r/release.json", encoding: .utf8).contains("read from the extracts' column 'rkey'"))
+        #expect(try discreet("audit", dir + "/r").status == 0)
+        try "id,ward,rkey\np1,a,0.5\np2,b,1.2345\n".write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        let bad = try discreet("protect", "--spec", spec, "--out", dir + "/r2")
+        #expect(bad.status == 3 && bad.err.contains("data.csv:3:3") && bad.err.contains("column 'rkey': expected a record key"))
+        #expect(!bad.err.contains("1.2345") && !bad.out.contains("1.2345"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r2"))
+    }
 }
