@@ -72,3 +72,30 @@ import Testing
         #expect(FilterLogic(domains: domains, searchLimit: 50).implies(wide, narrow) == nil)
     }
 }
+
+@Suite struct RowVaryingColumnTests {
+    // `source` is the extract a row came from: one person can have rows from several.
+    let domains: [String: FilterLogic.Domain] = [
+        "age": .number(places: 0), "residence": .category(values: ["community", "residential_near"]), "source": .category(values: ["a", "b"]),
+    ]
+    func f(_ text: String) -> FilterExpression { try! FilterExpression.parse(text) }
+
+    @Test func partnersCohortsShareThePeopleInBothExtracts() {
+        let rows = FilterLogic(domains: domains)
+        let people = FilterLogic(domains: domains, rowVarying: ["source"])
+        let fromA = f("age >= 18 and source == \"a\"")
+        let fromB = f("age >= 18 and source == \"b\"")
+        // No row comes from both extracts; a person can be in both.
+        #expect(rows.disjoint(fromA, fromB) == true)
+        #expect(people.disjoint(fromA, fromB) == false)
+        #expect(people.disjoint(fromB, fromA) == false)
+        // What other columns keep apart stays apart (a person has one residence, as the data check confirms).
+        #expect(people.disjoint(f("residence == \"community\" and source == \"a\""), f("residence == \"residential_near\" and source == \"b\"")) == true)
+        #expect(people.disjoint(f("age <= 17 and source == \"a\""), f("age >= 18")) == true)
+        // Lying within is about rows, and so about people.
+        #expect(people.implies(fromA, f("age >= 18")) == true)
+        #expect(people.implies(fromA, f("age >= 16 and source == \"a\"")) == true)
+        #expect(people.implies(fromA, fromB) == false)
+        #expect(people.implies(f("age >= 18"), fromA) == false)
+    }
+}

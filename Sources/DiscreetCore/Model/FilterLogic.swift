@@ -14,7 +14,10 @@
 /// The answers are about single rows. A person belongs to a cohort when one of their rows
 /// passes its filter, so "every row passing A passes B" means every person in A is in B;
 /// "no row passes both" says nothing about people with several rows, and callers check
-/// that against the data.
+/// that against the data. A column whose values differ between one person's rows by design
+/// (the extract a row came from: one person can be in several partners' extracts) is
+/// *row-varying*: ``disjoint(_:_:)`` lets it take one value in the row passing one filter
+/// and another in the row passing the other, so its answer is about people there.
 public struct FilterLogic: Sendable {
     /// The values a filtered column can hold.
     public enum Domain: Sendable, Hashable {
@@ -32,13 +35,22 @@ public struct FilterLogic: Sendable {
     }
 
     public let domains: [String: Domain]
+    /// Columns whose values differ between a person's rows by design.
+    public let rowVarying: Set<String>
     /// The most search steps one question may take.
     public let searchLimit: Int
 
-    public init(domains: [String: Domain], searchLimit: Int = 2_000_000) {
+    public init(domains: [String: Domain], rowVarying: Set<String> = [], searchLimit: Int = 2_000_000) {
+        var domains = domains
+        // The other row's copy of each row-varying column (see `disjoint`).
+        for name in rowVarying { domains[Self.otherRow(name)] = domains[name] }
         self.domains = domains
+        self.rowVarying = rowVarying
         self.searchLimit = searchLimit
     }
+
+    /// The name a row-varying column takes in the second filter of ``disjoint(_:_:)``.
+    static func otherRow(_ name: String) -> String { name + "\u{1}other row" }
 
     /// Whether every row passing `a` passes `b` (nil filters pass every row); nil when the
     /// search gave up.
@@ -48,9 +60,25 @@ public struct FilterLogic: Sendable {
         return exists(formula, restrictions: [:]).map { !$0 }
     }
 
-    /// Whether no row passes both; nil when the search gave up.
+    /// Whether no row passes both (no person is in both, where the filters test row-varying
+    /// columns: those are tested in two rows); nil when the search gave up.
     public func disjoint(_ a: FilterExpression?, _ b: FilterExpression?) -> Bool? {
-        exists(.and(Formula(a), Formula(b)), restrictions: [:]).map { !$0 }
+        let other = rowVarying.isEmpty ? b : b.map { Self.renaming($0, rowVarying, Self.otherRow) }
+        return exists(.and(Formula(a), Formula(other)), restrictions: [:]).map { !$0 }
+    }
+
+    /// `e` with the named columns renamed.
+    static func renaming(_ e: FilterExpression, _ names: Set<String>, _ rename: (String) -> String) -> FilterExpression {
+        func name(_ n: String) -> String { names.contains(n) ? rename(n) : n }
+        switch e {
+        case .and(let a, let b): return .and(renaming(a, names, rename), renaming(b, names, rename))
+        case .or(let a, let b): return .or(renaming(a, names, rename), renaming(b, names, rename))
+        case .not(let a): return .not(renaming(a, names, rename))
+        case .reference: return e
+        case .compare(let n, let op, let literal, let position): return .compare(name: name(n), op: op, literal: literal, position: position)
+        case .member(let n, let literals, let negated, let position): return .member(name: name(n), literals: literals, negated: negated, position: position)
+        case .missing(let n, let negated, let position): return .missing(name: name(n), negated: negated, position: position)
+        }
     }
 
     /// Whether some row with its columns within `restrictions` passes `filter` and fails

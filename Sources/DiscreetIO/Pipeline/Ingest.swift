@@ -297,7 +297,7 @@ private struct IngestState {
         var fieldOf = [Int](repeating: -1, count: columns.count)
         var missing: [String] = []
         var misspelt: [String] = []
-        for (c, column) in columns.enumerated() {
+        for (c, column) in columns.enumerated() where c != plan.spec.partnerColumn {
             let matches = reader.header.indices.filter { reader.header[$0] == column.name }
             if matches.count > 1 {
                 throw .input("\(name):1:\(matches[1] + 1): the header has column '\(column.name)' \(matches.count) times (fields \(matches.map { String($0 + 1) }.joined(separator: ", "))): expected it once")
@@ -327,6 +327,13 @@ private struct IngestState {
         let types = columns.map(\.type)
         let privacyUnit = plan.spec.privacyUnit
         var contributions = RowContributions()
+        // A batch's partner column: the same value in every row of this input.
+        let partnerColumn = plan.spec.partnerColumn ?? -1
+        if partnerColumn >= 0 {
+            let position = plan.spec.inputs.firstIndex(of: input).map { plan.spec.partnerOfInput[$0] }
+            guard let position else { throw .input("\(name): not one of the batch's inputs") }
+            slots[partnerColumn] = Int64(dictionaries[partnerColumn].find(plan.spec.declaredValues[partnerColumn][position])!)
+        }
         var rows = 0
         var bad = 0
         let expected = expectedBytes
@@ -348,7 +355,7 @@ private struct IngestState {
             }
             var identifier = UnsafeRawBufferPointer(start: nil, count: 0)
             if issue == nil {
-                for c in 0..<types.count {
+                for c in 0..<types.count where c != partnerColumn {
                     let field = Self.trim(reader.field(fieldOf[c]))
                     switch types[c] {
                     case .identifier:

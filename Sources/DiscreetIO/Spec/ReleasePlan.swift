@@ -272,7 +272,8 @@ public struct ReleasePlan: Sendable {
             case .integer, .decimal: domains[column.name] = .number(places: column.type.scale)
             }
         }
-        return FilterLogic(domains: domains)
+        // One person can be in several partners' extracts.
+        return FilterLogic(domains: domains, rowVarying: spec.partnerColumn.map { [spec.columns[$0].name] } ?? [])
     }
 
     /// The cohort cell of every table cell: the table's categories, and the total in the

@@ -85,6 +85,12 @@ public struct ReleaseSpec: Sendable {
     public var indicators: [IndicatorSpec]
     public var protection: ProtectionSpec
     public var outputs: OutputSpec
+    /// For a batch: a column no extract holds, whose value in each row is the partner whose
+    /// extract the row came from (its declared values are the partners' keys, and input `i`
+    /// of ``inputs`` is the partner of value ``partnerOfInput``[i]). nil otherwise.
+    public var partnerColumn: Int? = nil
+    /// For a batch: per input, its partner (an index into the partner column's values).
+    public var partnerOfInput: [Int] = []
 
     /// The declared column with this name.
     public func column(named name: String) -> Int? { columns.firstIndex { $0.name == name } }
