@@ -1,4 +1,5 @@
 import DiscreetCore
+import DiscreetTestSupport
 import Foundation
 import Testing
 @testable import DiscreetIO
@@ -82,5 +83,94 @@ import Testing
                 #expect(total.values.last! < combined.values.last!)
             }
         }
+    }
+
+    /// Two partners whose extracts share some people. In area X the combined dashboard
+    /// counts 9 people and partner A 7: both are large, so each release protected on its own
+    /// publishes them, and their difference tells that 2 people in X are known to B alone.
+    static let differencingSpec = """
+        discreet: 1
+        inputs:
+          - {path: a.csv, partner: A}
+          - {path: b.csv, partner: B}
+        columns:
+          id: identifier
+          area: {type: category, values: [X, Y, Z]}
+        privacy_unit: id
+        dimensions:
+          area:
+            column: area
+            total: ALL
+            categories: [X, Y, Z]
+        tables:
+          people:
+            by: [area]
+        protection:
+          primary:
+            frequency: {threshold: 5, comparator: "<"}
+        """
+
+    /// Per area: people in A only, in both, in B only.
+    static let people: [(area: String, onlyA: Int, both: Int, onlyB: Int)] = [("X", 5, 2, 2), ("Y", 7, 3, 5), ("Z", 8, 4, 6)]
+
+    static func differencingFixture() -> TemporaryDirectory {
+        let dir = TemporaryDirectory()
+        var a = "id,area\n"
+        var b = "id,area\n"
+        var next = 0
+        for p in people {
+            for _ in 0..<p.onlyA { a += "p\(next),\(p.area)\n"; next += 1 }
+            for _ in 0..<p.both { a += "p\(next),\(p.area)\n"; b += "p\(next),\(p.area)\n"; next += 1 }
+            for _ in 0..<p.onlyB { b += "p\(next),\(p.area)\n"; next += 1 }
+        }
+        dir.file("a.csv", a)
+        dir.file("b.csv", b)
+        dir.file("spec.yaml", differencingSpec)
+        return dir
+    }
+
+    /// The independent attacker's interval for "in the combined count but not A's, in X"
+    /// (atoms: A only, B only, both), knowing every published figure of the releases given
+    /// as (cohort: 0 combined, 1 A, 2 B; table), and that a withheld count is at least 1.
+    static func groupInterval(_ releases: [(cohort: Int, table: ProtectedTable)]) -> (lower: Rational, upper: Rational?) {
+        let dimension = releases[0].table.shape.dimensions[0]
+        var attacker = AtomAttacker(dimensions: [dimension], atoms: [[0, 1], [0, 2], [0, 1, 2]])
+        for (cohort, table) in releases {
+            for cell in 0..<table.shape.cellCount {
+                let form = attacker.form(cohort: cohort, nodes: table.shape.nodes(of: cell))
+                if table.statuses[cell].disposition.isWithheld {
+                    attacker.know(form, lower: 1, upper: nil)
+                } else {
+                    attacker.know(form, lower: table.data.values[cell], upper: table.data.values[cell])
+                }
+            }
+        }
+        return attacker.interval(attacker.form(plus: 0, minus: [1], nodes: [dimension.node("X")!]))!
+    }
+
+    @Test func aPartnersReleaseAndTheCombinedOneRevealNoSmallGroupTogether() throws {
+        let dir = Self.differencingFixture()
+        let spec = try SpecReader.load(path: dir.path + "/spec.yaml")
+        let options = IngestOptions(onError: .stop, temporaryDirectory: dir.path)
+
+        // Protected apart (the negative control): each release alone publishes every cell,
+        // and the attacker subtracts them.
+        let combined = try ReleasePipeline.compute(plan: try ReleasePlan(spec: spec), inputs: spec.inputs, options: options)
+        let alone = try ReleasePipeline.compute(plan: try ReleasePlan(spec: spec), inputs: [spec.inputs[0]], options: options)
+        #expect(combined.tables[0].statuses.allSatisfy { !$0.disposition.isWithheld })
+        #expect(alone.tables[0].statuses.allSatisfy { !$0.disposition.isWithheld })
+        let apart = Self.groupInterval([(0, combined.tables[0]), (1, alone.tables[0])])
+        #expect(apart.lower == Rational(2) && apart.upper == Rational(2))
+
+        // Protected together: the same attacker, knowing all three releases, cannot tell the
+        // group is smaller than 5.
+        let batch = try BatchPlan(spec: spec)
+        let joint = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: options)
+        let releases = batch.releases.enumerated().map { (cohort: $0.offset, table: joint.tables[$0.element.tables[0]]) }
+        #expect(releases.map(\.table.data.values) == [[9, 15, 18, 42], [7, 10, 12, 29], [4, 8, 10, 22]])
+        let together = Self.groupInterval(releases)
+        #expect(together.upper.map { $0 >= Rational(5) } ?? true, "\(together)")
+        // B's own small count in X is withheld too.
+        #expect(releases[2].table.statuses[0].disposition.isWithheld)
     }
 }
