@@ -15,6 +15,6 @@ struct Discreet: ParsableCommand {
             line is wrong.
             """,
         version: DiscreetVersionText.current,
-        subcommands: [Protect.self, Validate.self, Audit.self, Generate.self, Budget.self, Plan.self]
+        subcommands: [Protect.self, Batch.self, Validate.self, Audit.self, Generate.self, Budget.self, Plan.self]
     )
 }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import DiscreetCore
+import DiscreetIO
+import Foundation
+
+struct Batch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Protect the combined dashboard and every partner's own release together.",
+        discussion: """
+            Reads every partner's extracts (the spec's inputs, grouped by their 'partner'),
+            and protects the combined dashboard over all partners and each partner's own
+            tables and indicators as one system, so that no subtraction between releases
+            (the combined figure minus a partner's) reveals a withheld cell or a small group.
+            Each release is audited and written atomically to its own directory under --out:
+            combined/ and one per partner, named from the partner.
+            """)
+
+    @Option(help: "The release spec (YAML); its inputs name the partners.")
+    var spec: String
+
+    @Option(name: .customLong("on-error"), help: "What to do with a bad row: 'stop' (nothing is released) or 'quarantine' (leave it out and count it). Default: the spec's on_error.")
+    var onError: String?
+
+    @Option(name: .customLong("memory-budget"), help: "MiB of row contributions kept in memory before spilling to temporary files.")
+    var memoryBudget: Int = 32
+
+    @Option(name: .customLong("temp-dir"), help: "Where spill files go (default: $TMPDIR or /tmp).")
+    var temporaryDirectory: String?
+
+    @Option(help: "Threads for grouping people and protecting (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "The directory to write the releases in (one directory per release).")
+    var out: String
+
+    @Flag(help: "Replace existing releases under --out.")
+    var overwrite = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    @Option(name: .customLong("reproducible-seed"), help: ArgumentHelp(
+        "For tests and reproductions only: draw random rounding from a seeded, predictable generator instead of the operating system's. The manifests say so.",
+        valueName: "seed"))
+    var reproducibleSeed: UInt64?
+
+    func validate() throws {
+        if let onError, ErrorPolicy(rawValue: onError) == nil { throw ValidationError("--on-error must be 'stop' or 'quarantine'") }
+        if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 (MiB)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let batch: BatchPlan
+        do {
+            batch = try BatchPlan(spec: try SpecReader.load(path: spec))
+        } catch {
+            throw fail(.spec(error))
+        }
+        let plan = batch.plan
+        var options = IngestOptions(onError: onError.flatMap(ErrorPolicy.init(rawValue:)) ?? plan.spec.onError)
+        options.memoryBudget = memoryBudget << 20
+        if let temporaryDirectory { options.temporaryDirectory = temporaryDirectory }
+        if let threads { options.workers = threads }
+        let result: (release: ProtectedRelease, outputs: [BatchOutput])
+        do {
+            result = try BatchPipeline.protect(
+                batch: batch, options: options, out: out, overwrite: overwrite,
+                randomness: reproducibleSeed.map { .reproducible(seed: $0) } ?? .operatingSystem)
+        } catch {
+            throw fail(error)
+        }
+        guard !quiet else { return }
+        if let title = plan.spec.title { print(title) }
+        let release = result.release
+        print("read \(plural(release.ingest.inputs.count, "input")) from \(plural(batch.partners.count, "partner")): "
+            + "\(grouped(release.ingest.inputs.reduce(0) { $0 + $1.rows })) rows, \(grouped(release.ingest.people)) people")
+        print("protected together: \(plural(batch.releases.count, "release")), \(grouped(plan.layout.cellCount)) cells of the joint hidden table")
+        for output in result.outputs {
+            let rows = output.partner == nil ? release.ingest.inputs : batch.partners.first { $0.key == output.key }!.inputs.map { release.ingest.inputs[$0] }
+            let read = rows.reduce(0) { $0 + $1.rows }
+            let quarantined = rows.reduce(0) { $0 + $1.quarantined }
+            print("  \(output.key)\(output.partner.map { " (\($0))" } ?? " (all partners)"): \(grouped(read)) rows"
+                + (quarantined > 0 ? " (\(grouped(quarantined)) quarantined)" : "")
+                + "; \(plural(output.tables, "table")), withheld \(grouped(output.withheld)) of \(grouped(output.cells)) cells; "
+                + (output.indicators == 0 ? "" : "\(plural(output.indicators, "indicator")), withheld \(grouped(output.percentagesWithheld)) of \(grouped(output.percentages)) percentages; ")
+                + "written to \(output.path)")
+        }
+        print("audit passed; \(plural(result.outputs.count, "release")) written to \(out)")
+    }
+}

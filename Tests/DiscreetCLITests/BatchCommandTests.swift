@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// Two partners whose extracts share people (see BatchPlanTests in DiscreetIOTests).
+func writeTwoPartnerBatch(in dir: String) throws {
+    let spec = """
+        discreet: 1
+        title: Two partners
+        inputs:
+          - {path: a.csv, partner: Alpha Trust}
+          - {path: b.csv, partner: Beta Council}
+        columns:
+          id: identifier
+          area: {type: category, values: [X, Y, Z]}
+        privacy_unit: id
+        dimensions:
+          area:
+            column: area
+            total: ALL
+            categories: [X, Y, Z]
+        tables:
+          people:
+            by: [area]
+        protection:
+          primary:
+            frequency: {threshold: 5, comparator: "<"}
+        """
+    var a = "id,area\n"
+    var b = "id,area\n"
+    var next = 0
+    for (area, onlyA, both, onlyB) in [("X", 5, 2, 2), ("Y", 7, 3, 5), ("Z", 8, 4, 6)] {
+        for _ in 0..<onlyA { a += "p\(next),\(area)\n"; next += 1 }
+        for _ in 0..<both { a += "p\(next),\(area)\n"; b += "p\(next),\(area)\n"; next += 1 }
+        for _ in 0..<onlyB { b += "p\(next),\(area)\n"; next += 1 }
+    }
+    try spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+    try a.write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
+    try b.write(toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
+}
+
+@Suite(.serialized) struct BatchCommandTests {
+    @Test func aBatchWritesTheCombinedReleaseAndEachPartnersEachAuditable() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTwoPartnerBatch(in: dir)
+        let out = dir + "/releases"
+        let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("read 2 inputs from 2 partners: 51 rows, 42 people"))
+        #expect(run.out.contains("  combined (all partners): 51 rows; 1 table, withheld 2 of 4 cells; written to \(out)/combined"))
+        #expect(run.out.contains("  alpha-trust (Alpha Trust): 29 rows; 1 table, withheld 0 of 4 cells; written to \(out)/alpha-trust"))
+        #expect(run.out.contains("  beta-council (Beta Council): 22 rows; 1 table, withheld 2 of 4 cells; written to \(out)/beta-council"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["alpha-trust", "beta-council", "combined"])
+        // Each partner's table has the spec's name; the combined total is published, and
+        // the combined X (9, of which Alpha's 7) is withheld, so that 9 - 7 tells nothing.
+        let combined = try String(contentsOfFile: out + "/combined/tables/people.csv", encoding: .utf8)
+        #expect(combined.contains("ALL,42,42,published"))
+        #expect(combined.contains("X,,[c],secondary"))
+        let alpha = try String(contentsOfFile: out + "/alpha-trust/tables/people.csv", encoding: .utf8)
+        #expect(alpha.contains("X,7,7,published"))
+        let beta = try String(contentsOfFile: out + "/beta-council/tables/people.csv", encoding: .utf8)
+        #expect(beta.contains("X,,[c],primary"))
+        for release in ["combined", "alpha-trust", "beta-council"] {
+            let audit = try discreet("audit", out + "/" + release)
+            #expect(audit.status == 0, "\(release): \(audit.out)\(audit.err)")
+        }
+        // Run again: the releases exist, nothing is replaced without --overwrite.
+        let again = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(again.status == 1)
+        #expect(again.err.contains("exists"), "\(again.err)")
+        #expect(try String(contentsOfFile: out + "/alpha-trust/tables/people.csv", encoding: .utf8) == alpha)
+    }
+
+    @Test func aBatchWithNoiseIsRefusedBeforeReadingAnything() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try discreet("batch", "--spec", root + "/fixtures/transitions/noise.yaml", "--out", dir + "/out")
+        #expect(run.status == 2, "\(run.err)")
+        #expect(run.err.contains("a batch protects by suppression and rounding"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+    }
+}
