@@ -173,4 +173,30 @@ import Testing
         // B's own small count in X is withheld too.
         #expect(releases[2].table.statuses[0].disposition.isWithheld)
     }
+
+    /// A partner's cohort lies within two cohorts that do not contain each other (the
+    /// combined numerator, and the partner's own denominator), and on the bundled example
+    /// one partner holds everyone in some cohorts, so neither complement can absorb a
+    /// change: the search must move every cohort containing it (before it did, the care
+    /// leavers' figures and the council's care costs could not be protected). Every item is
+    /// then protected and the audit passes.
+    @Test func cohortsWithinTwoOthersAreProtectedThroughBoth() throws {
+        var spec = try SpecReader.load(path: transitionsSpec)
+        spec.tables = spec.tables.filter { ["transition_by_area_age", "care_cost_by_area_age"].contains($0.name) }
+        spec.indicators = spec.indicators.filter { $0.name == "care_leavers_neet" }
+        spec.protection.secondary.effort = 0
+        let batch = try BatchPlan(spec: spec)
+        let dir = TemporaryDirectory()
+        let release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: IngestOptions(onError: .stop, temporaryDirectory: dir.path))
+        #expect(release.findings.isEmpty, "\(release.findings.prefix(3))")
+        // The children's trust holds every care leaver: its figures equal the combined ones,
+        // and both are withheld where small.
+        let children = batch.releases[2]
+        let numerator = release.tables[batch.plan.indicators[children.indicators[0]].numerator]
+        let combined = release.tables[batch.plan.indicators[batch.releases[0].indicators[0]].numerator]
+        #expect(numerator.data.values == combined.data.values)
+        for cell in 0..<numerator.shape.cellCount where (1...4).contains(numerator.data.values[cell]) {
+            #expect(numerator.statuses[cell].disposition.isWithheld && combined.statuses[cell].disposition.isWithheld)
+        }
+    }
 }

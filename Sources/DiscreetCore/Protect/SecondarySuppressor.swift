@@ -81,6 +81,11 @@ public struct SecondarySuppressor {
     let flowScratch: FlowScratch
     /// The tree parent of each block (-1 for a root).
     let treeParent: [Int]
+    /// Per block, every block containing it (the tree's ancestors and those of further
+    /// families: a partner's cohort lies within the combined one and within its partner's
+    /// cohorts containing it; a partner's sum of a column within the combined sum and within
+    /// the partner's count of the people it sums, where a contributor is one of them).
+    let containers: [Set<Int>]
     let grids: GridCache
     /// The linear programme that proposes witnesses of any shape (nil where it does not apply).
     var program: CertificateProgram?
@@ -181,6 +186,8 @@ public struct SecondarySuppressor {
             }
         }
         treeParent = parent
+        let outer = layout.relations.containing(count: layout.blocks.count)
+        containers = layout.blocks.indices.map { b in outer[b].subtracting([b]) }
         grids = GridCache(layout: layout, method: policy.method)
         program = nil
         program = makeProgram()
@@ -449,6 +456,16 @@ public struct SecondarySuppressor {
                 candidates.append(chain)
                 p = treeParent[p]
             }
+            // Where a cohort lies within two that do not contain each other (a partner's
+            // cohort: within the combined one and its partner's larger one), a chain of tree
+            // ancestors leaves the other's complement to absorb the change; these move, up
+            // to each cohort containing it, every cohort between.
+            for a in containers[b].sorted() {
+                var between = [b: s]
+                for x in containers[b] where x == a || containers[x].contains(a) { between[x] = s }
+                candidates.append(between)
+            }
+            if !containers[b].isEmpty { candidates.append(containers[b].reduce(into: [b: s]) { $0[$1] = s }) }
             for family in layout.families where family.tree && family.parts.contains(b) {
                 for sibling in family.parts where sibling != b { candidates.append([b: s, sibling: -s]) }
             }
