@@ -62,30 +62,52 @@ struct Batch: ParsableCommand {
         options.memoryBudget = memoryBudget << 20
         if let temporaryDirectory { options.temporaryDirectory = temporaryDirectory }
         if let threads { options.workers = threads }
-        let result: (release: ProtectedRelease, outputs: [BatchOutput])
+        let outcome: BatchOutcome
         do {
-            result = try BatchPipeline.protect(
+            outcome = try BatchPipeline.protect(
                 batch: batch, options: options, out: out, overwrite: overwrite,
                 randomness: reproducibleSeed.map { .reproducible(seed: $0) } ?? .operatingSystem)
         } catch {
             throw fail(error)
         }
-        guard !quiet else { return }
-        if let title = plan.spec.title { print(title) }
-        let release = result.release
+        // A partner whose extracts could not be used: its errors, whatever --quiet says.
+        for failure in outcome.failures {
+            report("error: \(failure.partner): \(failure.error.message)")
+            report("\(failure.partner): not released")
+        }
+        if outcome.combinedWithheld {
+            report("the combined dashboard is not released without \(outcome.failures.map(\.partner).joined(separator: ", ")) "
+                + "(set 'batch: {combined_when_partners_missing: release}' in the spec to release it without them)")
+        }
+        if !quiet {
+            printSummary(outcome)
+        }
+        if outcome.isPartial { throw Exit.partial }
+    }
+
+    func printSummary(_ outcome: BatchOutcome) {
+        let batch = outcome.batch
+        let release = outcome.release
+        if let title = batch.spec.title { print(title) }
         print("read \(plural(release.ingest.inputs.count, "input")) from \(plural(batch.partners.count, "partner")): "
             + "\(grouped(release.ingest.inputs.reduce(0) { $0 + $1.rows })) rows, \(grouped(release.ingest.people)) people")
-        print("protected together: \(plural(batch.releases.count, "release")), \(grouped(plan.layout.cellCount)) cells of the joint hidden table")
-        for output in result.outputs {
+        print("protected together: \(plural(batch.releases.count, "release")), \(grouped(batch.plan.layout.cellCount)) cells of the joint hidden table")
+        for output in outcome.outputs {
             let rows = output.partner == nil ? release.ingest.inputs : batch.partners.first { $0.key == output.key }!.inputs.map { release.ingest.inputs[$0] }
             let read = rows.reduce(0) { $0 + $1.rows }
             let quarantined = rows.reduce(0) { $0 + $1.quarantined }
             print("  \(output.key)\(output.partner.map { " (\($0))" } ?? " (all partners)"): \(grouped(read)) rows"
                 + (quarantined > 0 ? " (\(grouped(quarantined)) quarantined)" : "")
-                + "; \(plural(output.tables, "table")), withheld \(grouped(output.withheld)) of \(grouped(output.cells)) cells; "
+                + "; " + (output.tables == 0 ? "" : "\(plural(output.tables, "table")), withheld \(grouped(output.withheld)) of \(grouped(output.cells)) cells; ")
                 + (output.indicators == 0 ? "" : "\(plural(output.indicators, "indicator")), withheld \(grouped(output.percentagesWithheld)) of \(grouped(output.percentages)) percentages; ")
                 + "written to \(output.path)")
         }
-        print("audit passed; \(plural(result.outputs.count, "release")) written to \(out)")
+        for failure in outcome.failures { print("  \(failure.key) (\(failure.partner)): not released: its extracts could not be used") }
+        if outcome.combinedWithheld { print("  combined (all partners): not released: partners are missing") }
+        if outcome.isPartial {
+            print("audit passed; \(plural(outcome.outputs.count, "release")) written to \(out); the batch is partial")
+        } else {
+            print("audit passed; \(plural(outcome.outputs.count, "release")) written to \(out)")
+        }
     }
 }

@@ -14,6 +14,8 @@ enum Exit {
     static let badSpec = ExitCode(2)
     static let badInput = ExitCode(3)
     static let refused = ExitCode(4)
+    /// A batch released some partners but not all.
+    static let partial = ExitCode(5)
 }
 
 /// Writes a line to standard error.

@@ -79,4 +79,93 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(run.err.contains("a batch protects by suppression and rounding"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
     }
+
+    /// Five partners, each with its own people and some shared with the next partner;
+    /// `corrupt` gets a row with a field too many on line 4.
+    func writeFivePartnerBatch(in dir: String, corrupt: String?, extra: String = "") throws {
+        let names = ["A", "B", "C", "D", "E"]
+        var spec = """
+            discreet: 1
+            inputs:
+
+            """
+        for n in names { spec += "  - {path: \(n.lowercased()).csv, partner: Partner \(n)}\n" }
+        spec += """
+            columns:
+              id: identifier
+              area: {type: category, values: [X, Y, Z]}
+            privacy_unit: id
+            dimensions:
+              area:
+                column: area
+                total: ALL
+                categories: [X, Y, Z]
+            tables:
+              people:
+                by: [area]
+            protection:
+              primary:
+                frequency: {threshold: 5, comparator: "<"}
+
+            """ + extra
+        try spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        for (k, n) in names.enumerated() {
+            var rows = "id,area\n"
+            for (a, area) in ["X", "Y", "Z"].enumerated() {
+                for i in 0..<(8 + 2 * a + k) { rows += "\(n)\(area)\(i),\(area)\n" }
+                // Two people also in the next partner's extract.
+                let next = names[(k + 1) % names.count]
+                for i in 0..<2 { rows += "\(next)\(area)\(i),\(area)\n" }
+            }
+            if n == corrupt {
+                var lines = rows.split(separator: "\n").map(String.init)
+                lines[3] += ",surplus"
+                rows = lines.joined(separator: "\n") + "\n"
+            }
+            try rows.write(toFile: dir + "/\(n.lowercased()).csv", atomically: true, encoding: .utf8)
+        }
+    }
+
+    @Test func oneCorruptExtractAmongFiveStopsOnlyItsPartner() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeFivePartnerBatch(in: dir, corrupt: "C")
+        let out = dir + "/releases"
+        let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(run.status == 5, "\(run.out)\(run.err)")
+        #expect(run.err.contains("error: Partner C: \(dir)/c.csv:4:3: "), "\(run.err)")
+        #expect(!run.err.contains("surplus"))
+        #expect(run.err.contains("the combined dashboard is not released without Partner C"))
+        #expect(run.out.contains("read 4 inputs from 4 partners"), "\(run.out)")
+        #expect(run.out.contains("  partner-c (Partner C): not released: its extracts could not be used"))
+        #expect(run.out.contains("the batch is partial"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["partner-a", "partner-b", "partner-d", "partner-e"])
+        for release in ["partner-a", "partner-b", "partner-d", "partner-e"] {
+            let audit = try discreet("audit", out + "/" + release)
+            #expect(audit.status == 0, "\(release): \(audit.out)\(audit.err)")
+            let manifest = try String(contentsOfFile: out + "/" + release + "/manifest.json", encoding: .utf8)
+            #expect(manifest.contains("\"missing_partners\": [\n      \"Partner C\"\n    ]"), "\(manifest)")
+        }
+    }
+
+    @Test func theSpecCanReleaseTheCombinedDashboardWithoutAMissingPartner() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeFivePartnerBatch(in: dir, corrupt: "E", extra: "batch:\n  combined_when_partners_missing: release\n")
+        let out = dir + "/releases"
+        let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(run.status == 5, "\(run.out)\(run.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["combined", "partner-a", "partner-b", "partner-c", "partner-d"])
+        let manifest = try String(contentsOfFile: out + "/combined/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"release\": \"combined\""))
+        #expect(manifest.contains("\"missing_partners\": [\n      \"Partner E\"\n    ]"), "\(manifest)")
+        #expect(try discreet("audit", out + "/combined").status == 0)
+        // Nothing wrong: every release, exit 0.
+        let whole = dir + "/whole"
+        try writeFivePartnerBatch(in: dir, corrupt: nil)
+        let clean = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", whole)
+        #expect(clean.status == 0, "\(clean.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: whole).count == 6)
+    }
 }
+

@@ -199,4 +199,21 @@ import Testing
             #expect(numerator.statuses[cell].disposition.isWithheld && combined.statuses[cell].disposition.isWithheld)
         }
     }
+
+    @Test func theSpecSaysWhetherTheCombinedDashboardIsReleasedWithoutAPartner() throws {
+        let dir = Self.differencingFixture()
+        let base = try String(contentsOfFile: dir.path + "/spec.yaml", encoding: .utf8)
+        func read(_ extra: String) throws(SpecProblems) -> ReleaseSpec {
+            try SpecReader.parse(bytes: Array((base + "\n" + extra).utf8), path: dir.path + "/spec.yaml", directory: dir.path)
+        }
+        #expect(try read("").batch.combinedWhenPartnersMissing == .refuse)
+        #expect(try read("batch:\n  combined_when_partners_missing: release\n").batch.combinedWhenPartnersMissing == .release)
+        do {
+            _ = try read("batch:\n  combined_when_partners_missing: sometimes\n")
+            Issue.record("a bad choice was accepted")
+        } catch {
+            #expect(error.description.contains("combined_when_partners_missing must be one of 'refuse', 'release'"), "\(error)")
+        }
+    }
 }
+

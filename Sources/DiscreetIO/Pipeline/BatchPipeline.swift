@@ -1,6 +1,37 @@
 import DiscreetCore
 import Foundation
 
+/// A partner whose extracts could not be used: its release is not written, and the
+/// combined dashboard is not released without it unless the spec says so.
+public struct BatchFailure: Sendable {
+    public var partner: String
+    public var key: String
+    public var error: IngestError
+}
+
+/// What a batch did.
+public struct BatchOutcome: Sendable {
+    /// The joint release of the partners that could be used.
+    public var release: ProtectedRelease
+    /// The plan it was made with (without the failed partners).
+    public var batch: BatchPlan
+    public var outputs: [BatchOutput]
+    public var failures: [BatchFailure]
+    /// Whether the combined dashboard was left out because partners are missing.
+    public var combinedWithheld: Bool
+
+    /// Whether some release was not written.
+    public var isPartial: Bool { !failures.isEmpty }
+}
+
+/// Called with the index of an input that failed (thread-safe, for the ingest's callback).
+private final class FailedInput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var index: Int?
+    func set(_ i: Int) { lock.withLock { index = i } }
+    var value: Int? { lock.withLock { index } }
+}
+
 /// One release a batch wrote.
 public struct BatchOutput: Sendable {
     /// `combined`, or the partner's key (the directory's name).
@@ -25,23 +56,49 @@ public enum BatchPipeline {
     /// Computes the joint release and, if the audit passes, writes each release to
     /// `out/<key>` (`combined` and each partner's key), each atomically: a run killed
     /// mid-way leaves each release directory complete or absent.
+    ///
+    /// A partner whose extracts cannot be read (a missing file or column, or a bad row where
+    /// the run stops at bad rows) stops only itself: the batch is planned again without it
+    /// and the other partners are released. The combined dashboard is then released only
+    /// where the spec's `batch: combined_when_partners_missing` is `release`, and its
+    /// manifest names the missing partners.
     public static func protect(
-        batch: BatchPlan, options: IngestOptions, out: String, overwrite: Bool, created: Date = Date(), randomness: RandomnessSource = .operatingSystem
-    ) throws(ReleaseError) -> (release: ProtectedRelease, outputs: [BatchOutput]) {
-        let spec = batch.plan.spec
+        batch planned: BatchPlan, options: IngestOptions, out: String, overwrite: Bool, created: Date = Date(), randomness: RandomnessSource = .operatingSystem
+    ) throws(ReleaseError) -> BatchOutcome {
+        let spec = planned.spec
         if spec.protection.noise != nil || spec.protection.cellKey != nil {
             throw .spec(SpecProblems(problems: [SpecProblem(
                 SourceLocation(file: spec.path, line: 1),
                 "a batch protects by suppression and rounding; a spec with 'noise' or 'cell_key' is released with 'discreet protect', one run per release")]))
         }
-        let destinations = batch.releases.map { ReleaseDirectory(path: out + "/" + $0.key, overwrite: overwrite) }
         do {
-            for d in destinations { try d.checkDestination() }
+            for r in planned.releases { try ReleaseDirectory(path: out + "/" + r.key, overwrite: overwrite).checkDestination() }
         } catch {
             throw .output(error.description)
         }
-        let release = try ReleasePipeline.compute(plan: batch.plan, inputs: spec.inputs, options: options, randomness: randomness, created: created)
+        var batch = planned
+        var failures: [BatchFailure] = []
+        var release: ProtectedRelease
+        while true {
+            let failed = FailedInput()
+            var attempt = options
+            attempt.inputFailed = { failed.set($0) }
+            do {
+                release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
+                break
+            } catch {
+                guard case .input(let e) = error, let i = failed.value, batch.partners.count > 1 else { throw error }
+                let p = batch.plan.spec.partnerOfInput[i]
+                failures.append(BatchFailure(partner: batch.partners[p].name, key: batch.partners[p].key, error: e))
+                do {
+                    batch = try batch.without(partner: p)
+                } catch {
+                    throw .spec(error)
+                }
+            }
+        }
         guard release.findings.isEmpty else { throw .refused(release.findings) }
+        let combinedWithheld = !failures.isEmpty && spec.batch.combinedWhenPartnersMissing == .refuse
         let document = ReleaseDocument(release)
         let run = ReleaseManifest.Run(release)
         do {
@@ -50,7 +107,7 @@ public enum BatchPipeline {
             throw .output("cannot create \(out): \(error.localizedDescription)")
         }
         var outputs: [BatchOutput] = []
-        for (r, part) in batch.releases.enumerated() {
+        for part in batch.releases where !(part.partner == nil && combinedWithheld) {
             let prefix = part.partner == nil ? "" : part.key + "/"
             let tables = part.tables.map { batch.plan.tables[$0].name }
             let indicators = part.indicators.map { batch.plan.indicators[$0].spec.name }
@@ -59,19 +116,23 @@ public enum BatchPipeline {
             manifest.releaseID = own.releaseID
             manifest.relatedTables = Dictionary(uniqueKeysWithValues: tables.map { (String($0.dropFirst(prefix.count)), run.relatedTables[$0] ?? 0) })
             manifest.relatedIndicators = Dictionary(uniqueKeysWithValues: indicators.map { (String($0.dropFirst(prefix.count)), run.relatedIndicators[$0] ?? (0, 0)) })
+            manifest.batch = ReleaseManifest.Batch(
+                release: part.key, partner: part.partner.map { batch.partners[$0].name }, partners: batch.partners.map(\.name),
+                missingPartners: failures.map(\.partner))
+            let destination = ReleaseDirectory(path: out + "/" + part.key, overwrite: overwrite)
             do {
-                try destinations[r].write(ReleaseFiles.render(own, outputs: spec.outputs, manifest: manifest, created: created))
+                try destination.write(ReleaseFiles.render(own, outputs: spec.outputs, manifest: manifest, created: created))
             } catch {
                 throw .output(error.description)
             }
             let cells = part.tables.flatMap { release.tables[$0].statuses }
             let percentages = part.indicators.flatMap { release.indicators[$0].percentages }
             outputs.append(BatchOutput(
-                key: part.key, partner: part.partner.map { batch.partners[$0].name }, path: destinations[r].path, tables: part.tables.count,
+                key: part.key, partner: part.partner.map { batch.partners[$0].name }, path: destination.path, tables: part.tables.count,
                 cells: cells.count, withheld: cells.filter { $0.disposition.isWithheld }.count, indicators: part.indicators.count,
                 percentages: percentages.count, percentagesWithheld: percentages.filter { if case .withheld = $0 { true } else { false } }.count))
         }
-        return (release, outputs)
+        return BatchOutcome(release: release, batch: batch, outputs: outputs, failures: failures, combinedWithheld: combinedWithheld)
     }
 }
 

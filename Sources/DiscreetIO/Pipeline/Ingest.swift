@@ -18,6 +18,9 @@ public struct IngestOptions: Sendable {
     /// For the cell key method: the column (an index into the spec's) holding each row's
     /// record key, where keys come from the extract.
     public var recordKeyColumn: Int?
+    /// Called with an input's index (into the inputs given to ``Ingest/run(inputs:)``) when
+    /// reading it fails, before the error is thrown: a batch leaves that partner out.
+    public var inputFailed: (@Sendable (Int) -> Void)?
 
     public init(
         onError: ErrorPolicy, memoryBudget: Int = 32 << 20,
@@ -100,48 +103,58 @@ public struct Ingest {
         let sizes = inputs.map { POSIX.fileSize($0.path) }
         state.expectedBytes = sizes.reduce(0) { $0 + ($1 ?? 0) }
         for (index, input) in inputs.enumerated() {
-            switch input.format {
-            case .csv:
-                let reader: CSVReader
-                do {
-                    reader = try CSVReader(path: input.path)
-                } catch {
-                    throw .input(describe(error))
-                }
-                // The checksum is computed on another core while this one parses (a small
-                // file's, at once: a thread would cost more than the hashing).
-                let checksum = BackgroundChecksum(path: input.path, inline: (sizes[index] ?? Int.max) < 1 << 22)
-                // Closed on every way out: a failed read must not keep the file open.
-                defer { reader.close() }
-                let rows = try state.read(CSVExtract(reader), input: input, index: index)
-                let sha: String
-                do {
-                    sha = try checksum.wait()
-                } catch {
-                    throw .input(describe(error))
-                }
-                state.reports.append(InputReport(
-                    input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.bytesRead))
-            case .sqlite:
-                let reader: SQLiteReader
-                do {
-                    reader = try SQLiteReader(path: input.path, table: input.table)
-                } catch {
-                    throw .input(describe(error))
-                }
-                defer { reader.close() }
-                let sha: String
-                do {
-                    sha = try POSIX.sha256(path: input.path)
-                } catch {
-                    throw .input(describe(error))
-                }
-                let rows = try state.read(SQLiteExtract(reader), input: input, index: index)
-                state.reports.append(InputReport(
-                    input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.fileSize ?? 0))
+            do {
+                try read(input, index: index, size: sizes[index], into: &state)
+            } catch {
+                options.inputFailed?(index)
+                throw error
             }
         }
         return try state.finish(inputs: inputs)
+    }
+
+    /// Reads one input into the run's state.
+    private func read(_ input: InputSpec, index: Int, size: Int?, into state: inout IngestState) throws(IngestError) {
+        switch input.format {
+        case .csv:
+            let reader: CSVReader
+            do {
+                reader = try CSVReader(path: input.path)
+            } catch {
+                throw .input(describe(error))
+            }
+            // The checksum is computed on another core while this one parses (a small
+            // file's, at once: a thread would cost more than the hashing).
+            let checksum = BackgroundChecksum(path: input.path, inline: (size ?? Int.max) < 1 << 22)
+            // Closed on every way out: a failed read must not keep the file open.
+            defer { reader.close() }
+            let rows = try state.read(CSVExtract(reader), input: input, index: index)
+            let sha: String
+            do {
+                sha = try checksum.wait()
+            } catch {
+                throw .input(describe(error))
+            }
+            state.reports.append(InputReport(
+                input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.bytesRead))
+        case .sqlite:
+            let reader: SQLiteReader
+            do {
+                reader = try SQLiteReader(path: input.path, table: input.table)
+            } catch {
+                throw .input(describe(error))
+            }
+            defer { reader.close() }
+            let sha: String
+            do {
+                sha = try POSIX.sha256(path: input.path)
+            } catch {
+                throw .input(describe(error))
+            }
+            let rows = try state.read(SQLiteExtract(reader), input: input, index: index)
+            state.reports.append(InputReport(
+                input: input, sha256: sha, rows: rows.read, quarantined: rows.quarantined, bytes: reader.fileSize ?? 0))
+        }
     }
 }
 

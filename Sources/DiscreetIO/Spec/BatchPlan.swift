@@ -37,11 +37,21 @@ public struct BatchPlan: Sendable {
     /// The name of the partner column in the joint spec: a name no spec can declare.
     public static let partnerColumnName = "\u{1}partner"
 
+    /// The spec as written (without the partners' copies).
+    public let spec: ReleaseSpec
     public let partners: [BatchPartner]
     /// The combined dashboard first, then each partner's release.
     public let releases: [BatchRelease]
     /// The joint plan.
     public let plan: ReleasePlan
+
+    /// The batch without a partner (its extracts could not be used).
+    public func without(partner p: Int) throws(SpecProblems) -> BatchPlan {
+        var reduced = spec
+        let dropped = Set(partners[p].inputs)
+        reduced.inputs = spec.inputs.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+        return try BatchPlan(spec: reduced)
+    }
 
     /// Plans the batch for a checked spec.
     public init(spec: ReleaseSpec) throws(SpecProblems) {
@@ -113,6 +123,7 @@ public struct BatchPlan: Sendable {
                 partner: p, key: partner.key, tables: tables("\(partner.key)/"),
                 indicators: Array(((p + 1) * perIndicators)..<((p + 2) * perIndicators))))
         }
+        self.spec = spec
         self.partners = partners
         self.releases = releases
         self.plan = plan

@@ -85,6 +85,8 @@ public struct ReleaseSpec: Sendable {
     public var indicators: [IndicatorSpec]
     public var protection: ProtectionSpec
     public var outputs: OutputSpec
+    /// How `discreet batch` treats partners whose extracts cannot be used.
+    public var batch = BatchSpec()
     /// For a batch: a column no extract holds, whose value in each row is the partner whose
     /// extract the row came from (its declared values are the partners' keys, and input `i`
     /// of ``inputs`` is the partner of value ``partnerOfInput``[i]). nil otherwise.
@@ -385,6 +387,21 @@ public struct DisplaySymbols: Sendable, Hashable {
 }
 
 /// Which files a release contains beyond the manifest.
+/// The spec's `batch` settings.
+public struct BatchSpec: Sendable, Hashable {
+    /// Whether the combined dashboard is released when some partner's extracts cannot be used.
+    public enum CombinedWhenPartnersMissing: String, Sendable, Hashable, CaseIterable {
+        /// Not released: the partners that could be used get their own releases.
+        case refuse
+        /// Released without the missing partners, which its manifest names.
+        case release
+    }
+
+    public var combinedWhenPartnersMissing: CombinedWhenPartnersMissing = .refuse
+
+    public init() {}
+}
+
 public struct OutputSpec: Sendable, Hashable {
     public var csv: Bool
     public var json: Bool

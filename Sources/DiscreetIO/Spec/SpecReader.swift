@@ -240,7 +240,7 @@ private struct Reader {
     mutating func readSpec(_ root: Node, bytes: [UInt8]) -> ReleaseSpec? {
         let topKeys = [
             "discreet", "title", "inputs", "columns", "privacy_unit", "conflicts", "on_error", "dimensions", "cohorts",
-            "tables", "indicators", "protection", "outputs",
+            "tables", "indicators", "protection", "outputs", "batch",
         ]
         guard let top = mapping(root, "the spec", allowed: topKeys) else { return nil }
         var nodes: [String: (Node, Node)] = [:]
@@ -354,12 +354,21 @@ private struct Reader {
 
         var outputs = OutputSpec()
         if let (_, v) = nodes["outputs"] { outputs = readOutputs(v) }
+        var batch = BatchSpec()
+        if let (_, v) = nodes["batch"], let pairs = mapping(v, "batch", allowed: ["combined_when_partners_missing"]) {
+            for pair in pairs where pair.key == "combined_when_partners_missing" {
+                if let choice = choice(pair.value, "batch: combined_when_partners_missing", BatchSpec.CombinedWhenPartnersMissing.self) {
+                    batch.combinedWhenPartnersMissing = choice
+                }
+            }
+        }
 
         var spec = ReleaseSpec(
             path: file, directory: directory, bytes: bytes, title: title, inputs: inputs, columns: columns,
             declaredValues: declaredValues, privacyUnit: privacyUnit, conflicts: conflicts, onError: onError,
             dimensions: dimensions, cohorts: cohorts, tables: tables, indicators: indicators,
             protection: protection, outputs: outputs)
+        spec.batch = batch
         checkFilters(&spec)
         checkWeights(spec)
         checkLevels(spec)

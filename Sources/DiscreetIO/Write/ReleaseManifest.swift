@@ -23,12 +23,32 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
     public var indicators: [IndicatorSummary]
     public var files: [File]
     public var audit: AuditStatement
+    /// For a release of a batch: which release it is, and the partners it was protected with.
+    public var batch: Batch?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
         case discreet
         case releaseID = "release_id"
-        case created, spec, inputs, randomness, policy, tables, indicators, files, audit
+        case created, spec, inputs, randomness, policy, tables, indicators, files, audit, batch
+    }
+
+    /// A release of a batch (`discreet batch`): protected together with the batch's other
+    /// releases.
+    public struct Batch: Codable, Sendable, Equatable {
+        /// `combined`, or the partner's key.
+        public var release: String
+        /// The partner whose release this is (nil for the combined dashboard).
+        public var partner: String?
+        /// Every partner whose extracts were read, and so protected together.
+        public var partners: [String]
+        /// Partners whose extracts could not be used: the combined dashboard leaves them out.
+        public var missingPartners: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case release, partner, partners
+            case missingPartners = "missing_partners"
+        }
     }
 
     public struct Tool: Codable, Sendable, Equatable {
@@ -154,6 +174,7 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
         /// denominators: secondary cells withheld for related cohorts.
         public var relatedTables: [String: Int]
         public var relatedIndicators: [String: (numerator: Int, denominator: Int)]
+        public var batch: Batch? = nil
     }
 
     /// The manifest of a document written with `files` (every other file of the release).
@@ -180,6 +201,7 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
         self.files = files.map { File(path: $0.path, sha256: SHA256.hex($0.bytes), bytes: $0.bytes.count) }
         audit = AuditStatement(
             passed: true, checks: document.noise != nil ? NoisyReleaseAudit.checks : document.cellKey != nil ? NoisyReleaseAudit.perturbedChecks : ReleaseAudit.checks)
+        batch = run.batch
     }
 
     /// The counts of cells the manifest states, from a release's document alone (and the
