@@ -11,8 +11,8 @@ struct Discreet: ParsableCommand {
 
             Exit codes: 0 done; 1 unexpected failure (a release could not be written);
             2 the spec has problems; 3 an input (or a release to audit) has problems; 4 the
-            release was refused by the audit, or an audited release failed; 64 the command
-            line is wrong.
+            release was refused by the audit, or an audited release failed; 5 a batch
+            released some partners but not all; 64 the command line is wrong.
             """,
         version: DiscreetVersionText.current,
         subcommands: [Protect.self, Batch.self, Validate.self, Audit.self, Generate.self, Budget.self, Plan.self]
