@@ -128,6 +128,57 @@ import Testing
         #expect(audit.findings.isEmpty, "\(audit.findings.prefix(3))")
     }
 
+    /// The hidden leaf a linking dimension gains sorts after every other category, so the
+    /// categories keep the numbers ingest classifies rows by: a banded age and a sex that
+    /// only the sub-cohorts publish count everyone where they belong (the leaf once sorted
+    /// first, and every 14-17 row fell into it, every 18-25 row into 14-17).
+    @Test func aHiddenLeafLeavesTheOtherCategoriesWhereTheyAre() throws {
+        let spec = """
+            columns: {id: identifier, ward: category, sex: {type: category, values: [F, M]}, age: integer, a: integer, b: integer}
+            privacy_unit: id
+            dimensions:
+              area: {column: ward, total: all, categories: [w1, w2]}
+              sex: {column: sex, total: all, categories: [F, M]}
+              band:
+                column: age
+                total: "14-25"
+                bands: [{code: "14-17", from: 14, to: 17}, {code: "18-25", from: 18, to: 25}]
+            tables:
+              everyone: {by: [area]}
+              first: {cohort: a == 1, by: [band, sex]}
+              second: {cohort: b == 1, by: [band, sex]}
+            protection:
+              primary:
+                frequency: {threshold: 3, comparator: "<"}
+            """
+        var rows = "id,ward,sex,age,a,b\n"
+        var expected: [String: Int64] = [:]
+        for i in 0..<80 {
+            let sex = i % 3 == 0 ? "F" : "M"
+            let age = 14 + i % 12
+            let a = i % 4 != 0
+            let b = i % 5 != 0
+            rows += "p\(i),\(i % 2 == 0 ? "w1" : "w2"),\(sex),\(age),\(a ? 1 : 0),\(b ? 1 : 0)\n"
+            let band = age <= 17 ? "14-17" : "18-25"
+            if a { expected["first|\(band)|\(sex)", default: 0] += 1 }
+            if b { expected["second|\(band)|\(sex)", default: 0] += 1 }
+        }
+        let (dir, _, release, _) = try self.release(spec, rows)
+        _ = dir
+        #expect(release.plan.layout.hiddenLeaf[1] != nil && release.plan.layout.hiddenLeaf[2] != nil)
+        for name in ["first", "second"] {
+            let t = release.plan.tables.firstIndex { $0.name == name }!
+            let table = release.tables[t].data
+            for band in ["14-17", "18-25"] {
+                for sex in ["F", "M"] {
+                    let cell = table.shape.cell(zip(table.shape.dimensions, [band, sex]).map { $0.node($1)! })
+                    #expect(table.values[cell] == expected["\(name)|\(band)|\(sex)"], "\(name) \(band) \(sex)")
+                }
+            }
+        }
+        #expect(release.findings.isEmpty, "\(release.findings.prefix(3))")
+    }
+
     /// Young adults and under-18s with a direct payment share nobody by their filters,
     /// though they lie on different branches (the young; the young with a direct payment).
     /// In w1 every under-18 has one, so the young there are exactly the adults plus the

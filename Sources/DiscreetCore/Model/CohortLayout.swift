@@ -152,8 +152,11 @@ public struct CohortLayout: Sendable {
         public var empty: [Bool]?
     }
 
-    /// The code of the hidden leaf a dimension gains where some cohort needs it.
-    public static let hiddenLeafCode = "\u{1}not recorded"
+    /// The code of the hidden leaf a dimension gains where some cohort needs it. Leaves are
+    /// numbered by code: this one sorts after every code a spec can give, so that the
+    /// dimension's other leaves keep their numbers (ingest classifies rows, and the filters'
+    /// structural zeros name leaves, by the spec's numbering).
+    public static let hiddenLeafCode = "\u{10FFFD}not recorded"
 
     /// The release's dimensions, with a hidden leaf where some cohort needs one.
     public let dimensions: [TableDimension]
