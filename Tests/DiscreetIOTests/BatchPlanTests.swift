@@ -200,6 +200,21 @@ import Testing
         }
     }
 
+    /// Young adults with a personal budget: in the 18-25 band everyone in a partner's
+    /// cohort of young adults is in its cohort in transition (the complement is empty
+    /// there), so a change to the partner's people in transition that reaches the band
+    /// moves its young adults too, and with them every cohort containing them. Every item is
+    /// certified (before, a partner's count by area and sex found no pattern).
+    @Test func aChildWithAnEmptyComplementMovesWithEveryCohortContainingIt() throws {
+        var spec = try SpecReader.load(path: transitionsSpec)
+        spec.indicators = spec.indicators.filter { $0.name == "personal_budget" }
+        spec.protection.secondary.effort = 0
+        let batch = try BatchPlan(spec: spec)
+        let dir = TemporaryDirectory()
+        let release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: IngestOptions(onError: .stop, temporaryDirectory: dir.path))
+        #expect(release.findings.isEmpty, "\(release.findings.prefix(3))")
+    }
+
     @Test func theSpecSaysWhetherTheCombinedDashboardIsReleasedWithoutAPartner() throws {
         let dir = Self.differencingFixture()
         let base = try String(contentsOfFile: dir.path + "/spec.yaml", encoding: .utf8)

@@ -470,7 +470,15 @@ public struct SecondarySuppressor {
                 for sibling in family.parts where sibling != b { candidates.append([b: s, sibling: -s]) }
             }
             for family in layout.families where family.tree && family.parent == b {
-                for child in family.parts { candidates.append([b: s, child: s]) }
+                for child in family.parts {
+                    candidates.append([b: s, child: s])
+                    // With every cohort containing either (where the child lies within
+                    // another cohort too, as a partner's cohorts do, and the complement
+                    // between them is known to be empty there).
+                    if containers[child].count > 1 {
+                        candidates.append(containers[child].union(containers[b]).reduce(into: [b: s, child: s]) { $0[$1] = s })
+                    }
+                }
             }
         }
         var result: [CohortMove] = []
