@@ -11,8 +11,11 @@ struct Batch: ParsableCommand {
             and protects the combined dashboard over all partners and each partner's own
             tables and indicators as one system, so that no subtraction between releases
             (the combined figure minus a partner's) reveals a withheld cell or a small group.
-            Each release is audited and written atomically to its own directory under --out:
-            combined/ and one per partner, named from the partner.
+            Each release is audited and written atomically to its own directory
+            under --out: combined/ and one per partner, named from the partner.
+            A partner whose extracts cannot be used stops only itself: the others
+            are released and the exit code is 5; the combined dashboard then waits
+            unless the spec's 'batch: combined_when_partners_missing' is 'release'.
             """)
 
     @Option(help: "The release spec (YAML); its inputs name the partners.")
