@@ -169,7 +169,7 @@ func problems(_ text: String, directory: String = "/tmp") -> [String] {
             """
         let found = problems(text)
         let expected = [
-            "spec.yaml:2:1: the spec: unknown key 'colums'; did you mean 'columns'? (expected discreet, title, inputs, columns, privacy_unit, conflicts, on_error, dimensions, cohorts, tables, indicators, protection, outputs)",
+            "spec.yaml:2:1: the spec: unknown key 'colums'; did you mean 'columns'? (expected discreet, title, inputs, columns, privacy_unit, conflicts, on_error, dimensions, cohorts, tables, indicators, protection, outputs, batch)",
             "spec.yaml:5:8: column 'age': unknown type 'integr' (expected identifier, category, integer or decimal)",
             "spec.yaml:10:13: dimension 'band2': bands need a numeric column, and 'ward' is a category",
             "spec.yaml:14:13: dimension 'area': 'wardd' is not a declared column",
