@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "DiscreetTestSupport", dependencies: ["DiscreetCore"], path: "Tests/DiscreetTestSupport"),
         .testTarget(name: "DiscreetCoreTests", dependencies: ["DiscreetCore", "DiscreetTestSupport"]),
         .testTarget(name: "DiscreetIOTests", dependencies: ["DiscreetIO", "DiscreetCore", "CSQLite", "DiscreetTestSupport"]),
-        .testTarget(name: "DiscreetCLITests", dependencies: ["discreet", "DiscreetIO"]),
+        .testTarget(name: "DiscreetCLITests", dependencies: ["discreet", "DiscreetIO", "DiscreetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,17 +21,7 @@ struct Batch: ParsableCommand {
     @Option(help: "The release spec (YAML); its inputs name the partners.")
     var spec: String
 
-    @Option(name: .customLong("on-error"), help: "What to do with a bad row: 'stop' (nothing is released) or 'quarantine' (leave it out and count it). Default: the spec's on_error.")
-    var onError: String?
-
-    @Option(name: .customLong("memory-budget"), help: "MiB of row contributions kept in memory before spilling to temporary files.")
-    var memoryBudget: Int = 32
-
-    @Option(name: .customLong("temp-dir"), help: "Where spill files go (default: $TMPDIR or /tmp).")
-    var temporaryDirectory: String?
-
-    @Option(help: "Threads for grouping people and protecting (default: the number of cores).")
-    var threads: Int?
+    @OptionGroup var ingest: IngestArguments
 
     @Option(help: "The directory to write the releases in (one directory per release).")
     var out: String
@@ -47,12 +37,6 @@ struct Batch: ParsableCommand {
         valueName: "seed"))
     var reproducibleSeed: UInt64?
 
-    func validate() throws {
-        if let onError, ErrorPolicy(rawValue: onError) == nil { throw ValidationError("--on-error must be 'stop' or 'quarantine'") }
-        if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 (MiB)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
         let batch: BatchPlan
         do {
@@ -60,11 +44,7 @@ struct Batch: ParsableCommand {
         } catch {
             throw fail(.spec(error))
         }
-        let plan = batch.plan
-        var options = IngestOptions(onError: onError.flatMap(ErrorPolicy.init(rawValue:)) ?? plan.spec.onError)
-        options.memoryBudget = memoryBudget << 20
-        if let temporaryDirectory { options.temporaryDirectory = temporaryDirectory }
-        if let threads { options.workers = threads }
+        let options = ingest.ingestOptions(for: batch.plan)
         let outcome: BatchOutcome
         do {
             outcome = try BatchPipeline.protect(

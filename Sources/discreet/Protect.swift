@@ -3,13 +3,8 @@ import DiscreetCore
 import DiscreetIO
 import Foundation
 
-/// Options shared by the commands that read extracts.
-struct ReadOptions: ParsableArguments {
-    @Option(name: .customLong("input"), help: ArgumentHelp(
-        "An extract to read instead of the spec's inputs (repeatable): a CSV file, or a SQLite database as PATH#TABLE.",
-        valueName: "file"))
-    var inputs: [String] = []
-
+/// How the commands that read extracts read them: bad rows, memory, spill files, threads.
+struct IngestArguments: ParsableArguments {
     @Option(name: .customLong("on-error"), help: "What to do with a bad row: 'stop' (nothing is released) or 'quarantine' (leave it out and count it). Default: the spec's on_error.")
     var onError: String?
 
@@ -30,16 +25,30 @@ struct ReadOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func inputs(for plan: ReleasePlan) -> [InputSpec] {
-        inputs.isEmpty ? plan.spec.inputs : inputs.map(InputSpec.init(argument:))
-    }
-
     func ingestOptions(for plan: ReleasePlan, defaultPolicy: ErrorPolicy? = nil) -> IngestOptions {
         var options = IngestOptions(onError: onError.flatMap(ErrorPolicy.init(rawValue:)) ?? defaultPolicy ?? plan.spec.onError)
         options.memoryBudget = memoryBudget << 20
         if let temporaryDirectory { options.temporaryDirectory = temporaryDirectory }
         if let threads { options.workers = threads }
         return options
+    }
+}
+
+/// Options shared by the commands that read extracts: which extracts, and how.
+struct ReadOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp(
+        "An extract to read instead of the spec's inputs (repeatable): a CSV file, or a SQLite database as PATH#TABLE.",
+        valueName: "file"))
+    var inputs: [String] = []
+
+    @OptionGroup var ingest: IngestArguments
+
+    func inputs(for plan: ReleasePlan) -> [InputSpec] {
+        inputs.isEmpty ? plan.spec.inputs : inputs.map(InputSpec.init(argument:))
+    }
+
+    func ingestOptions(for plan: ReleasePlan, defaultPolicy: ErrorPolicy? = nil) -> IngestOptions {
+        ingest.ingestOptions(for: plan, defaultPolicy: defaultPolicy)
     }
 }
 

@@ -1,38 +1,11 @@
+import DiscreetTestSupport
 import Foundation
 import Testing
 
 /// Two partners whose extracts share people (see BatchPlanTests in DiscreetIOTests).
 func writeTwoPartnerBatch(in dir: String) throws {
-    let spec = """
-        discreet: 1
-        title: Two partners
-        inputs:
-          - {path: a.csv, partner: Alpha Trust}
-          - {path: b.csv, partner: Beta Council}
-        columns:
-          id: identifier
-          area: {type: category, values: [X, Y, Z]}
-        privacy_unit: id
-        dimensions:
-          area:
-            column: area
-            total: ALL
-            categories: [X, Y, Z]
-        tables:
-          people:
-            by: [area]
-        protection:
-          primary:
-            frequency: {threshold: 5, comparator: "<"}
-        """
-    var a = "id,area\n"
-    var b = "id,area\n"
-    var next = 0
-    for (area, onlyA, both, onlyB) in [("X", 5, 2, 2), ("Y", 7, 3, 5), ("Z", 8, 4, 6)] {
-        for _ in 0..<onlyA { a += "p\(next),\(area)\n"; next += 1 }
-        for _ in 0..<both { a += "p\(next),\(area)\n"; b += "p\(next),\(area)\n"; next += 1 }
-        for _ in 0..<onlyB { b += "p\(next),\(area)\n"; next += 1 }
-    }
+    let spec = PartnerExtracts.spec([("a.csv", "Alpha Trust"), ("b.csv", "Beta Council")], title: "Two partners")
+    let (a, b) = PartnerExtracts.twoPartners()
     try spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
     try a.write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
     try b.write(toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
@@ -84,30 +57,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
     /// `corrupt` gets a row with a field too many on line 4.
     func writeFivePartnerBatch(in dir: String, corrupt: String?, extra: String = "") throws {
         let names = ["A", "B", "C", "D", "E"]
-        var spec = """
-            discreet: 1
-            inputs:
-
-            """
-        for n in names { spec += "  - {path: \(n.lowercased()).csv, partner: Partner \(n)}\n" }
-        spec += """
-            columns:
-              id: identifier
-              area: {type: category, values: [X, Y, Z]}
-            privacy_unit: id
-            dimensions:
-              area:
-                column: area
-                total: ALL
-                categories: [X, Y, Z]
-            tables:
-              people:
-                by: [area]
-            protection:
-              primary:
-                frequency: {threshold: 5, comparator: "<"}
-
-            """ + extra
+        let spec = PartnerExtracts.spec(names.map { ("\($0.lowercased()).csv", "Partner \($0)") }, extra: extra)
         try spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
         for (k, n) in names.enumerated() {
             var rows = "id,area\n"

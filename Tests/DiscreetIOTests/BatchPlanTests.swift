@@ -26,6 +26,16 @@ import Testing
         #expect(batch.plan.indicators[batch.releases[2].indicators[0]].spec.name == "northbridge-children-s-trust/disabled_in_transition")
     }
 
+    @Test func partnerKeysAreUniqueAndNeverTheCombinedReleases() throws {
+        let dir = TemporaryDirectory()
+        let text = PartnerExtracts.spec([("a.csv", "NHS Trust"), ("b.csv", "NHS-Trust"), ("c.csv", "Combined"), ("d.csv", "NHS Trust"), ("e.csv", "'***'")])
+        let batch = try BatchPlan(spec: try SpecReader.parse(bytes: Array(text.utf8), path: dir.path + "/spec.yaml", directory: dir.path))
+        // Inputs with the same partner are one partner.
+        #expect(batch.partners.map(\.key) == ["nhs-trust", "nhs-trust-2", "combined-2", "partner"])
+        #expect(batch.partners[0].inputs == [0, 3])
+        #expect(batch.plan.spec.partnerOfInput == [0, 1, 2, 0, 3])
+    }
+
     @Test func aPartnersCohortLiesWithinTheCombinedOneAndPartnersMaySharePeople() throws {
         let batch = try BatchPlan(spec: try SpecReader.load(path: transitionsSpec))
         let plan = batch.plan
@@ -85,47 +95,16 @@ import Testing
         }
     }
 
-    /// Two partners whose extracts share some people. In area X the combined dashboard
-    /// counts 9 people and partner A 7: both are large, so each release protected on its own
-    /// publishes them, and their difference tells that 2 people in X are known to B alone.
-    static let differencingSpec = """
-        discreet: 1
-        inputs:
-          - {path: a.csv, partner: A}
-          - {path: b.csv, partner: B}
-        columns:
-          id: identifier
-          area: {type: category, values: [X, Y, Z]}
-        privacy_unit: id
-        dimensions:
-          area:
-            column: area
-            total: ALL
-            categories: [X, Y, Z]
-        tables:
-          people:
-            by: [area]
-        protection:
-          primary:
-            frequency: {threshold: 5, comparator: "<"}
-        """
-
-    /// Per area: people in A only, in both, in B only.
-    static let people: [(area: String, onlyA: Int, both: Int, onlyB: Int)] = [("X", 5, 2, 2), ("Y", 7, 3, 5), ("Z", 8, 4, 6)]
-
+    /// Two partners whose extracts share some people (``PartnerExtracts/sharedPeople``): in
+    /// area X the combined dashboard counts 9 people and partner A 7, both large, so each
+    /// release protected on its own publishes them, and their difference tells that 2
+    /// people in X are known to B alone.
     static func differencingFixture() -> TemporaryDirectory {
         let dir = TemporaryDirectory()
-        var a = "id,area\n"
-        var b = "id,area\n"
-        var next = 0
-        for p in people {
-            for _ in 0..<p.onlyA { a += "p\(next),\(p.area)\n"; next += 1 }
-            for _ in 0..<p.both { a += "p\(next),\(p.area)\n"; b += "p\(next),\(p.area)\n"; next += 1 }
-            for _ in 0..<p.onlyB { b += "p\(next),\(p.area)\n"; next += 1 }
-        }
+        let (a, b) = PartnerExtracts.twoPartners()
         dir.file("a.csv", a)
         dir.file("b.csv", b)
-        dir.file("spec.yaml", differencingSpec)
+        dir.file("spec.yaml", PartnerExtracts.spec([("a.csv", "A"), ("b.csv", "B")]))
         return dir
     }
 
@@ -174,6 +153,19 @@ import Testing
         #expect(releases[2].table.statuses[0].disposition.isWithheld)
     }
 
+    /// The bundled example's batch with these tables (nil: all) and indicators, protected by
+    /// the route search alone (`effort: 0`), computed but not written.
+    static func bundledBatch(tables: Set<String>?, indicators: Set<String>) throws -> (BatchPlan, ProtectedRelease) {
+        var spec = try SpecReader.load(path: transitionsSpec)
+        if let tables { spec.tables = spec.tables.filter { tables.contains($0.name) } }
+        spec.indicators = spec.indicators.filter { indicators.contains($0.name) }
+        spec.protection.secondary.effort = 0
+        let batch = try BatchPlan(spec: spec)
+        let dir = TemporaryDirectory()
+        let release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: IngestOptions(onError: .stop, temporaryDirectory: dir.path))
+        return (batch, release)
+    }
+
     /// A partner's cohort lies within two cohorts that do not contain each other (the
     /// combined numerator, and the partner's own denominator), and on the bundled example
     /// one partner holds everyone in some cohorts, so neither complement can absorb a
@@ -181,13 +173,7 @@ import Testing
     /// leavers' figures and the council's care costs could not be protected). Every item is
     /// then protected and the audit passes.
     @Test func cohortsWithinTwoOthersAreProtectedThroughBoth() throws {
-        var spec = try SpecReader.load(path: transitionsSpec)
-        spec.tables = spec.tables.filter { ["transition_by_area_age", "care_cost_by_area_age"].contains($0.name) }
-        spec.indicators = spec.indicators.filter { $0.name == "care_leavers_neet" }
-        spec.protection.secondary.effort = 0
-        let batch = try BatchPlan(spec: spec)
-        let dir = TemporaryDirectory()
-        let release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: IngestOptions(onError: .stop, temporaryDirectory: dir.path))
+        let (batch, release) = try Self.bundledBatch(tables: ["transition_by_area_age", "care_cost_by_area_age"], indicators: ["care_leavers_neet"])
         #expect(release.findings.isEmpty, "\(release.findings.prefix(3))")
         // The children's trust holds every care leaver: its figures equal the combined ones,
         // and both are withheld where small.
@@ -206,12 +192,7 @@ import Testing
     /// moves its young adults too, and with them every cohort containing them. Every item is
     /// certified (before, a partner's count by area and sex found no pattern).
     @Test func aChildWithAnEmptyComplementMovesWithEveryCohortContainingIt() throws {
-        var spec = try SpecReader.load(path: transitionsSpec)
-        spec.indicators = spec.indicators.filter { $0.name == "personal_budget" }
-        spec.protection.secondary.effort = 0
-        let batch = try BatchPlan(spec: spec)
-        let dir = TemporaryDirectory()
-        let release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: IngestOptions(onError: .stop, temporaryDirectory: dir.path))
+        let (_, release) = try Self.bundledBatch(tables: nil, indicators: ["personal_budget"])
         #expect(release.findings.isEmpty, "\(release.findings.prefix(3))")
     }
 

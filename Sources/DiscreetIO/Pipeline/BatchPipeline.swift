@@ -1,5 +1,6 @@
 import DiscreetCore
 import Foundation
+import Synchronization
 
 /// A partner whose extracts could not be used: its release is not written, and the
 /// combined dashboard is not released without it unless the spec says so.
@@ -24,12 +25,9 @@ public struct BatchOutcome: Sendable {
     public var isPartial: Bool { !failures.isEmpty }
 }
 
-/// Called with the index of an input that failed (thread-safe, for the ingest's callback).
-private final class FailedInput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var index: Int?
-    func set(_ i: Int) { lock.withLock { index = i } }
-    var value: Int? { lock.withLock { index } }
+/// The index of the input that failed, set by the ingest's callback.
+private final class FailedInput: Sendable {
+    let index = Mutex<Int?>(nil)
 }
 
 /// One release a batch wrote.
@@ -82,12 +80,12 @@ public enum BatchPipeline {
         while true {
             let failed = FailedInput()
             var attempt = options
-            attempt.inputFailed = { failed.set($0) }
+            attempt.inputFailed = { i in failed.index.withLock { $0 = i } }
             do {
                 release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
                 break
             } catch {
-                guard case .input(let e) = error, let i = failed.value, batch.partners.count > 1 else { throw error }
+                guard case .input(let e) = error, let i = failed.index.withLock({ $0 }), batch.partners.count > 1 else { throw error }
                 let p = batch.plan.spec.partnerOfInput[i]
                 failures.append(BatchFailure(partner: batch.partners[p].name, key: batch.partners[p].key, error: e))
                 do {
