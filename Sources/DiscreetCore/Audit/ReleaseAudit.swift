@@ -24,6 +24,9 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         /// A noisy margin that is not the sum of its children, or a negative figure where the
         /// release promises none.
         case inconsistentNoise(String)
+        /// What the audit of one release of a batch, read alone, finds (the table names
+        /// the release).
+        case aloneFinding(String)
     }
 
     public var kind: Kind
@@ -50,6 +53,7 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case .groupPublished: return "\(at): a group this small can be counted by subtracting published figures"
         case .notNoisy: return "\(at): a release with noise would publish this figure without noise"
         case .inconsistentNoise(let reason): return "\(at): \(reason)"
+        case .aloneFinding(let finding): return "release '\(table)', audited alone: \(finding)"
         }
     }
 }

@@ -302,10 +302,13 @@ public struct CohortLayout: Sendable {
         // Cohorts that share nobody but whose branches of the tree meet in no family (the
         // residents of two different cohorts, young adults and under-18s with a direct
         // payment): the least cohorts holding both bound their sum, with every other cohort
-        // there that shares nobody with them.
-        var treeApart = Set<CohortRelations.Pair>()
+        // there that shares nobody with them. Where the branches do meet in a family, its
+        // parent bounds the sum, and so does every cohort holding that parent; a least cohort
+        // holding both but not that parent (a partner's cohort, where the branches meet in
+        // the combined one's family) bounds it only through a family of its own.
+        var treeApart: [CohortRelations.Pair: Int] = [:]
         for draft in drafts where draft.tree {
-            for x in draft.parts { for y in draft.parts where x != y { treeApart.insert(.init(x, y)) } }
+            for x in draft.parts { for y in draft.parts where x != y { treeApart[.init(x, y)] = draft.parent } }
         }
         func branch(_ a: Int) -> [Int] {
             var result = [a]
@@ -321,9 +324,12 @@ public struct CohortLayout: Sendable {
             let (a, b) = (pair.first, pair.second)
             guard a != b else { continue }
             let (up, down) = (branch(a), branch(b))
-            if up.contains(where: { x in down.contains { treeApart.contains(CohortRelations.Pair(x, $0)) } }) { continue }
+            let meeting = up.flatMap { x in down.compactMap { treeApart[CohortRelations.Pair(x, $0)] } }
             let common = outer[a].intersection(outer[b])
-            for c in common where !common.contains(where: { $0 != c && strictlyWithin($0, c) }) { loose[c, default: []].insert(pair) }
+            for c in common where !common.contains(where: { $0 != c && strictlyWithin($0, c) }) {
+                if meeting.contains(where: { $0 == c || outer[$0].contains(c) }) { continue }
+                loose[c, default: []].insert(pair)
+            }
         }
         for c in loose.keys.sorted() {
             let pairs = loose[c]!

@@ -443,7 +443,26 @@ final class CertificateProgram {
 /// shared by them all.
 final class ProgramBudget {
     var remaining: Int
-    init(_ remaining: Int) { self.remaining = remaining }
+    /// Work kept for items that no route protects, spent only through
+    /// ``drawingOnReserve(_:)``: the programmes that look for cheaper patterns can spend
+    /// `remaining` long before the search reaches such an item, and without a witness it
+    /// would refuse the release.
+    var reserve: Int
+    init(_ remaining: Int, reserve: Int = 0) {
+        self.remaining = remaining
+        self.reserve = reserve
+    }
+
+    /// Runs `body` with the reserve as the work left, keeping what it does not spend.
+    func drawingOnReserve<T>(_ body: () -> T) -> T {
+        let ordinary = remaining
+        remaining = reserve
+        defer {
+            reserve = remaining
+            remaining = ordinary
+        }
+        return body()
+    }
 }
 
 extension SecondarySuppressor {
@@ -458,7 +477,8 @@ extension SecondarySuppressor {
         // A magnitude cell's sum would move too: its cells stay put (and its items keep the
         // route search).
         let valued = self.valued
-        return CertificateProgram(self, budget: ProgramBudget(policy.effort * 1_000_000)) { !valued[$0] }
+        let work = policy.effort * 1_000_000
+        return CertificateProgram(self, budget: ProgramBudget(work, reserve: work)) { !valued[$0] }
     }
 
     /// Certificates for a cell item from the linear programme, one per direction it needs,
@@ -485,7 +505,7 @@ extension SecondarySuppressor {
             }
             // Where every witness moves some lone contributor's cell: one that may, and for
             // each such cell it moves, another that leaves that one alone (as ``cover`` does).
-            guard !newCells, policy.singletons, let first = checked(level, up: up, avoiding: []) else { return nil }
+            guard policy.singletons, let first = checked(level, up: up, avoiding: []) else { return nil }
             result.append(first)
             for c in first.perturbation.cells where c != item && program.isLone(c) && !sameLone(c, item) {
                 guard let other = checked(level, up: up, avoiding: [c]) else { return nil }

@@ -357,8 +357,14 @@ public struct SecondarySuppressor {
 
     mutating func protect(_ item: Int, _ requirement: ProtectionRequirement) throws(SuppressionFailure) {
         let routes = certify(item, requirement, newCells: true)
-        // Where the routes withhold nothing new, no programme can do better.
-        let program = routes.map { newCost($0) > 0 } ?? true ? proposal(item, requirement, newCells: true) : nil
+        // Where the routes withhold nothing new, no programme can do better; where they find
+        // nothing, the programme may draw on the work kept for that.
+        var program: [ProtectionCertificate]? = nil
+        if routes == nil {
+            program = self.program.flatMap { p in p.budget.drawingOnReserve { proposal(item, requirement, newCells: true) } }
+        } else if routes.map({ newCost($0) > 0 }) == true {
+            program = proposal(item, requirement, newCells: true)
+        }
         if let certificates = cheaper(routes, program) {
             for c in certificates { add(c) }
         } else if let other = problem.alternatives[item], let certificates = certify(item, other, newCells: true) {

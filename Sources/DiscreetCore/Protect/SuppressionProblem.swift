@@ -212,21 +212,33 @@ public struct SuppressionProblem: Sendable {
     /// Whether the one person of cell `c` is the one person of a group. Where the group's
     /// larger cohort has one person at the group's categories, that person is the group's,
     /// and `c` shares it as it would share any cell's lone contributor. Otherwise `c` must
-    /// be a cell of the larger cohort within the group's categories where the subtracted
-    /// cohorts have nobody.
+    /// be a cell of the larger cohort with someone at categories, within the group's and
+    /// its own (or below them), where the subtracted cohorts have nobody.
     func lonePersonIsTheGroup(_ c: Int, _ item: Int) -> Bool {
         let group = groups[item - layout.cellCount]
         guard counts[c] == 1, count(of: item) == 1 else { return false }
         if counts[group.plus] == 1 { return sameLoneContributor(c, group.plus) }
         let (b, local) = layout.local(c)
         let (plusBlock, plusCell) = layout.local(group.plus)
-        guard b == plusBlock, tables[b].shape.meet(local, plusCell) == local else { return false }
-        for m in group.minus {
-            let (mb, _) = layout.local(m)
-            // Nobody at the categories the subtracted cohort keeps: nobody within them.
-            guard tables[mb].contributors(layout.project(local, of: b, to: mb)) == 0 else { return false }
+        let minus = group.minus.map { layout.local($0).block }
+        /// The most people of the subtracted cohorts at a cell's categories.
+        func subtracted(_ m: Int, of block: Int) -> Int64 { minus.reduce(0) { $0 + tables[$1].contributors(layout.project(m, of: block, to: $1)) } }
+        // Someone where the cell meets the added one (the cell's only person, then) and
+        // nobody of a subtracted cohort at those categories: that person is the group's.
+        if b == plusBlock, let top = tables[b].shape.meet(local, plusCell), let below = cells(below: top, in: b, refining: { _ in true }),
+            below.contains(where: { tables[b].contributors($0) > 0 && subtracted($0, of: b) == 0 })
+        {
+            return true
         }
-        return true
+        // Or the group's person at categories within the cell's (the added cohort has more
+        // people there than the subtracted ones), where the cell's cohort holds the added one.
+        guard b == plusBlock || layout.relations.within.contains(CohortRelations.Pair(plusBlock, b)),
+            let below = cells(below: plusCell, in: plusBlock, refining: { _ in true })
+        else { return false }
+        return below.contains { m in
+            guard tables[plusBlock].contributors(m) > subtracted(m, of: plusBlock), let mb = layout.cell(m, of: plusBlock, in: b) else { return false }
+            return tables[b].shape.meet(mb, local) == mb
+        }
     }
 
     /// How far a published count may move, down and up, and still agree with the rounded
@@ -251,7 +263,11 @@ public struct SuppressionProblem: Sendable {
     /// cells overlap in a cell with someone in it; across two cohorts one within the other,
     /// some cohort between them (either included) has that inner person alone at the inner
     /// cell's categories, and someone where those meet the outer cell's (so the inner person
-    /// is in the outer cell, whose only person it is).
+    /// is in the outer cell, whose only person it is). Failing that, some cell of a cohort
+    /// between, below the inner cell's categories in the dimensions the inner cohort keeps,
+    /// holds one person, someone where it meets the outer cell, and someone of the inner
+    /// cohort: that one person is then both (the outer cell's person is there, and so is
+    /// the inner cell's).
     public func sameLoneContributor(_ a: Int, _ b: Int) -> Bool {
         if isGroup(b) { return lonePersonIsTheGroup(a, b) }
         guard counts[a] == 1 && counts[b] == 1 else { return false }
@@ -267,6 +283,53 @@ public struct SuppressionProblem: Sendable {
                 if tables[x].contributors(meet) > 0 { return true }
             }
         }
+        for (inner, outer, ci, co) in [(ba, bb, ca, cb), (bb, ba, cb, ca)] where lies(inner, outer) {
+            for x in tables.indices where lies(inner, x) && lies(x, outer) {
+                guard let cx = layout.cell(co, of: outer, in: x) else { continue }
+                if loneBelow(ci, of: inner, in: x, meeting: cx) { return true }
+            }
+        }
         return false
+    }
+
+    /// The most cells ``cells(below:in:refining:)`` gives.
+    static let loneSearchCells = 4_096
+
+    /// The cells of block `x` whose category in each dimension `refining` accepts is the
+    /// cell's or a descendant of it (the same as the cell's elsewhere); nil where there are
+    /// more than ``loneSearchCells``.
+    func cells(below cell: Int, in x: Int, refining: (Int) -> Bool) -> [Int]? {
+        let shape = tables[x].shape
+        var result = [0]
+        for (k, node) in shape.nodes(of: cell).enumerated() {
+            let d = layout.blocks[x].dimensions[k]
+            var below = [node]
+            if refining(d) {
+                var i = 0
+                while i < below.count {
+                    below += layout.dimensions[d].children[below[i]]
+                    i += 1
+                }
+            }
+            guard result.count * below.count <= Self.loneSearchCells else { return nil }
+            result = result.flatMap { c in below.map { c + $0 * shape.strides[k] } }
+        }
+        return result
+    }
+
+    /// Whether some cell of block `x` (a cohort within which block `inner` lies) below the
+    /// categories of `inner`'s cell `ci` (or their descendants, in the dimensions `inner`
+    /// keeps; totals elsewhere) has one person, someone where it meets `x`'s cell `outer`,
+    /// and someone of `inner` where its categories meet `ci`.
+    func loneBelow(_ ci: Int, of inner: Int, in x: Int, meeting outer: Int) -> Bool {
+        let kept = Set(layout.blocks[inner].dimensions)
+        guard let candidates = cells(below: layout.project(ci, of: inner, to: x), in: x, refining: kept.contains) else { return false }
+        let shape = tables[x].shape
+        return candidates.contains { m in
+            guard tables[x].contributors(m) == 1, let meet = shape.meet(m, outer), tables[x].contributors(meet) > 0,
+                let mi = layout.cell(m, of: x, in: inner), let both = tables[inner].shape.meet(mi, ci)
+            else { return false }
+            return tables[inner].contributors(both) > 0
+        }
     }
 }
