@@ -16,6 +16,8 @@ struct Batch: ParsableCommand {
             A partner whose extracts cannot be used stops only itself: the others
             are released and the exit code is 5; the combined dashboard then waits
             unless the spec's 'batch: combined_when_partners_missing' is 'release'.
+            --out keeps a ledger (batch-ledger.sqlite) of what each release was made
+            from: run again with the same spec and extracts, the batch does nothing.
             """)
 
     @Option(help: "The release spec (YAML); its inputs name the partners.")
@@ -43,6 +45,15 @@ struct Batch: ParsableCommand {
             batch = try BatchPlan(spec: try SpecReader.load(path: spec))
         } catch {
             throw fail(.spec(error))
+        }
+        // Nothing changed since the releases in --out were made: nothing to do.
+        if let current = BatchPipeline.upToDate(batch: batch, out: out) {
+            if !quiet {
+                if let title = batch.spec.title { print(title) }
+                let when = current.map(\.recorded).max() ?? ""
+                print("nothing changed since \(when): the spec and every extract are as they were; \(plural(current.count, "release")) in \(out) are up to date")
+            }
+            return
         }
         let options = ingest.ingestOptions(for: batch.plan)
         let outcome: BatchOutcome

@@ -1,3 +1,4 @@
+import DiscreetIO
 import DiscreetTestSupport
 import Foundation
 import Testing
@@ -23,7 +24,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(run.out.contains("  combined (all partners): 51 rows; 1 table, withheld 2 of 4 cells; written to \(out)/combined"))
         #expect(run.out.contains("  alpha-trust (Alpha Trust): 29 rows; 1 table, withheld 0 of 4 cells; written to \(out)/alpha-trust"))
         #expect(run.out.contains("  beta-council (Beta Council): 22 rows; 1 table, withheld 2 of 4 cells; written to \(out)/beta-council"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["alpha-trust", "beta-council", "combined"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["alpha-trust", "batch-ledger.sqlite", "beta-council", "combined"])
         // Each partner's table has the spec's name; the combined total is published, and
         // the combined X (9, of which Alpha's 7) is withheld, so that 9 - 7 tells nothing.
         let combined = try String(contentsOfFile: out + "/combined/tables/people.csv", encoding: .utf8)
@@ -37,11 +38,57 @@ func writeTwoPartnerBatch(in dir: String) throws {
             let audit = try discreet("audit", out + "/" + release)
             #expect(audit.status == 0, "\(release): \(audit.out)\(audit.err)")
         }
-        // Run again: the releases exist, nothing is replaced without --overwrite.
+        // Run again: nothing changed, nothing is done (see aRerunWithNothingChangedDoesNoWork).
         let again = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
-        #expect(again.status == 1)
-        #expect(again.err.contains("exists"), "\(again.err)")
+        #expect(again.status == 0, "\(again.err)")
         #expect(try String(contentsOfFile: out + "/alpha-trust/tables/people.csv", encoding: .utf8) == alpha)
+    }
+
+    /// The batch's ledger records what each release was made from: run again with the same
+    /// spec and extracts, the batch reads nothing and writes nothing; after an extract
+    /// changes, it is a new batch (which replaces the releases only with --overwrite).
+    @Test func aRerunWithNothingChangedDoesNoWork() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTwoPartnerBatch(in: dir)
+        let out = dir + "/releases"
+        let first = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(first.status == 0, "\(first.err)")
+        let keys = ["alpha-trust", "beta-council", "combined"]
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: out)) == Set(keys + ["batch-ledger.sqlite"]))
+        func manifests() throws -> [Data] { try keys.map { try Data(contentsOf: URL(fileURLWithPath: out + "/\($0)/manifest.json")) } }
+        func inodes() throws -> [Int] { try keys.map { (try FileManager.default.attributesOfItem(atPath: out + "/" + $0)[.systemFileNumber] as? Int) ?? -1 } }
+        let before = try manifests()
+        let directories = try inodes()
+        // Each release recorded complete, naming the release its directory holds.
+        let entries = try BatchLedger(path: out + "/batch-ledger.sqlite").entries()
+        #expect(entries.map(\.release) == keys && entries.allSatisfy(\.complete))
+        for (entry, manifest) in zip(entries, before) {
+            let id = try #require(try JSONSerialization.jsonObject(with: manifest) as? [String: Any])["release_id"] as? String
+            #expect(id == entry.releaseID)
+        }
+
+        let again = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.out.contains("nothing changed since \(entries[0].recorded): the spec and every extract are as they were; 3 releases in \(out) are up to date"), "\(again.out)")
+        #expect(!again.out.contains("read 2 inputs"))
+        #expect(try manifests() == before && inodes() == directories)
+
+        // One more person in B's extract: not the same batch any more.
+        let b = try String(contentsOfFile: dir + "/b.csv", encoding: .utf8)
+        try (b + "p999,Z\n").write(toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
+        let changed = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(changed.status == 1)
+        #expect(changed.err.contains("exists"), "\(changed.err)")
+        let replaced = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out, "--overwrite")
+        #expect(replaced.status == 0, "\(replaced.err)")
+        #expect(replaced.out.contains("read 2 inputs from 2 partners: 52 rows, 43 people"), "\(replaced.out)")
+        let after = try manifests()
+        #expect(zip(after, before).allSatisfy { $0 != $1 })
+        let recorded = try BatchLedger(path: out + "/batch-ledger.sqlite").entries()
+        #expect(recorded.allSatisfy(\.complete) && Set(recorded.map(\.releaseID)).isDisjoint(with: entries.map(\.releaseID)))
+        // And run once more: up to date again.
+        #expect(try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out).out.contains("are up to date"))
     }
 
     @Test func aBatchWithNoiseIsRefusedBeforeReadingAnything() throws {
@@ -89,7 +136,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(run.out.contains("read 4 inputs from 4 partners"), "\(run.out)")
         #expect(run.out.contains("  partner-c (Partner C): not released: its extracts could not be used"))
         #expect(run.out.contains("the batch is partial"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["partner-a", "partner-b", "partner-d", "partner-e"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["batch-ledger.sqlite", "partner-a", "partner-b", "partner-d", "partner-e"])
         for release in ["partner-a", "partner-b", "partner-d", "partner-e"] {
             let audit = try discreet("audit", out + "/" + release)
             #expect(audit.status == 0, "\(release): \(audit.out)\(audit.err)")
@@ -105,7 +152,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         let out = dir + "/releases"
         let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
         #expect(run.status == 5, "\(run.out)\(run.err)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["combined", "partner-a", "partner-b", "partner-c", "partner-d"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["batch-ledger.sqlite", "combined", "partner-a", "partner-b", "partner-c", "partner-d"])
         let manifest = try String(contentsOfFile: out + "/combined/manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"release\": \"combined\""))
         #expect(manifest.contains("\"missing_partners\": [\n      \"Partner E\"\n    ]"), "\(manifest)")
@@ -115,7 +162,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         try writeFivePartnerBatch(in: dir, corrupt: nil)
         let clean = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", whole)
         #expect(clean.status == 0, "\(clean.err)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: whole).count == 6)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: whole).count == 7)
     }
 }
 

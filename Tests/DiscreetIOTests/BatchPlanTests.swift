@@ -153,6 +153,52 @@ import Testing
         #expect(releases[2].table.statuses[0].disposition.isWithheld)
     }
 
+    /// Each release of a batch is audited alone, as `discreet audit` reads it, before any is
+    /// written: the joint audit covers the releases together, and a relation the joint
+    /// system missed would let a reader of one release alone learn more (it once did: a
+    /// partner's residence cohorts did not bound the partner's cohort together).
+    @Test func eachReleaseIsAuditedAloneBeforeAnyIsWritten() throws {
+        let dir = Self.differencingFixture()
+        let spec = try SpecReader.load(path: dir.path + "/spec.yaml")
+        let out = dir.path + "/out"
+        let outcome = try BatchPipeline.protect(batch: try BatchPlan(spec: spec), options: IngestOptions(onError: .stop, temporaryDirectory: dir.path), out: out, overwrite: false)
+        let keys = outcome.outputs.map(\.key)
+        #expect(keys == ["combined", "a", "b"])
+        func files(_ key: String) throws -> [(path: String, bytes: [UInt8])] {
+            let root = out + "/" + key
+            let paths = try FileManager.default.subpathsOfDirectory(atPath: root).sorted()
+            func isFile(_ path: String) -> Bool {
+                var directory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &directory) && !directory.boolValue
+            }
+            return try paths.filter(isFile).map { ($0, Array(try Data(contentsOf: URL(fileURLWithPath: root + "/" + $0)))) }
+        }
+        let written = try keys.map(files)
+        #expect(try BatchPipeline.auditAlone(written, keys: keys, out: dir.path).isEmpty)
+        // B's X (4) is withheld, and one more of its cells with it; publish that one again
+        // with its true value (X then follows from the total): B's release, read alone, is
+        // refused, and only B's.
+        var b = written[2]
+        let k = try #require(b.firstIndex { $0.path == "release.json" })
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(b[k].bytes)) as? [String: Any])
+        var tables = try #require(json["tables"] as? [[String: Any]])
+        var cells = try #require(tables[0]["cells"] as? [[String: Any]])
+        let truth = outcome.release.tables[outcome.batch.releases[2].tables[0]]
+        let secondary = try #require(cells.firstIndex { $0["status"] as? String == "secondary" })
+        let code = try #require(cells[secondary]["area"] as? String)
+        cells[secondary]["status"] = "published"
+        cells[secondary]["value"] = truth.data.values[truth.shape.dimensions[0].node(code)!]
+        cells[secondary]["display"] = "\(truth.data.values[truth.shape.dimensions[0].node(code)!])"
+        tables[0]["cells"] = cells
+        json["tables"] = tables
+        b[k].bytes = Array(try JSONSerialization.data(withJSONObject: json))
+        let findings = try BatchPipeline.auditAlone([written[0], written[1], b], keys: keys, out: dir.path)
+        #expect(!findings.isEmpty)
+        #expect(findings.allSatisfy { $0.description.hasPrefix("release 'b', audited alone: ") }, "\(findings)")
+        // The check leaves nothing behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+
     /// The bundled example's batch with these tables (nil: all) and indicators, protected by
     /// the route search alone (`effort: 0`), computed but not written.
     static func bundledBatch(tables: Set<String>?, indicators: Set<String>) throws -> (BatchPlan, ProtectedRelease) {

@@ -80,6 +80,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case unknownRelease(String)
     /// The file cannot be opened or read as a ledger.
     case unreadable(path: String, reason: String)
+    /// A batch's ledger (``BatchLedger``) cannot be opened or read.
+    case unreadableBatchLedger(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -95,6 +97,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
         case .duplicateRelease(let id): return "release \(id) is already in the ledger"
         case .unknownRelease(let id): return "release \(id) is not in the ledger"
         case .unreadable(let path, let reason): return "\(path): not a privacy-budget ledger discreet can use (\(reason))"
+        case .unreadableBatchLedger(let path, let reason): return "\(path): not a batch ledger discreet can use (\(reason))"
         }
     }
 }
@@ -115,55 +118,41 @@ public final class PrivacyLedger {
     static let patience: Int32 = 60_000
 
     public let path: String
-    private let db: OpaquePointer
+    private let database: LedgerDatabase<LedgerError>
 
     /// Opens the ledger at `path`, making it if there is no file there.
     public init(path: String) throws(LedgerError) {
         self.path = path
-        var handle: OpaquePointer?
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK, let handle else {
-            let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(handle)
-            throw .unreadable(path: path, reason: reason)
+        database = try LedgerDatabase(path: path, patience: Self.patience) { .unreadable(path: path, reason: $0) }
+        try execute("BEGIN IMMEDIATE")
+        let version = try integer("PRAGMA user_version")
+        switch version {
+        case 0:
+            try execute("""
+                CREATE TABLE datasets (
+                    dataset TEXT PRIMARY KEY,
+                    accounting TEXT NOT NULL CHECK (accounting IN ('epsilon', 'rho')),
+                    total TEXT NOT NULL);
+                CREATE TABLE releases (
+                    release_id TEXT PRIMARY KEY,
+                    dataset TEXT NOT NULL REFERENCES datasets(dataset),
+                    requester TEXT NOT NULL,
+                    tables TEXT NOT NULL,
+                    mechanism TEXT NOT NULL,
+                    accounting TEXT NOT NULL CHECK (accounting IN ('epsilon', 'rho')),
+                    amount TEXT NOT NULL,
+                    charged TEXT NOT NULL,
+                    spec_checksum TEXT NOT NULL,
+                    input_checksums TEXT NOT NULL,
+                    recorded TEXT NOT NULL,
+                    published INTEGER NOT NULL DEFAULT 0);
+                PRAGMA user_version = \(Self.schemaVersion);
+                """)
+        case Int64(Self.schemaVersion): break
+        default: throw LedgerError.unreadable(path: path, reason: "schema version \(version), this discreet reads \(Self.schemaVersion)")
         }
-        db = handle
-        sqlite3_busy_timeout(db, Self.patience)
-        do throws(LedgerError) {
-            try execute("BEGIN IMMEDIATE")
-            let version = try integer("PRAGMA user_version")
-            switch version {
-            case 0:
-                try execute("""
-                    CREATE TABLE datasets (
-                        dataset TEXT PRIMARY KEY,
-                        accounting TEXT NOT NULL CHECK (accounting IN ('epsilon', 'rho')),
-                        total TEXT NOT NULL);
-                    CREATE TABLE releases (
-                        release_id TEXT PRIMARY KEY,
-                        dataset TEXT NOT NULL REFERENCES datasets(dataset),
-                        requester TEXT NOT NULL,
-                        tables TEXT NOT NULL,
-                        mechanism TEXT NOT NULL,
-                        accounting TEXT NOT NULL CHECK (accounting IN ('epsilon', 'rho')),
-                        amount TEXT NOT NULL,
-                        charged TEXT NOT NULL,
-                        spec_checksum TEXT NOT NULL,
-                        input_checksums TEXT NOT NULL,
-                        recorded TEXT NOT NULL,
-                        published INTEGER NOT NULL DEFAULT 0);
-                    PRAGMA user_version = \(Self.schemaVersion);
-                    """)
-            case Int64(Self.schemaVersion): break
-            default: throw LedgerError.unreadable(path: path, reason: "schema version \(version), this discreet reads \(Self.schemaVersion)")
-            }
-            try execute("COMMIT")
-        } catch {
-            sqlite3_close(db)
-            throw error
-        }
+        try execute("COMMIT")
     }
-
-    deinit { sqlite3_close(db) }
 
     /// Records `spend` against its dataset, whose budget is `total` in the spend's accounting
     /// (registered by the dataset's first release), if the dataset's spend stays within it;
@@ -221,7 +210,7 @@ public final class PrivacyLedger {
     /// Marks a recorded release as published (its files are in place).
     public func markPublished(_ releaseID: String) throws(LedgerError) {
         try run("UPDATE releases SET published = 1 WHERE release_id = ?", [releaseID])
-        guard sqlite3_changes(db) == 1 else { throw .unknownRelease(releaseID) }
+        guard database.changes == 1 else { throw .unknownRelease(releaseID) }
     }
 
     /// Sets a dataset's budget (registering the dataset where it is new): the one way to
@@ -291,41 +280,8 @@ public final class PrivacyLedger {
         return value
     }
 
-    private func failure() -> LedgerError { .unreadable(path: path, reason: String(cString: sqlite3_errmsg(db))) }
-
-    private func execute(_ sql: String) throws(LedgerError) {
-        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw failure() }
-    }
-
-    private func integer(_ sql: String) throws(LedgerError) -> Int64 {
-        guard let row = try query(sql, []).first, let value = Int64(row[0]) else { throw failure() }
-        return value
-    }
-
-    private func run(_ sql: String, _ values: [String?]) throws(LedgerError) { _ = try query(sql, values) }
-
-    /// The rows of a statement, every column as text.
-    private func query(_ sql: String, _ values: [String?]) throws(LedgerError) -> [[String]] {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw failure() }
-        defer { sqlite3_finalize(statement) }
-        for (i, value) in values.enumerated() {
-            if let value {
-                sqlite3_bind_text(statement, Int32(i + 1), value, -1, discreet_sqlite_transient())
-            } else {
-                sqlite3_bind_null(statement, Int32(i + 1))
-            }
-        }
-        var rows: [[String]] = []
-        while true {
-            switch sqlite3_step(statement) {
-            case SQLITE_ROW:
-                rows.append((0..<sqlite3_column_count(statement)).map { sqlite3_column_text(statement, $0).map { String(cString: $0) } ?? "" })
-            case SQLITE_DONE:
-                return rows
-            default:
-                throw failure()
-            }
-        }
-    }
+    private func execute(_ sql: String) throws(LedgerError) { try database.execute(sql) }
+    private func integer(_ sql: String) throws(LedgerError) -> Int64 { try database.integer(sql) }
+    private func run(_ sql: String, _ values: [String?]) throws(LedgerError) { try database.run(sql, values) }
+    private func query(_ sql: String, _ values: [String?]) throws(LedgerError) -> [[String]] { try database.query(sql, values) }
 }

@@ -104,8 +104,8 @@ public enum BatchPipeline {
         } catch {
             throw .output("cannot create \(out): \(error.localizedDescription)")
         }
-        var outputs: [BatchOutput] = []
-        for part in batch.releases where !(part.partner == nil && combinedWithheld) {
+        let parts = batch.releases.filter { !($0.partner == nil && combinedWithheld) }
+        let rendered = parts.map { part in
             let prefix = part.partner == nil ? "" : part.key + "/"
             let tables = part.tables.map { batch.plan.tables[$0].name }
             let indicators = part.indicators.map { batch.plan.indicators[$0].spec.name }
@@ -117,11 +117,34 @@ public enum BatchPipeline {
             manifest.batch = ReleaseManifest.Batch(
                 release: part.key, partner: part.partner.map { batch.partners[$0].name }, partners: batch.partners.map(\.name),
                 missingPartners: failures.map(\.partner))
+            return ReleaseFiles.render(own, outputs: spec.outputs, manifest: manifest, created: created)
+        }
+        let alone = try auditAlone(rendered, keys: parts.map(\.key), out: out)
+        guard alone.isEmpty else { throw .refused(alone) }
+        let ledger: BatchLedger
+        do {
+            ledger = try BatchLedger(path: out + "/" + BatchLedger.fileName)
+        } catch {
+            throw .output(error.description)
+        }
+        let specSum = SHA256.hex(spec.bytes)
+        let time = ISO8601DateFormatter().string(from: created)
+        var outputs: [BatchOutput] = []
+        for (part, files) in zip(parts, rendered) {
+            let inputs = part.partner.map { batch.partners[$0].inputs } ?? Array(batch.plan.spec.inputs.indices)
+            let stamp = BatchLedger.stamp(spec: specSum, inputs: inputs.map { release.ingest.inputs[$0].sha256 })
+            let releaseID = release.releaseID + ":" + part.key
             let destination = ReleaseDirectory(path: out + "/" + part.key, overwrite: overwrite)
             do {
-                try destination.write(ReleaseFiles.render(own, outputs: spec.outputs, manifest: manifest, created: created))
-            } catch {
+                try ledger.begin(part.key, releaseID: releaseID, stamp: stamp, time: time)
+                try destination.write(files)
+                try ledger.complete(part.key, releaseID: releaseID)
+            } catch let error as LedgerError {
                 throw .output(error.description)
+            } catch let error as ReleaseDirectory.Failure {
+                throw .output(error.description)
+            } catch {
+                throw .output("\(error)")
             }
             let cells = part.tables.flatMap { release.tables[$0].statuses }
             let percentages = part.indicators.flatMap { release.indicators[$0].percentages }
@@ -131,6 +154,71 @@ public enum BatchPipeline {
                 percentages: percentages.count, percentagesWithheld: percentages.filter { if case .withheld = $0 { true } else { false } }.count))
         }
         return BatchOutcome(release: release, batch: batch, outputs: outputs, failures: failures, combinedWithheld: combinedWithheld)
+    }
+}
+
+extension BatchPipeline {
+    /// The batch's releases in `out` when each was made, and recorded complete in the
+    /// batch's ledger, from this tool, this spec and the extracts as they are now, and its
+    /// directory holds the release the ledger names: a run would make them again for
+    /// nothing. Nil where any release differs, is missing, or cannot be checked.
+    public static func upToDate(batch: BatchPlan, out: String) -> [BatchLedger.Entry]? {
+        let path = out + "/" + BatchLedger.fileName
+        guard FileManager.default.fileExists(atPath: path), let ledger = try? BatchLedger(path: path), let entries = try? ledger.entries() else { return nil }
+        var sums: [String] = []
+        for input in batch.spec.inputs {
+            guard let sum = try? POSIX.sha256(path: input.path) else { return nil }
+            sums.append(sum)
+        }
+        let spec = SHA256.hex(batch.spec.bytes)
+        var current: [BatchLedger.Entry] = []
+        for r in batch.releases {
+            let inputs = r.partner.map { batch.partners[$0].inputs } ?? Array(batch.spec.inputs.indices)
+            guard let entry = entries.first(where: { $0.release == r.key }), entry.complete,
+                entry.stamp == BatchLedger.stamp(spec: spec, inputs: inputs.map { sums[$0] }),
+                let data = FileManager.default.contents(atPath: out + "/" + r.key + "/manifest.json"),
+                let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                manifest["release_id"] as? String == entry.releaseID
+            else { return nil }
+            current.append(entry)
+        }
+        return current
+    }
+
+    /// What `discreet audit` finds in each release read alone, before any is written: the
+    /// joint audit covers every release together, and this one, what a reader of a single
+    /// release can do with it (a relation the joint system missed would show here). Each is
+    /// written to a hidden directory under `out` (removed after, or by a later run if this
+    /// one dies) and audited there, both cores sharing the releases.
+    static func auditAlone(_ rendered: [[(path: String, bytes: [UInt8])]], keys: [String], out: String) throws(ReleaseError) -> [AuditFinding] {
+        let staging: ReleaseDirectory.Staging
+        do {
+            staging = try ReleaseDirectory.Staging(beside: out + "/.audit")
+        } catch {
+            throw .output(error.description)
+        }
+        defer {
+            try? FileManager.default.removeItem(atPath: staging.path)
+            staging.release()
+        }
+        let results = Mutex([[AuditFinding]](repeating: [], count: rendered.count))
+        DispatchQueue.concurrentPerform(iterations: rendered.count) { r in
+            let directory = staging.path + "/" + keys[r]
+            var findings: [String]
+            do {
+                for file in rendered[r] {
+                    let target = directory + "/" + file.path
+                    try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    guard FileManager.default.createFile(atPath: target, contents: Data(file.bytes)) else { throw ReleaseDirectory.Failure.io("cannot write \(target)") }
+                }
+                findings = try PublishedAudit.run(directory: directory).findings
+            } catch {
+                findings = ["cannot be read back: \(error)"]
+            }
+            let found = findings.map { AuditFinding(kind: .aloneFinding($0), table: keys[r], cell: []) }
+            results.withLock { $0[r] = found }
+        }
+        return results.withLock { $0.flatMap { $0 } }
     }
 }
 

@@ -1,0 +1,83 @@
+/// The record of a batch's releases, in `batch-ledger.sqlite` in the batch's directory: for
+/// each release (`combined`, or a partner's key), the release its directory holds and what
+/// it was made from (the tool's version, the spec's and the inputs' checksums), so that a
+/// run with nothing changed does no work.
+///
+/// A release is marked pending, with its new identity, before its directory is replaced,
+/// and complete after: a run killed at any moment leaves every complete entry naming the
+/// release its directory holds, and a pending one is made again by the next run.
+public final class BatchLedger {
+    /// The ledger's file name in a batch's directory.
+    public static let fileName = "batch-ledger.sqlite"
+    static let schemaVersion: Int32 = 1
+    /// How long a run waits for another holding the ledger, in milliseconds.
+    static let patience: Int32 = 60_000
+
+    /// One release, as the ledger records it.
+    public struct Entry: Sendable, Equatable {
+        /// `combined`, or the partner's key (the directory's name).
+        public var release: String
+        public var releaseID: String
+        /// What the release was made from: see ``BatchLedger/stamp(spec:inputs:)``.
+        public var stamp: String
+        public var recorded: String
+        /// Whether its directory was written (false: the run stopped before or while it was).
+        public var complete: Bool
+    }
+
+    public let path: String
+    private let database: LedgerDatabase<LedgerError>
+
+    /// Opens the ledger at `path`, making it if there is no file there.
+    public init(path: String) throws(LedgerError) {
+        self.path = path
+        database = try LedgerDatabase(path: path, patience: Self.patience) { .unreadableBatchLedger(path: path, reason: $0) }
+        try database.execute("BEGIN IMMEDIATE")
+        let version = try database.integer("PRAGMA user_version")
+        switch version {
+        case 0:
+            try database.execute("""
+                CREATE TABLE batch_releases (
+                    release TEXT PRIMARY KEY,
+                    release_id TEXT NOT NULL,
+                    stamp TEXT NOT NULL,
+                    recorded TEXT NOT NULL,
+                    complete INTEGER NOT NULL);
+                PRAGMA user_version = \(Self.schemaVersion);
+                """)
+        case Int64(Self.schemaVersion): break
+        default: throw LedgerError.unreadableBatchLedger(path: path, reason: "schema version \(version), this discreet reads \(Self.schemaVersion)")
+        }
+        try database.execute("COMMIT")
+    }
+
+    /// What a release is made from, as one checksum: the tool's version, the spec's bytes'
+    /// checksum, and its inputs' (the combined release's: every input's), in order.
+    public static func stamp(spec: String, inputs: [String]) -> String {
+        var text = "discreet \(DiscreetVersion.current)\nspec \(spec)\n"
+        for input in inputs { text += "input \(input)\n" }
+        return SHA256.hex(Array(text.utf8))
+    }
+
+    /// Every release recorded, by name.
+    public func entries() throws(LedgerError) -> [Entry] {
+        try database.query("SELECT release, release_id, stamp, recorded, complete FROM batch_releases ORDER BY release", []).map {
+            Entry(release: $0[0], releaseID: $0[1], stamp: $0[2], recorded: $0[3], complete: $0[4] == "1")
+        }
+    }
+
+    /// Records that `release`'s directory is about to hold release `releaseID`, made from
+    /// `stamp`: until ``complete(_:releaseID:)``, the entry says the directory may hold
+    /// anything.
+    public func begin(_ release: String, releaseID: String, stamp: String, time: String) throws(LedgerError) {
+        try database.run(
+            "INSERT OR REPLACE INTO batch_releases (release, release_id, stamp, recorded, complete) VALUES (?, ?, ?, ?, 0)",
+            [release, releaseID, stamp, time])
+    }
+
+    /// Records that `release`'s directory holds release `releaseID`, complete.
+    public func complete(_ release: String, releaseID: String) throws(LedgerError) {
+        try database.run("UPDATE batch_releases SET complete = 1 WHERE release = ? AND release_id = ?", [release, releaseID])
+        guard database.changes == 1 else { throw .unknownRelease(releaseID) }
+    }
+}
