@@ -17,7 +17,9 @@ struct Batch: ParsableCommand {
             are released and the exit code is 5; the combined dashboard then waits
             unless the spec's 'batch: combined_when_partners_missing' is 'release'.
             --out keeps a ledger (batch-ledger.sqlite) of what each release was made
-            from: run again with the same spec and extracts, the batch does nothing.
+            from: run again with the same spec and extracts, the batch does nothing;
+            after some extracts change, the other partners' releases are kept as they
+            are, and the rest protected around them (with --overwrite).
             """)
 
     @Option(help: "The release spec (YAML); its inputs name the partners.")
@@ -31,8 +33,13 @@ struct Batch: ParsableCommand {
     @Flag(help: "Replace existing releases under --out.")
     var overwrite = false
 
-    @Flag(help: "Print nothing but errors.")
+    @Flag(help: "Print nothing but errors (no progress, no summary).")
     var quiet = false
+
+    @Option(help: ArgumentHelp(
+        "How to show progress on standard error: 'auto' (a live display per partner on a terminal, lines otherwise), 'lines', or 'json' (one JSON object per line, for schedulers).",
+        valueName: "style"))
+    var progress: ProgressStyle = .auto
 
     @Option(name: .customLong("reproducible-seed"), help: ArgumentHelp(
         "For tests and reproductions only: draw random rounding from a seeded, predictable generator instead of the operating system's. The manifests say so.",
@@ -46,24 +53,31 @@ struct Batch: ParsableCommand {
         } catch {
             throw fail(.spec(error))
         }
-        // Nothing changed since the releases in --out were made: nothing to do.
-        if let current = BatchPipeline.upToDate(batch: batch, out: out) {
-            if !quiet {
-                if let title = batch.spec.title { print(title) }
-                let when = current.map(\.recorded).max() ?? ""
-                print("nothing changed since \(when): the spec and every extract are as they were; \(plural(current.count, "release")) in \(out) are up to date")
-            }
-            return
-        }
         let options = ingest.ingestOptions(for: batch.plan)
+        let display = quiet ? nil : BatchProgressDisplay(style: progress, partners: batch.releases.map(\.key))
+        var onProgress: (@Sendable (BatchProgress) -> Void)? = nil
+        if let display { onProgress = { display.handle($0) } }
         let outcome: BatchOutcome
         do {
-            outcome = try BatchPipeline.protect(
+            switch try BatchPipeline.run(
                 batch: batch, options: options, out: out, overwrite: overwrite,
-                randomness: reproducibleSeed.map { .reproducible(seed: $0) } ?? .operatingSystem)
+                randomness: reproducibleSeed.map { .reproducible(seed: $0) } ?? .operatingSystem, progress: onProgress)
+            {
+            case .upToDate(let current):
+                // Nothing changed since the releases in --out were made: nothing was done.
+                if !quiet {
+                    if let title = batch.spec.title { print(title) }
+                    let when = current.map(\.recorded).max() ?? ""
+                    print("nothing changed since \(when): the spec and every extract are as they were; \(plural(current.count, "release")) in \(out) are up to date")
+                }
+                return
+            case .ran(let ran): outcome = ran
+            }
         } catch {
+            display?.finish()
             throw fail(error)
         }
+        display?.finish()
         // A partner whose extracts could not be used: its errors, whatever --quiet says.
         for failure in outcome.failures {
             report("error: \(failure.partner): \(failure.error.message)")
@@ -94,14 +108,13 @@ struct Batch: ParsableCommand {
                 + (quarantined > 0 ? " (\(grouped(quarantined)) quarantined)" : "")
                 + "; " + (output.tables == 0 ? "" : "\(plural(output.tables, "table")), withheld \(grouped(output.withheld)) of \(grouped(output.cells)) cells; ")
                 + (output.indicators == 0 ? "" : "\(plural(output.indicators, "indicator")), withheld \(grouped(output.percentagesWithheld)) of \(grouped(output.percentages)) percentages; ")
-                + "written to \(output.path)")
+                + (output.kept ? "unchanged, kept in \(output.path)" : "written to \(output.path)"))
         }
         for failure in outcome.failures { print("  \(failure.key) (\(failure.partner)): not released: its extracts could not be used") }
         if outcome.combinedWithheld { print("  combined (all partners): not released: partners are missing") }
-        if outcome.isPartial {
-            print("audit passed; \(plural(outcome.outputs.count, "release")) written to \(out); the batch is partial")
-        } else {
-            print("audit passed; \(plural(outcome.outputs.count, "release")) written to \(out)")
-        }
+        let written = outcome.outputs.filter { !$0.kept }.count
+        let kept = outcome.outputs.count - written
+        let counts = "\(plural(written, "release")) written to \(out)" + (kept > 0 ? ", \(kept) kept" : "")
+        print("audit passed; " + counts + (outcome.isPartial ? "; the batch is partial" : ""))
     }
 }

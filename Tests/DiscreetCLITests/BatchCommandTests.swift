@@ -45,8 +45,9 @@ func writeTwoPartnerBatch(in dir: String) throws {
     }
 
     /// The batch's ledger records what each release was made from: run again with the same
-    /// spec and extracts, the batch reads nothing and writes nothing; after an extract
-    /// changes, it is a new batch (which replaces the releases only with --overwrite).
+    /// spec and extracts, the batch reads nothing and writes nothing; after one partner's
+    /// extract changes, that partner's release and the combined one are made again (with
+    /// --overwrite), and the other partner's is kept, untouched.
     @Test func aRerunWithNothingChangedDoesNoWork() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -74,7 +75,8 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(!again.out.contains("read 2 inputs"))
         #expect(try manifests() == before && inodes() == directories)
 
-        // One more person in B's extract: not the same batch any more.
+        // One more person in B's extract: B's release and the combined one are made again,
+        // protected around A's release as it was published, which is kept.
         let b = try String(contentsOfFile: dir + "/b.csv", encoding: .utf8)
         try (b + "p999,Z\n").write(toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
         let changed = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
@@ -83,12 +85,76 @@ func writeTwoPartnerBatch(in dir: String) throws {
         let replaced = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out, "--overwrite")
         #expect(replaced.status == 0, "\(replaced.err)")
         #expect(replaced.out.contains("read 2 inputs from 2 partners: 52 rows, 43 people"), "\(replaced.out)")
+        #expect(replaced.out.contains("  alpha-trust (Alpha Trust): 29 rows; 1 table, withheld 0 of 4 cells; unchanged, kept in \(out)/alpha-trust"), "\(replaced.out)")
+        #expect(replaced.out.contains("audit passed; 2 releases written to \(out), 1 kept"), "\(replaced.out)")
         let after = try manifests()
-        #expect(zip(after, before).allSatisfy { $0 != $1 })
+        #expect(after[0] == before[0] && after[1] != before[1] && after[2] != before[2])
+        #expect(try inodes()[0] == directories[0])
+        for release in keys {
+            let audit = try discreet("audit", out + "/" + release)
+            #expect(audit.status == 0, "\(release): \(audit.out)\(audit.err)")
+        }
         let recorded = try BatchLedger(path: out + "/batch-ledger.sqlite").entries()
-        #expect(recorded.allSatisfy(\.complete) && Set(recorded.map(\.releaseID)).isDisjoint(with: entries.map(\.releaseID)))
+        #expect(recorded.allSatisfy { $0.complete })
+        // The ledger names what each directory holds: A's release as before.
+        var ids: [String?] = []
+        for manifest in after { ids.append(try #require(try JSONSerialization.jsonObject(with: manifest) as? [String: Any])["release_id"] as? String) }
+        #expect(recorded.map(\.releaseID) == ids && ids[0] == entries[0].releaseID)
         // And run once more: up to date again.
         #expect(try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out).out.contains("are up to date"))
+    }
+
+    /// A batch holds its ledger for the whole run: a second batch on the same --out is
+    /// refused while the first runs (it would build on releases the first is replacing).
+    @Test func aSecondBatchOnTheSameDirectoryIsRefusedWhileOneRuns() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTwoPartnerBatch(in: dir)
+        let out = dir + "/releases"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let held = open(out + "/batch-ledger.sqlite", O_RDWR | O_CREAT, 0o644)
+        #expect(held >= 0 && flock(held, LOCK_EX) == 0)
+        let refused = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(refused.status == 1)
+        #expect(refused.err.contains("another discreet batch is writing to \(out)"), "\(refused.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == ["batch-ledger.sqlite"])
+        close(held)
+        #expect(try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out).status == 0)
+    }
+
+    /// Progress on standard error: one JSON object per line for schedulers (rows read every
+    /// 65,536 rows of a partner's extracts, each partner read, the joint protection, the
+    /// audit alone, each release written), plain lines otherwise, nothing with --quiet.
+    @Test func theBatchReportsItsProgress() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTwoPartnerBatch(in: dir)
+        // Alpha's extract: 70,000 rows more (people in Z).
+        var a = try String(contentsOfFile: dir + "/a.csv", encoding: .utf8)
+        for k in 0..<70_000 { a += "q\(k),Z\n" }
+        try a.write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
+        let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/json", "--progress", "json")
+        #expect(run.status == 0, "\(run.err)")
+        let events = try run.err.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(events.allSatisfy { $0["elapsed_seconds"] is Double })
+        let described = events.map { e in
+            [e["event"], e["partner"], e["release"], e["rows"]].compactMap { $0 }.map { "\($0)" }.joined(separator: " ")
+        }
+        #expect(described == [
+            "reading alpha-trust 65536", "read alpha-trust 70029", "read beta-council 22", "protecting", "auditing",
+            "written combined", "written alpha-trust", "written beta-council",
+        ])
+        #expect(events.last?["path"] as? String == dir + "/json/beta-council")
+        // Not a terminal: lines.
+        let lines = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/lines")
+        #expect(lines.status == 0)
+        #expect(lines.err.contains("): alpha-trust: read, 70,029 rows\n"), "\(lines.err)")
+        #expect(lines.err.contains("): beta-council: written to \(dir)/lines/beta-council\n"))
+        #expect(lines.err.split(separator: "\n").allSatisfy { $0.hasPrefix("progress (") })
+        let quiet = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/quiet", "--quiet")
+        #expect(quiet.status == 0 && quiet.err.isEmpty && quiet.out.isEmpty)
     }
 
     @Test func aBatchWithNoiseIsRefusedBeforeReadingAnything() throws {

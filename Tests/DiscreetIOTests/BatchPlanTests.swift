@@ -199,6 +199,33 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }.isEmpty)
     }
 
+    /// After B's extract changes, A's release (recorded in the ledger) is kept: the joint
+    /// protection keeps every figure A published and withheld as it was, and protects the
+    /// new combined dashboard and B's release around it. The independent attacker, knowing
+    /// A's release as first published and the two new ones, still cannot tell that the
+    /// group "in the combined count but not A's" in X is smaller than 5.
+    @Test func aKeptPartnersReleaseIsProtectedAroundAsPublished() throws {
+        let dir = Self.differencingFixture()
+        let out = dir.path + "/out"
+        let options = IngestOptions(onError: .stop, temporaryDirectory: dir.path)
+        let first = try BatchPipeline.protect(batch: try BatchPlan(spec: try SpecReader.load(path: dir.path + "/spec.yaml")), options: options, out: out, overwrite: false)
+        // Two more people in B's extract, in Y.
+        let b = try String(contentsOfFile: dir.path + "/b.csv", encoding: .utf8)
+        try (b + "n1,Y\nn2,Y\n").write(toFile: dir.path + "/b.csv", atomically: true, encoding: .utf8)
+        let batch = try BatchPlan(spec: try SpecReader.load(path: dir.path + "/spec.yaml"))
+        let current = BatchPipeline.current(batch: batch, out: out)
+        #expect(current.map(\.release) == ["a"])
+        let second = try BatchPipeline.protect(batch: batch, options: options, out: out, overwrite: true, keeping: current)
+        #expect(second.outputs.map { "\($0.key) \($0.kept)" } == ["combined false", "a true", "b false"])
+        let aTable = batch.releases[1].tables[0]
+        #expect(second.release.tables[aTable].statuses == first.release.tables[aTable].statuses)
+        #expect(second.release.tables[aTable].data.values == first.release.tables[aTable].data.values)
+        #expect(second.release.tables[batch.releases[2].tables[0]].data.values == [4, 10, 10, 24])
+        let releases = [(0, second.release.tables[batch.releases[0].tables[0]]), (1, first.release.tables[aTable]), (2, second.release.tables[batch.releases[2].tables[0]])]
+        let together = Self.groupInterval(releases)
+        #expect(together.upper.map { $0 >= Rational(5) } ?? true, "\(together)")
+    }
+
     /// The bundled example's batch with these tables (nil: all) and indicators, protected by
     /// the route search alone (`effort: 0`), computed but not written.
     static func bundledBatch(tables: Set<String>?, indicators: Set<String>) throws -> (BatchPlan, ProtectedRelease) {

@@ -199,7 +199,8 @@ extension SecondarySuppressor {
         guard !modelled.isEmpty else { return report }
         let published = problem.published
         let primary = problem.statuses.map { $0.disposition.isWithheld }
-        let candidates = attacker.cells.filter { published[$0] && !primary[$0] && !fixed[$0] }
+        // (A cell an earlier release publishes is no candidate, and stays closed.)
+        let candidates = attacker.cells.filter { published[$0] && !primary[$0] && !fixed[$0] && !banned[$0] }
         guard candidates.count <= Self.exactCandidates else { return report }
         var isCandidate = [Bool](repeating: false, count: layout.cellCount)
         for c in candidates { isCandidate[c] = true }

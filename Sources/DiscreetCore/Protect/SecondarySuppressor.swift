@@ -73,7 +73,9 @@ public struct SecondarySuppressor {
     public internal(set) var certificates: [Int: [ProtectionCertificate]] = [:]
     /// For each cell used by a certificate, the items whose certificates use it.
     var users: [Int: Set<Int>] = [:]
-    /// Cells the search may not change, while the exchange step tries to publish them again.
+    /// Cells the search may not change: those an earlier release publishes (see
+    /// ``SuppressionProblem/kept``), and, while the exchange step tries to publish it again,
+    /// the cell it tries.
     var banned: [Bool]
     /// Where each cell enters a family's complement (to check a flow's routes together).
     let familyIndex: CertificateAudit.FamilyIndex
@@ -144,7 +146,8 @@ public struct SecondarySuppressor {
             structurallyEmpty = nil
         }
         withheld = problem.statuses.map { $0.disposition.isWithheld }
-        banned = [Bool](repeating: false, count: n)
+        // A cell an earlier release publishes stays published.
+        banned = problem.kept.isEmpty ? [Bool](repeating: false, count: n) : (0..<n).map { problem.kept[$0] && !problem.statuses[$0].disposition.isWithheld }
         familyIndex = CertificateAudit.FamilyIndex(layout)
         flowScratch = FlowScratch(count: n)
         // Figures: one per published figure a cell adds up, plus one per percent of the

@@ -32,6 +32,10 @@ public struct SuppressionProblem: Sendable {
     /// Counts the release shows to lie within bounds although they are withheld (small
     /// counts shown as "fewer than 5"): every witness must keep them there.
     public var countBounds: [Int: CellBounds]
+    /// Per global cell, whether an earlier release fixed its status (empty: none did): a
+    /// cell it withheld stays withheld, and one it published stays published, so that no
+    /// witness may move it (see ``keep(_:withheld:)``).
+    public private(set) var kept: [Bool] = []
     /// Requirements that serve instead of an item's first one when that cannot be met: a
     /// small count shown as such must not be told exactly, one above or one below.
     public var alternatives: [Int: ProtectionRequirement] = [:]
@@ -249,6 +253,16 @@ public struct SuppressionProblem: Sendable {
         let x = counts[g]
         let b = rounding.whateverTheFigure(x)
         return (x - (b.lower ?? 0), (b.upper ?? .max) - x)
+    }
+
+    /// Fixes a published cell's status as an earlier release, still published, shows it:
+    /// withheld, or published (no witness may then move it, and no pattern withhold it).
+    /// The earlier release counted the same people under the same rules, so a cell it
+    /// published is not sensitive here either.
+    public mutating func keep(_ g: Int, withheld: Bool) {
+        if kept.isEmpty { kept = [Bool](repeating: false, count: layout.cellCount) }
+        kept[g] = true
+        if withheld && !statuses[g].disposition.isWithheld { statuses[g].disposition = .secondary }
     }
 
     /// What the release tells of a cell's count should it be withheld, if anything.

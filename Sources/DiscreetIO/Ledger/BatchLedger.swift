@@ -1,7 +1,8 @@
 /// The record of a batch's releases, in `batch-ledger.sqlite` in the batch's directory: for
-/// each release (`combined`, or a partner's key), the release its directory holds and what
-/// it was made from (the tool's version, the spec's and the inputs' checksums), so that a
-/// run with nothing changed does no work.
+/// each release (`combined`, or a partner's key), the release its directory holds, what it
+/// was made from (the tool's version, the spec's and the inputs' checksums), and which of
+/// its figures it withholds, so that a run with nothing changed does no work, and a run
+/// after some extracts changed keeps the other partners' releases as they are.
 ///
 /// A release is marked pending, with its new identity, before its directory is replaced,
 /// and complete after: a run killed at any moment leaves every complete entry naming the
@@ -23,6 +24,9 @@ public final class BatchLedger {
         public var recorded: String
         /// Whether its directory was written (false: the run stopped before or while it was).
         public var complete: Bool
+        /// Per table of the joint plan it publishes (an indicator's numerator and
+        /// denominator are tables too), whether each cell is withheld, in cell order.
+        public var withheld: [String: [Bool]]
     }
 
     public let path: String
@@ -42,7 +46,8 @@ public final class BatchLedger {
                     release_id TEXT NOT NULL,
                     stamp TEXT NOT NULL,
                     recorded TEXT NOT NULL,
-                    complete INTEGER NOT NULL);
+                    complete INTEGER NOT NULL,
+                    withheld TEXT NOT NULL);
                 PRAGMA user_version = \(Self.schemaVersion);
                 """)
         case Int64(Self.schemaVersion): break
@@ -61,18 +66,33 @@ public final class BatchLedger {
 
     /// Every release recorded, by name.
     public func entries() throws(LedgerError) -> [Entry] {
-        try database.query("SELECT release, release_id, stamp, recorded, complete FROM batch_releases ORDER BY release", []).map {
-            Entry(release: $0[0], releaseID: $0[1], stamp: $0[2], recorded: $0[3], complete: $0[4] == "1")
+        try database.query("SELECT release, release_id, stamp, recorded, complete, withheld FROM batch_releases ORDER BY release", []).map {
+            Entry(release: $0[0], releaseID: $0[1], stamp: $0[2], recorded: $0[3], complete: $0[4] == "1", withheld: Self.decode($0[5]))
         }
     }
 
+    /// Tables' withheld cells as text: one line per table, its name, a tab, then one
+    /// character per cell (`1` withheld, `0` published).
+    static func encode(_ withheld: [String: [Bool]]) -> String {
+        withheld.keys.sorted().map { name in name + "\t" + String(withheld[name]!.map { $0 ? "1" : "0" }) }.joined(separator: "\n")
+    }
+
+    static func decode(_ text: String) -> [String: [Bool]] {
+        var result: [String: [Bool]] = [:]
+        for line in text.split(separator: "\n") {
+            guard let tab = line.lastIndex(of: "\t") else { continue }
+            result[String(line[..<tab])] = line[line.index(after: tab)...].map { $0 == "1" }
+        }
+        return result
+    }
+
     /// Records that `release`'s directory is about to hold release `releaseID`, made from
-    /// `stamp`: until ``complete(_:releaseID:)``, the entry says the directory may hold
+    /// `stamp`, withholding `withheld`: until ``complete(_:releaseID:)``, the entry says the directory may hold
     /// anything.
-    public func begin(_ release: String, releaseID: String, stamp: String, time: String) throws(LedgerError) {
+    public func begin(_ release: String, releaseID: String, stamp: String, time: String, withheld: [String: [Bool]]) throws(LedgerError) {
         try database.run(
-            "INSERT OR REPLACE INTO batch_releases (release, release_id, stamp, recorded, complete) VALUES (?, ?, ?, ?, 0)",
-            [release, releaseID, stamp, time])
+            "INSERT OR REPLACE INTO batch_releases (release, release_id, stamp, recorded, complete, withheld) VALUES (?, ?, ?, ?, 0, ?)",
+            [release, releaseID, stamp, time, Self.encode(withheld)])
     }
 
     /// Records that `release`'s directory holds release `releaseID`, complete.

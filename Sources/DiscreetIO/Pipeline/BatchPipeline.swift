@@ -25,6 +25,27 @@ public struct BatchOutcome: Sendable {
     public var isPartial: Bool { !failures.isEmpty }
 }
 
+/// How far a batch has gone, for a progress display.
+public enum BatchProgress: Sendable, Equatable {
+    /// Rows read so far from a partner's extracts (the partner's key).
+    case reading(partner: String, rows: Int)
+    /// A partner's extracts read in full: rows, and how many were left out as bad.
+    case read(partner: String, rows: Int, quarantined: Int)
+    /// A partner whose extracts could not be used: the batch starts again without it.
+    case failed(partner: String)
+    /// Every extract read: people grouped, and every release protected and audited together.
+    case protecting
+    /// Each release audited alone.
+    case auditing
+    /// A release written to its directory.
+    case written(release: String, path: String)
+}
+
+/// Rows read per partner, from the ingest's reports per input.
+private final class PartnerRows: Sendable {
+    let done = Mutex<[(rows: Int, quarantined: Int)]>([])
+}
+
 /// The index of the input that failed, set by the ingest's callback.
 private final class FailedInput: Sendable {
     let index = Mutex<Int?>(nil)
@@ -45,6 +66,9 @@ public struct BatchOutput: Sendable {
     public var indicators: Int
     public var percentages: Int
     public var percentagesWithheld: Int
+    /// Whether the release was kept as an earlier run wrote it (its partner's extracts and
+    /// the spec unchanged), not written again.
+    public var kept = false
 }
 
 /// The batch pipeline: every partner's extracts read once, the combined dashboard and each
@@ -60,17 +84,31 @@ public enum BatchPipeline {
     /// and the other partners are released. The combined dashboard is then released only
     /// where the spec's `batch: combined_when_partners_missing` is `release`, and its
     /// manifest names the missing partners.
+    ///
+    /// `keeping`: partners' releases in `out` that are current (``current(batch:out:)``).
+    /// They are not written again: the joint protection keeps every figure they publish
+    /// published and every one they withhold withheld, and protects the rest around them,
+    /// so that the new releases and the kept ones together disclose nothing. Each release
+    /// written is recorded in the batch's ledger. `progress` hears how far the run has gone.
     public static func protect(
-        batch planned: BatchPlan, options: IngestOptions, out: String, overwrite: Bool, created: Date = Date(), randomness: RandomnessSource = .operatingSystem
+        batch planned: BatchPlan, options: IngestOptions, out: String, overwrite: Bool, created: Date = Date(), randomness: RandomnessSource = .operatingSystem,
+        progress: (@Sendable (BatchProgress) -> Void)? = nil, keeping: [BatchLedger.Entry] = []
     ) throws(ReleaseError) -> BatchOutcome {
         let spec = planned.spec
-        if spec.protection.noise != nil || spec.protection.cellKey != nil {
-            throw .spec(SpecProblems(problems: [SpecProblem(
-                SourceLocation(file: spec.path, line: 1),
-                "a batch protects by suppression and rounding; a spec with 'noise' or 'cell_key' is released with 'discreet protect', one run per release")]))
-        }
+        try refuseNoise(spec)
+        // Partners' releases an earlier run wrote from the same spec and extracts: kept as
+        // they are (their figures' statuses fixed in the joint protection), not written.
+        // (Only where the ledger holds every figure's status: a release kept in part would
+        // disagree with the joint system.)
+        let keep = Dictionary(keeping.compactMap { entry -> (String, BatchLedger.Entry)? in
+            guard let part = planned.releases.first(where: { $0.key == entry.release }), part.partner != nil else { return nil }
+            let complete = publishedTables(part, in: planned).allSatisfy { t in
+                entry.withheld[planned.plan.tables[t].name]?.count == planned.plan.tables[t].cohortCells.count
+            }
+            return complete ? (entry.release, entry) : nil
+        }) { a, _ in a }
         do {
-            for r in planned.releases { try ReleaseDirectory(path: out + "/" + r.key, overwrite: overwrite).checkDestination() }
+            for r in planned.releases where keep[r.key] == nil { try ReleaseDirectory(path: out + "/" + r.key, overwrite: overwrite).checkDestination() }
         } catch {
             throw .output(error.description)
         }
@@ -81,13 +119,40 @@ public enum BatchPipeline {
             let failed = FailedInput()
             var attempt = options
             attempt.inputFailed = { i in failed.index.withLock { $0 = i } }
+            if let progress {
+                // Per partner: the rows of its inputs read in full, plus the one being read.
+                let current = batch
+                let rows = PartnerRows()
+                rows.done.withLock { $0 = Array(repeating: (0, 0), count: current.partners.count) }
+                attempt.progress = { event in
+                    switch event {
+                    case .reading(let input, let n):
+                        let p = current.plan.spec.partnerOfInput[input]
+                        progress(.reading(partner: current.partners[p].key, rows: rows.done.withLock { $0[p].rows } + n))
+                    case .read(let input, let n, let quarantined):
+                        let p = current.plan.spec.partnerOfInput[input]
+                        let total = rows.done.withLock { done in
+                            done[p].rows += n
+                            done[p].quarantined += quarantined
+                            return done[p]
+                        }
+                        // Its last input read: the partner is read.
+                        if current.plan.spec.partnerOfInput.lastIndex(of: p) == input {
+                            progress(.read(partner: current.partners[p].key, rows: total.rows, quarantined: total.quarantined))
+                        }
+                    case .grouping:
+                        progress(.protecting)
+                    }
+                }
+            }
             do {
-                release = try ReleasePipeline.compute(plan: batch.plan, inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
+                release = try ReleasePipeline.compute(plan: kept(keep, in: batch), inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
                 break
             } catch {
                 guard case .input(let e) = error, let i = failed.index.withLock({ $0 }), batch.partners.count > 1 else { throw error }
                 let p = batch.plan.spec.partnerOfInput[i]
                 failures.append(BatchFailure(partner: batch.partners[p].name, key: batch.partners[p].key, error: e))
+                progress?(.failed(partner: batch.partners[p].key))
                 do {
                     batch = try batch.without(partner: p)
                 } catch {
@@ -104,7 +169,7 @@ public enum BatchPipeline {
         } catch {
             throw .output("cannot create \(out): \(error.localizedDescription)")
         }
-        let parts = batch.releases.filter { !($0.partner == nil && combinedWithheld) }
+        let parts = batch.releases.filter { !($0.partner == nil && combinedWithheld) && keep[$0.key] == nil }
         let rendered = parts.map { part in
             let prefix = part.partner == nil ? "" : part.key + "/"
             let tables = part.tables.map { batch.plan.tables[$0].name }
@@ -119,6 +184,7 @@ public enum BatchPipeline {
                 missingPartners: failures.map(\.partner))
             return ReleaseFiles.render(own, outputs: spec.outputs, manifest: manifest, created: created)
         }
+        progress?(.auditing)
         let alone = try auditAlone(rendered, keys: parts.map(\.key), out: out)
         guard alone.isEmpty else { throw .refused(alone) }
         let ledger: BatchLedger
@@ -136,9 +202,10 @@ public enum BatchPipeline {
             let releaseID = release.releaseID + ":" + part.key
             let destination = ReleaseDirectory(path: out + "/" + part.key, overwrite: overwrite)
             do {
-                try ledger.begin(part.key, releaseID: releaseID, stamp: stamp, time: time)
+                try ledger.begin(part.key, releaseID: releaseID, stamp: stamp, time: time, withheld: withheld(part, in: batch, release: release))
                 try destination.write(files)
                 try ledger.complete(part.key, releaseID: releaseID)
+                progress?(.written(release: part.key, path: destination.path))
             } catch let error as LedgerError {
                 throw .output(error.description)
             } catch let error as ReleaseDirectory.Failure {
@@ -146,43 +213,120 @@ public enum BatchPipeline {
             } catch {
                 throw .output("\(error)")
             }
-            let cells = part.tables.flatMap { release.tables[$0].statuses }
-            let percentages = part.indicators.flatMap { release.indicators[$0].percentages }
-            outputs.append(BatchOutput(
-                key: part.key, partner: part.partner.map { batch.partners[$0].name }, path: destination.path, tables: part.tables.count,
-                cells: cells.count, withheld: cells.filter { $0.disposition.isWithheld }.count, indicators: part.indicators.count,
-                percentages: percentages.count, percentagesWithheld: percentages.filter { if case .withheld = $0 { true } else { false } }.count))
+            outputs.append(summary(part, in: batch, release: release, path: destination.path))
         }
+        for part in batch.releases where keep[part.key] != nil {
+            var output = summary(part, in: batch, release: release, path: out + "/" + part.key)
+            output.kept = true
+            outputs.append(output)
+        }
+        outputs.sort { a, b in batch.releases.firstIndex { $0.key == a.key }! < batch.releases.firstIndex { $0.key == b.key }! }
         return BatchOutcome(release: release, batch: batch, outputs: outputs, failures: failures, combinedWithheld: combinedWithheld)
     }
 }
 
+/// What ``BatchPipeline/run(batch:options:out:overwrite:created:randomness:progress:)`` did.
+public enum BatchRun: Sendable {
+    /// Nothing changed since the releases in `out` were made: nothing was done.
+    case upToDate([BatchLedger.Entry])
+    /// The batch ran (keeping the partners' releases that are current).
+    case ran(BatchOutcome)
+}
+
 extension BatchPipeline {
-    /// The batch's releases in `out` when each was made, and recorded complete in the
-    /// batch's ledger, from this tool, this spec and the extracts as they are now, and its
-    /// directory holds the release the ledger names: a run would make them again for
-    /// nothing. Nil where any release differs, is missing, or cannot be checked.
-    public static func upToDate(batch: BatchPlan, out: String) -> [BatchLedger.Entry]? {
-        let path = out + "/" + BatchLedger.fileName
-        guard FileManager.default.fileExists(atPath: path), let ledger = try? BatchLedger(path: path), let entries = try? ledger.entries() else { return nil }
-        var sums: [String] = []
-        for input in batch.spec.inputs {
-            guard let sum = try? POSIX.sha256(path: input.path) else { return nil }
-            sums.append(sum)
+    /// Runs a batch as the command line does: holding `out`'s ledger for the whole run (a
+    /// second batch on the same `out` is refused while one runs, so that neither builds on
+    /// what the other is replacing), it does nothing where every release is current, and
+    /// otherwise protects the batch keeping the partners' releases that are.
+    public static func run(
+        batch: BatchPlan, options: IngestOptions, out: String, overwrite: Bool, created: Date = Date(), randomness: RandomnessSource = .operatingSystem,
+        progress: (@Sendable (BatchProgress) -> Void)? = nil
+    ) throws(ReleaseError) -> BatchRun {
+        try refuseNoise(batch.spec)
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            throw .output("cannot create \(out): \(error.localizedDescription)")
         }
+        // flock, which SQLite's own locks (fcntl) leave alone.
+        let path = out + "/" + BatchLedger.fileName
+        let lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw .output("cannot open \(path): \(POSIX.lastError)") }
+        defer { POSIX.closeFile(lock) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            throw .output("another discreet batch is writing to \(out) (it holds \(path)); run this one when it has finished")
+        }
+        let current = current(batch: batch, out: out)
+        if current.count == batch.releases.count { return .upToDate(current) }
+        return .ran(try protect(
+            batch: batch, options: options, out: out, overwrite: overwrite, created: created, randomness: randomness, progress: progress, keeping: current))
+    }
+
+    /// A batch protects by suppression and rounding only.
+    static func refuseNoise(_ spec: ReleaseSpec) throws(ReleaseError) {
+        guard spec.protection.noise != nil || spec.protection.cellKey != nil else { return }
+        throw .spec(SpecProblems(problems: [SpecProblem(
+            SourceLocation(file: spec.path, line: 1),
+            "a batch protects by suppression and rounding; a spec with 'noise' or 'cell_key' is released with 'discreet protect', one run per release")]))
+    }
+
+    /// What a release publishes and withholds, for the summary.
+    static func summary(_ part: BatchRelease, in batch: BatchPlan, release: ProtectedRelease, path: String) -> BatchOutput {
+        let cells = part.tables.flatMap { release.tables[$0].statuses }
+        let percentages = part.indicators.flatMap { release.indicators[$0].percentages }
+        return BatchOutput(
+            key: part.key, partner: part.partner.map { batch.partners[$0].name }, path: path, tables: part.tables.count,
+            cells: cells.count, withheld: cells.filter { $0.disposition.isWithheld }.count, indicators: part.indicators.count,
+            percentages: percentages.count, percentagesWithheld: percentages.filter { if case .withheld = $0 { true } else { false } }.count)
+    }
+
+    /// The joint plan's tables a release publishes: its tables, and its indicators'
+    /// numerators and denominators.
+    static func publishedTables(_ part: BatchRelease, in batch: BatchPlan) -> [Int] {
+        part.tables + part.indicators.flatMap { [batch.plan.indicators[$0].numerator, batch.plan.indicators[$0].denominator] }
+    }
+
+    /// Per table a release publishes (by its name in the joint plan), whether each cell is
+    /// withheld: what the ledger keeps, so that a later run can keep the release.
+    static func withheld(_ part: BatchRelease, in batch: BatchPlan, release: ProtectedRelease) -> [String: [Bool]] {
+        Dictionary(publishedTables(part, in: batch).map { t in (batch.plan.tables[t].name, release.tables[t].statuses.map { $0.disposition.isWithheld }) }) { a, _ in a }
+    }
+
+    /// The joint plan with the statuses of the kept releases' figures fixed, as the ledger
+    /// records them.
+    static func kept(_ keep: [String: BatchLedger.Entry], in batch: BatchPlan) -> ReleasePlan {
+        var plan = batch.plan
+        for part in batch.releases {
+            guard let entry = keep[part.key] else { continue }
+            for t in publishedTables(part, in: batch) {
+                let table = plan.tables[t]
+                for (i, withheld) in (entry.withheld[table.name] ?? []).enumerated() { plan.kept[table.cohort, default: [:]][table.cohortCells[i]] = withheld }
+            }
+        }
+        return plan
+    }
+
+    /// The batch's releases in `out` made, and recorded complete in the batch's ledger, from
+    /// this tool, this spec and their extracts as they are now, whose directories hold the
+    /// releases the ledger names (a partner's release reads its own extracts; the combined
+    /// one, every partner's). Empty where there is no ledger or it cannot be read.
+    public static func current(batch: BatchPlan, out: String) -> [BatchLedger.Entry] {
+        let path = out + "/" + BatchLedger.fileName
+        guard FileManager.default.fileExists(atPath: path), let ledger = try? BatchLedger(path: path), let entries = try? ledger.entries() else { return [] }
+        // An extract that cannot be read changed (or is gone).
+        let sums = batch.spec.inputs.map { try? POSIX.sha256(path: $0.path) }
         let spec = SHA256.hex(batch.spec.bytes)
-        var current: [BatchLedger.Entry] = []
-        for r in batch.releases {
+        return batch.releases.compactMap { r in
             let inputs = r.partner.map { batch.partners[$0].inputs } ?? Array(batch.spec.inputs.indices)
-            guard let entry = entries.first(where: { $0.release == r.key }), entry.complete,
-                entry.stamp == BatchLedger.stamp(spec: spec, inputs: inputs.map { sums[$0] }),
+            let read = inputs.compactMap { sums[$0] }
+            guard read.count == inputs.count, let entry = entries.first(where: { $0.release == r.key }), entry.complete,
+                entry.stamp == BatchLedger.stamp(spec: spec, inputs: read),
                 let data = FileManager.default.contents(atPath: out + "/" + r.key + "/manifest.json"),
                 let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                 manifest["release_id"] as? String == entry.releaseID
             else { return nil }
-            current.append(entry)
+            return entry
         }
-        return current
     }
 
     /// What `discreet audit` finds in each release read alone, before any is written: the

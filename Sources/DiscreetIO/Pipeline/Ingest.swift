@@ -21,6 +21,9 @@ public struct IngestOptions: Sendable {
     /// Called with an input's index (into the inputs given to ``Ingest/run(inputs:)``) when
     /// reading it fails, before the error is thrown: a batch leaves that partner out.
     public var inputFailed: (@Sendable (Int) -> Void)?
+    /// Called as reading goes: every ``IngestProgress/interval`` rows of an input, and when
+    /// an input is read, then once every input is read, before grouping people.
+    public var progress: (@Sendable (IngestProgress) -> Void)?
 
     public init(
         onError: ErrorPolicy, memoryBudget: Int = 32 << 20,
@@ -32,6 +35,19 @@ public struct IngestOptions: Sendable {
         self.temporaryDirectory = temporaryDirectory
         self.workers = workers
     }
+}
+
+/// How far reading has gone.
+public enum IngestProgress: Sendable, Equatable {
+    /// Rows read so far from an input (an index into the inputs read).
+    case reading(input: Int, rows: Int)
+    /// An input read in full: its rows, and how many were left out as bad.
+    case read(input: Int, rows: Int, quarantined: Int)
+    /// Every input read; people are being grouped and counted.
+    case grouping
+
+    /// Rows between two ``reading(input:rows:)`` reports.
+    public static let interval = 1 << 16
 }
 
 /// What was read from one input.
@@ -109,7 +125,11 @@ public struct Ingest {
                 options.inputFailed?(index)
                 throw error
             }
+            if let progress = options.progress, let report = state.reports.last {
+                progress(.read(input: index, rows: report.rows, quarantined: report.quarantined))
+            }
         }
+        options.progress?(.grouping)
         return try state.finish(inputs: inputs)
     }
 
@@ -360,8 +380,10 @@ private struct IngestState {
             return Int(Double(store.recordBytes) / Double(seen) * Double(max(expected, seen)) * 1.2)
         }
 
+        let progress = options.progress
         while try reader.advance() {
             rows += 1
+            if rows & (IngestProgress.interval - 1) == 0, let progress { progress(.reading(input: index, rows: rows)) }
             var issue: RowIssue? = reader.issue
             if issue == nil && reader.fieldCount != headerCount {
                 issue = .fieldCount(expected: headerCount, found: reader.fieldCount)

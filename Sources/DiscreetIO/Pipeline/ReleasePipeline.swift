@@ -574,9 +574,12 @@ public enum ReleasePipeline {
         let layout = whole.restricted(to: blocks)
         let published = blocks.flatMap { plan.cohorts[$0].published }
         let secondary = protection.secondary
-        let problem = SuppressionProblem(
+        var problem = SuppressionProblem(
             layout: layout, tables: blocks.map { tables[$0] }, published: published, primary: protection.primary, secondary: secondary,
             rounding: roundingRules(protection), showsSmall: showsSmall)
+        for (k, b) in blocks.enumerated() {
+            for (cell, withheld) in plan.kept[b] ?? [:] { problem.keep(layout.global(k, cell), withheld: withheld) }
+        }
         // The cohorts (positions in `blocks`) of an item.
         func cohorts(_ item: Int) -> [Int] { Array(Set(problem.terms(of: item).map { layout.local($0.cell).block })).sorted() }
         func split<T>(_ global: [T]) -> [[T]] { layout.blocks.indices.map { b in Array(global[layout.offsets[b]..<layout.offsets[b + 1]]) } }

@@ -71,6 +71,10 @@ public struct ReleasePlan: Sendable {
     /// Relations discreet could not work out from the filters (the cohorts are then
     /// treated as unrelated there), for the manifest.
     public let notes: [String]
+    /// Cells whose status an earlier release still published fixes (a batch's unchanged
+    /// partners): per cohort, per cell of its cohort table, whether it is withheld. The
+    /// protection keeps them so.
+    public var kept: [Int: [Int: Bool]] = [:]
 
     /// Plans the release; fails when the tables of one cohort together need a cohort table
     /// too large to hold.
