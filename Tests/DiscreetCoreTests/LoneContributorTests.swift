@@ -18,6 +18,15 @@ import Testing
         return c.layout.global(cohort, block.shape.cell(nodes))
     }
 
+    /// The problem, the group "cohort `plus` minus cohort `minus`" in w1 (as an item), and
+    /// the cell `lone`.
+    static func groupInW1(_ c: JointCase, plus: Int, minus: Int, lone: Int) throws -> (SuppressionProblem, Int, Int) {
+        let p = problem(c)
+        let (added, subtracted) = (cell(c, plus, [0: "w1"]), cell(c, minus, [0: "w1"]))
+        let k = try #require(p.groups.firstIndex { $0.plus == added && $0.minus == [subtracted] })
+        return (p, c.layout.cellCount + k, lone)
+    }
+
     static func problem(_ c: JointCase) -> SuppressionProblem {
         SuppressionProblem(
             layout: c.layout, tables: c.tables, published: c.published, primary: PrimaryPolicy(frequency: FrequencyRule(threshold: 3, comparator: .less)),
@@ -64,11 +73,7 @@ import Testing
                 ])
         }
         func check(_ c: JointCase) throws -> (SuppressionProblem, Int, Int) {
-            let p = Self.problem(c)
-            let plus = Self.cell(c, 1, [0: "w1"])
-            let minus = Self.cell(c, 2, [0: "w1"])
-            let k = try #require(p.groups.firstIndex { $0.plus == plus && $0.minus == [minus] })
-            return (p, c.layout.cellCount + k, Self.cell(c, 0, [0: "w1", 1: "a"]))
+            try Self.groupInW1(c, plus: 1, minus: 2, lone: Self.cell(c, 0, [0: "w1", 1: "a"]))
         }
         // The group's person is of age a, and cohort 0's only person of age a in w1 (the
         // third person is of age b).
@@ -92,11 +97,7 @@ import Testing
                 people: [(e2, [0, 0, 1]), (e1, [0, 1, 0]), ([0], [1, 0, 0]), ([0, 1], [1, 1, 0]), ([0, 1], [1, 1, 1])])
         }
         func check(_ c: JointCase) throws -> (SuppressionProblem, Int, Int) {
-            let p = Self.problem(c)
-            let plus = Self.cell(c, 0, [0: "w1"])
-            let minus = Self.cell(c, 1, [0: "w1"])
-            let k = try #require(p.groups.firstIndex { $0.plus == plus && $0.minus == [minus] })
-            return (p, c.layout.cellCount + k, Self.cell(c, 0, [0: "w1", 2: "E2"]))
+            try Self.groupInW1(c, plus: 0, minus: 1, lone: Self.cell(c, 0, [0: "w1", 2: "E2"]))
         }
         // The E2 person (age a) is in cohort 0 only: the group's person.
         let (p, group, lone) = try check(make([0], [0, 1]))

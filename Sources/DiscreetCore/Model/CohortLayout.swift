@@ -165,6 +165,8 @@ public struct CohortLayout: Sendable {
     public let blocks: [Block]
     public let families: [CohortFamily]
     public let relations: CohortRelations
+    /// Per block, every block containing it, itself included (``CohortRelations/containing(count:)``).
+    public let containing: [Set<Int>]
     /// Where cohorts or families' complements are empty whatever the data.
     public let zeros: StructuralZeros
     /// Where each block's cells start in the global numbering.
@@ -237,6 +239,7 @@ public struct CohortLayout: Sendable {
         for (key, facts) in zeros.complements { for c in key { for f in facts { uses[c].insert(f.dimension) } } }
         // Closed under transitivity, so that the tree below has no cycle whatever a release states.
         let outer = relations.containing(count: n)
+        containing = outer
         let disjoint = relations.disjointBothWays
         // Cohorts with the same people: the later one lies within the earlier, and nothing
         // is outside it (its complement is empty).

@@ -189,8 +189,7 @@ public struct SecondarySuppressor {
             }
         }
         treeParent = parent
-        let outer = layout.relations.containing(count: layout.blocks.count)
-        containers = layout.blocks.indices.map { b in outer[b].subtracting([b]) }
+        containers = layout.blocks.indices.map { b in layout.containing[b].subtracting([b]) }
         grids = GridCache(layout: layout, method: policy.method)
         program = nil
         program = makeProgram()

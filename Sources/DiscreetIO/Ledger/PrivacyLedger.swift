@@ -124,11 +124,11 @@ public final class PrivacyLedger {
     public init(path: String) throws(LedgerError) {
         self.path = path
         database = try LedgerDatabase(path: path, patience: Self.patience) { .unreadable(path: path, reason: $0) }
-        try execute("BEGIN IMMEDIATE")
-        let version = try integer("PRAGMA user_version")
+        try database.execute("BEGIN IMMEDIATE")
+        let version = try database.integer("PRAGMA user_version")
         switch version {
         case 0:
-            try execute("""
+            try database.execute("""
                 CREATE TABLE datasets (
                     dataset TEXT PRIMARY KEY,
                     accounting TEXT NOT NULL CHECK (accounting IN ('epsilon', 'rho')),
@@ -151,7 +151,7 @@ public final class PrivacyLedger {
         case Int64(Self.schemaVersion): break
         default: throw LedgerError.unreadable(path: path, reason: "schema version \(version), this discreet reads \(Self.schemaVersion)")
         }
-        try execute("COMMIT")
+        try database.execute("COMMIT")
     }
 
     /// Records `spend` against its dataset, whose budget is `total` in the spend's accounting
@@ -161,9 +161,9 @@ public final class PrivacyLedger {
     public func record(_ spend: PrivacySpend, total: Rational, time: String) throws(LedgerError) -> BudgetState {
         // A spend of 0 or less would give budget back.
         precondition(spend.amount.signum > 0 && total.signum >= 0, "a spend is positive and a budget not negative")
-        try execute("BEGIN IMMEDIATE")
+        try database.execute("BEGIN IMMEDIATE")
         do throws(LedgerError) {
-            let known = try query("SELECT accounting, total FROM datasets WHERE dataset = ?", [spend.dataset])
+            let known = try database.query("SELECT accounting, total FROM datasets WHERE dataset = ?", [spend.dataset])
             let accounting: PrivacyAccounting
             if let row = known.first {
                 accounting = PrivacyAccounting(rawValue: row[0]) ?? .pure
@@ -176,9 +176,9 @@ public final class PrivacyLedger {
                 }
             } else {
                 accounting = spend.accounting
-                try run("INSERT INTO datasets (dataset, accounting, total) VALUES (?, ?, ?)", [spend.dataset, accounting.rawValue, total.description])
+                try database.run("INSERT INTO datasets (dataset, accounting, total) VALUES (?, ?, ?)", [spend.dataset, accounting.rawValue, total.description])
             }
-            guard try query("SELECT 1 FROM releases WHERE release_id = ?", [spend.releaseID]).isEmpty else {
+            guard try database.query("SELECT 1 FROM releases WHERE release_id = ?", [spend.releaseID]).isEmpty else {
                 throw LedgerError.duplicateRelease(spend.releaseID)
             }
             // ε-DP implies (ε²/2)-zCDP.
@@ -188,7 +188,7 @@ public final class PrivacyLedger {
                 throw LedgerError.overBudget(
                     dataset: spend.dataset, accounting: accounting, total: before.total, spent: before.spent, releases: before.releases, requested: charged)
             }
-            try run(
+            try database.run(
                 """
                 INSERT INTO releases (release_id, dataset, requester, tables, mechanism, accounting, amount, charged,
                     spec_checksum, input_checksums, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -199,17 +199,17 @@ public final class PrivacyLedger {
                     spend.inputChecksums.joined(separator: "\n"), time,
                 ])
             let after = try state(spend.dataset)!
-            try execute("COMMIT")
+            try database.execute("COMMIT")
             return after
         } catch {
-            try? execute("ROLLBACK")
+            try? database.execute("ROLLBACK")
             throw error
         }
     }
 
     /// Marks a recorded release as published (its files are in place).
     public func markPublished(_ releaseID: String) throws(LedgerError) {
-        try run("UPDATE releases SET published = 1 WHERE release_id = ?", [releaseID])
+        try database.run("UPDATE releases SET published = 1 WHERE release_id = ?", [releaseID])
         guard database.changes == 1 else { throw .unknownRelease(releaseID) }
     }
 
@@ -218,17 +218,17 @@ public final class PrivacyLedger {
     /// below what the dataset has spent is allowed (nothing more can then be spent).
     public func setTotal(dataset: String, accounting: PrivacyAccounting, total: Rational) throws(LedgerError) {
         precondition(total.signum >= 0, "a budget is not negative")
-        try execute("BEGIN IMMEDIATE")
+        try database.execute("BEGIN IMMEDIATE")
         do throws(LedgerError) {
-            if let row = try query("SELECT accounting FROM datasets WHERE dataset = ?", [dataset]).first, row[0] != accounting.rawValue {
+            if let row = try database.query("SELECT accounting FROM datasets WHERE dataset = ?", [dataset]).first, row[0] != accounting.rawValue {
                 throw LedgerError.accountingFixed(dataset: dataset, ledger: PrivacyAccounting(rawValue: row[0]) ?? .pure)
             }
-            try run(
+            try database.run(
                 "INSERT INTO datasets (dataset, accounting, total) VALUES (?, ?, ?) ON CONFLICT (dataset) DO UPDATE SET total = excluded.total",
                 [dataset, accounting.rawValue, total.description])
-            try execute("COMMIT")
+            try database.execute("COMMIT")
         } catch {
-            try? execute("ROLLBACK")
+            try? database.execute("ROLLBACK")
             throw error
         }
     }
@@ -236,7 +236,7 @@ public final class PrivacyLedger {
     /// Every dataset's budget and spend, by dataset name.
     public func budgets() throws(LedgerError) -> [BudgetState] {
         var result: [BudgetState] = []
-        for row in try query("SELECT dataset FROM datasets ORDER BY dataset", []) {
+        for row in try database.query("SELECT dataset FROM datasets ORDER BY dataset", []) {
             if let state = try state(row[0]) { result.append(state) }
         }
         return result
@@ -244,7 +244,7 @@ public final class PrivacyLedger {
 
     /// Every release, in the order recorded (of one dataset, where named).
     public func entries(dataset: String? = nil) throws(LedgerError) -> [LedgerEntry] {
-        let rows = try query(
+        let rows = try database.query(
             """
             SELECT release_id, dataset, requester, tables, mechanism, accounting, amount, charged, spec_checksum,
                 input_checksums, recorded, published FROM releases WHERE ?1 IS NULL OR dataset = ?1 ORDER BY rowid
@@ -261,11 +261,11 @@ public final class PrivacyLedger {
     // MARK: - SQLite
 
     private func state(_ dataset: String) throws(LedgerError) -> BudgetState? {
-        guard let row = try query("SELECT accounting, total FROM datasets WHERE dataset = ?", [dataset]).first else { return nil }
+        guard let row = try database.query("SELECT accounting, total FROM datasets WHERE dataset = ?", [dataset]).first else { return nil }
         var spent = Rational.zero
         var releases = 0
         var unpublished = 0
-        for r in try query("SELECT charged, published FROM releases WHERE dataset = ? ORDER BY rowid", [dataset]) {
+        for r in try database.query("SELECT charged, published FROM releases WHERE dataset = ? ORDER BY rowid", [dataset]) {
             spent += try rational(r[0])
             releases += 1
             if r[1] != "1" { unpublished += 1 }
@@ -279,9 +279,4 @@ public final class PrivacyLedger {
         guard let value = Rational(text) else { throw .unreadable(path: path, reason: "an amount that is not a number") }
         return value
     }
-
-    private func execute(_ sql: String) throws(LedgerError) { try database.execute(sql) }
-    private func integer(_ sql: String) throws(LedgerError) -> Int64 { try database.integer(sql) }
-    private func run(_ sql: String, _ values: [String?]) throws(LedgerError) { try database.run(sql, values) }
-    private func query(_ sql: String, _ values: [String?]) throws(LedgerError) -> [[String]] { try database.query(sql, values) }
 }

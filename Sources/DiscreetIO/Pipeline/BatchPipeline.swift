@@ -119,32 +119,7 @@ public enum BatchPipeline {
             let failed = FailedInput()
             var attempt = options
             attempt.inputFailed = { i in failed.index.withLock { $0 = i } }
-            if let progress {
-                // Per partner: the rows of its inputs read in full, plus the one being read.
-                let current = batch
-                let rows = PartnerRows()
-                rows.done.withLock { $0 = Array(repeating: (0, 0), count: current.partners.count) }
-                attempt.progress = { event in
-                    switch event {
-                    case .reading(let input, let n):
-                        let p = current.plan.spec.partnerOfInput[input]
-                        progress(.reading(partner: current.partners[p].key, rows: rows.done.withLock { $0[p].rows } + n))
-                    case .read(let input, let n, let quarantined):
-                        let p = current.plan.spec.partnerOfInput[input]
-                        let total = rows.done.withLock { done in
-                            done[p].rows += n
-                            done[p].quarantined += quarantined
-                            return done[p]
-                        }
-                        // Its last input read: the partner is read.
-                        if current.plan.spec.partnerOfInput.lastIndex(of: p) == input {
-                            progress(.read(partner: current.partners[p].key, rows: total.rows, quarantined: total.quarantined))
-                        }
-                    case .grouping:
-                        progress(.protecting)
-                    }
-                }
-            }
+            attempt.progress = progress.map { partnerProgress(of: batch, to: $0) }
             do {
                 release = try ReleasePipeline.compute(plan: kept(keep, in: batch), inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
                 break
@@ -260,6 +235,33 @@ extension BatchPipeline {
         if current.count == batch.releases.count { return .upToDate(current) }
         return .ran(try protect(
             batch: batch, options: options, out: out, overwrite: overwrite, created: created, randomness: randomness, progress: progress, keeping: current))
+    }
+
+    /// The ingest's progress as the batch's: rows per partner (those of its inputs read in
+    /// full, plus the one being read), a partner read once its last input is.
+    static func partnerProgress(of batch: BatchPlan, to progress: @escaping @Sendable (BatchProgress) -> Void) -> @Sendable (IngestProgress) -> Void {
+        let rows = PartnerRows()
+        rows.done.withLock { $0 = Array(repeating: (0, 0), count: batch.partners.count) }
+        let partnerOf = batch.plan.spec.partnerOfInput
+        return { event in
+            switch event {
+            case .reading(let input, let n):
+                let p = partnerOf[input]
+                progress(.reading(partner: batch.partners[p].key, rows: rows.done.withLock { $0[p].rows } + n))
+            case .read(let input, let n, let quarantined):
+                let p = partnerOf[input]
+                let total = rows.done.withLock { done in
+                    done[p].rows += n
+                    done[p].quarantined += quarantined
+                    return done[p]
+                }
+                if partnerOf.lastIndex(of: p) == input {
+                    progress(.read(partner: batch.partners[p].key, rows: total.rows, quarantined: total.quarantined))
+                }
+            case .grouping:
+                progress(.protecting)
+            }
+        }
     }
 
     /// A batch protects by suppression and rounding only.
