@@ -199,6 +199,8 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(run.err.contains("error: Partner C: \(dir)/c.csv:4:3: "), "\(run.err)")
         #expect(!run.err.contains("surplus"))
         #expect(run.err.contains("the combined dashboard is not released without Partner C"))
+        // Its progress says so too, naming the partner only.
+        #expect(run.err.contains("): partner-c: its extracts could not be used; the batch starts again without it\n"), "\(run.err)")
         #expect(run.out.contains("read 4 inputs from 4 partners"), "\(run.out)")
         #expect(run.out.contains("  partner-c (Partner C): not released: its extracts could not be used"))
         #expect(run.out.contains("the batch is partial"))
