@@ -29,6 +29,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Batch",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DiscreetIO", package: "discreet"),
+                .product(name: "DiscreetCore", package: "discreet"),
+            ],
+            path: "Benchmarks/Batch",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Protection",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

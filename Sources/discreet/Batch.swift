@@ -19,7 +19,10 @@ struct Batch: ParsableCommand {
             --out keeps a ledger (batch-ledger.sqlite) of what each release was made
             from: run again with the same spec and extracts, the batch does nothing;
             after some extracts change, the other partners' releases are kept as they
-            are, and the rest protected around them (with --overwrite).
+            are, and the rest protected around them (with --overwrite). A release made
+            again withholds again, where that costs little, the cells its previous
+            release withheld, and reports each group whose change since (this month
+            minus last month) is small ('batch: small_changes: refuse' refuses them).
             """)
 
     @Option(help: "The release spec (YAML); its inputs name the partners.")
@@ -101,14 +104,16 @@ struct Batch: ParsableCommand {
             + "\(grouped(release.ingest.inputs.reduce(0) { $0 + $1.rows })) rows, \(grouped(release.ingest.people)) people")
         print("protected together: \(plural(batch.releases.count, "release")), \(grouped(batch.plan.layout.cellCount)) cells of the joint hidden table")
         for output in outcome.outputs {
-            let rows = output.partner == nil ? release.ingest.inputs : batch.partners.first { $0.key == output.key }!.inputs.map { release.ingest.inputs[$0] }
-            let read = rows.reduce(0) { $0 + $1.rows }
-            let quarantined = rows.reduce(0) { $0 + $1.quarantined }
-            print("  \(output.key)\(output.partner.map { " (\($0))" } ?? " (all partners)"): \(grouped(read)) rows"
-                + (quarantined > 0 ? " (\(grouped(quarantined)) quarantined)" : "")
+            print("  \(output.key)\(output.partner.map { " (\($0))" } ?? " (all partners)"): \(grouped(output.rows)) rows"
+                + (output.quarantined > 0 ? " (\(grouped(output.quarantined)) quarantined)" : "")
                 + "; " + (output.tables == 0 ? "" : "\(plural(output.tables, "table")), withheld \(grouped(output.withheld)) of \(grouped(output.cells)) cells; ")
                 + (output.indicators == 0 ? "" : "\(plural(output.indicators, "indicator")), withheld \(grouped(output.percentagesWithheld)) of \(grouped(output.percentages)) percentages; ")
                 + (output.kept ? "unchanged, kept in \(output.path)" : "written to \(output.path)"))
+            if let previous = output.previous {
+                let changes = previous.changes.count
+                print("    since its release of \(previous.recorded): withheld again \(grouped(previous.withheldAgain)) of the \(grouped(previous.withheldBefore)) figures it withheld; "
+                    + (changes == 0 ? "no change isolates a small group" : "\(plural(changes, "change")) since isolate a small group (listed in \(BatchReport.fileName))"))
+            }
         }
         for failure in outcome.failures { print("  \(failure.key) (\(failure.partner)): not released: its extracts could not be used") }
         if outcome.combinedWithheld { print("  combined (all partners): not released: partners are missing") }

@@ -17,12 +17,16 @@ struct IngestArguments: ParsableArguments {
     @Option(help: "Threads for grouping people (default: the number of cores).")
     var threads: Int?
 
+    @Option(help: "Extracts read at once, each on its own thread (default: the number of cores). Each reader adds a quarter of a MiB to --memory-budget; the release is the same whatever the number.")
+    var jobs: Int?
+
     func validate() throws {
         if let onError, ErrorPolicy(rawValue: onError) == nil {
             throw ValidationError("--on-error must be 'stop' or 'quarantine'")
         }
         if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 (MiB)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func ingestOptions(for plan: ReleasePlan, defaultPolicy: ErrorPolicy? = nil) -> IngestOptions {
@@ -30,6 +34,7 @@ struct IngestArguments: ParsableArguments {
         options.memoryBudget = memoryBudget << 20
         if let temporaryDirectory { options.temporaryDirectory = temporaryDirectory }
         if let threads { options.workers = threads }
+        options.readers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         return options
     }
 }

@@ -24,7 +24,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(run.out.contains("  combined (all partners): 51 rows; 1 table, withheld 2 of 4 cells; written to \(out)/combined"))
         #expect(run.out.contains("  alpha-trust (Alpha Trust): 29 rows; 1 table, withheld 0 of 4 cells; written to \(out)/alpha-trust"))
         #expect(run.out.contains("  beta-council (Beta Council): 22 rows; 1 table, withheld 2 of 4 cells; written to \(out)/beta-council"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["alpha-trust", "batch-ledger.sqlite", "beta-council", "combined"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["alpha-trust", "batch-ledger.sqlite", "batch-report.json", "beta-council", "combined"])
         // Each partner's table has the spec's name; the combined total is published, and
         // the combined X (9, of which Alpha's 7) is withheld, so that 9 - 7 tells nothing.
         let combined = try String(contentsOfFile: out + "/combined/tables/people.csv", encoding: .utf8)
@@ -56,7 +56,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         let first = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
         #expect(first.status == 0, "\(first.err)")
         let keys = ["alpha-trust", "beta-council", "combined"]
-        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: out)) == Set(keys + ["batch-ledger.sqlite"]))
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: out)) == Set(keys + ["batch-ledger.sqlite", "batch-report.json"]))
         func manifests() throws -> [Data] { try keys.map { try Data(contentsOf: URL(fileURLWithPath: out + "/\($0)/manifest.json")) } }
         func inodes() throws -> [Int] { try keys.map { (try FileManager.default.attributesOfItem(atPath: out + "/" + $0)[.systemFileNumber] as? Int) ?? -1 } }
         let before = try manifests()
@@ -100,8 +100,50 @@ func writeTwoPartnerBatch(in dir: String) throws {
         var ids: [String?] = []
         for manifest in after { ids.append(try #require(try JSONSerialization.jsonObject(with: manifest) as? [String: Any])["release_id"] as? String) }
         #expect(recorded.map(\.releaseID) == ids && ids[0] == entries[0].releaseID)
+        // The releases made again were compared with their previous releases: the report
+        // says how, and their manifests name the release compared with.
+        #expect(replaced.out.contains("    since its release of \(entries[1].recorded): withheld again"), "\(replaced.out)")
+        let report = try JSONDecoder().decode(BatchReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/batch-report.json")))
+        #expect(Set(report.releases.map(\.release)) == Set(keys) && !report.partial)
+        for (k, release) in keys.enumerated() {
+            let reported = try #require(report.releases.first { $0.release == release })
+            let manifest = try #require(try JSONSerialization.jsonObject(with: after[k]) as? [String: Any])
+            let named = (manifest["batch"] as? [String: Any])?["previous_release"] as? String
+            if release == "alpha-trust" {
+                #expect(reported.status == "kept" && reported.previous == nil)
+            } else {
+                #expect(reported.status == "written")
+                #expect(reported.previous?.releaseID == entries[k].releaseID && named == entries[k].releaseID)
+                #expect(reported.previous?.comparedTables == 1)
+                #expect(try BatchLedger(path: out + "/batch-ledger.sqlite").historyCount(release) == 2)
+            }
+        }
+        // One more person in B: its total grew by one, a change the report lists.
+        let beta = try #require(report.releases.first { $0.release == "beta-council" }?.previous)
+        #expect(beta.changes.contains { $0.kind == "figure" && $0.change == 1 && $0.cells == [["ALL"]] }, "\(beta.changes)")
         // And run once more: up to date again.
         #expect(try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out).out.contains("are up to date"))
+    }
+
+    /// With 'batch: small_changes: refuse', a release whose change since the last one
+    /// isolates a small group is not written, nor any other: exit code 4, the releases as
+    /// they were.
+    @Test func smallChangesCanRefuseTheBatch() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTwoPartnerBatch(in: dir)
+        let spec = try String(contentsOfFile: dir + "/spec.yaml", encoding: .utf8)
+        try (spec + "\nbatch:\n  small_changes: refuse\n").write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let out = dir + "/releases"
+        let first = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
+        #expect(first.status == 0, "\(first.err)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/beta-council/manifest.json"))
+        let b = try String(contentsOfFile: dir + "/b.csv", encoding: .utf8)
+        try (b + "p999,Z\n").write(toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
+        let changed = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out, "--overwrite")
+        #expect(changed.status == 4, "\(changed.out)\(changed.err)")
+        #expect(changed.err.contains("release 'beta-council', table '") && changed.err.contains("changed by +1 since release"), "\(changed.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/beta-council/manifest.json")) == before)
     }
 
     /// A batch holds its ledger for the whole run: a second batch on the same --out is
@@ -133,20 +175,31 @@ func writeTwoPartnerBatch(in dir: String) throws {
         var a = try String(contentsOfFile: dir + "/a.csv", encoding: .utf8)
         for k in 0..<70_000 { a += "q\(k),Z\n" }
         try a.write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
-        let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/json", "--progress", "json")
+        // One extract at a time: the events in order.
+        let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/json", "--progress", "json", "--jobs", "1")
         #expect(run.status == 0, "\(run.err)")
-        let events = try run.err.split(separator: "\n").map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        func described(_ err: String) throws -> [String] {
+            try err.split(separator: "\n").map { line in
+                let e = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                #expect(e["elapsed_seconds"] is Double)
+                return [e["event"], e["partner"], e["release"], e["rows"]].compactMap { $0 }.map { "\($0)" }.joined(separator: " ")
+            }
         }
-        #expect(events.allSatisfy { $0["elapsed_seconds"] is Double })
-        let described = events.map { e in
-            [e["event"], e["partner"], e["release"], e["rows"]].compactMap { $0 }.map { "\($0)" }.joined(separator: " ")
-        }
-        #expect(described == [
+        let inTurn = try described(run.err)
+        #expect(inTurn == [
             "reading alpha-trust 65536", "read alpha-trust 70029", "read beta-council 22", "protecting", "auditing",
             "written combined", "written alpha-trust", "written beta-council",
         ])
-        #expect(events.last?["path"] as? String == dir + "/json/beta-council")
+        #expect(run.err.hasSuffix("\"path\":\"\(dir)/json/beta-council\",\"release\":\"beta-council\"}\n"), "\(run.err)")
+        // Both extracts at once: the same events (the partners read in either order), and
+        // the same releases.
+        let atOnce = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/jobs", "--progress", "json", "--jobs", "2")
+        #expect(atOnce.status == 0, "\(atOnce.err)")
+        let events = try described(atOnce.err)
+        #expect(events.sorted() == inTurn.sorted() && Array(events.suffix(5)) == Array(inTurn.suffix(5)), "\(events)")
+        for file in ["combined/tables/people.csv", "alpha-trust/tables/people.csv", "beta-council/tables/people.csv", "combined/release.json"] {
+            #expect(FileManager.default.contents(atPath: dir + "/json/" + file) == FileManager.default.contents(atPath: dir + "/jobs/" + file), "\(file)")
+        }
         // Not a terminal: lines.
         let lines = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", dir + "/lines")
         #expect(lines.status == 0)
@@ -204,7 +257,12 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(run.out.contains("read 4 inputs from 4 partners"), "\(run.out)")
         #expect(run.out.contains("  partner-c (Partner C): not released: its extracts could not be used"))
         #expect(run.out.contains("the batch is partial"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["batch-ledger.sqlite", "partner-a", "partner-b", "partner-d", "partner-e"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["batch-ledger.sqlite", "batch-report.json", "partner-a", "partner-b", "partner-d", "partner-e"])
+        // The report names the partner left out and where its extract went wrong, no values.
+        let report = try JSONDecoder().decode(BatchReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/batch-report.json")))
+        #expect(report.partial && report.failures.map(\.release) == ["partner-c"])
+        #expect(report.failures.first?.error.hasPrefix("\(dir)/c.csv:4:3: ") == true, "\(report.failures)")
+        #expect(report.releases.map(\.release) == ["partner-a", "partner-b", "partner-d", "partner-e"])
         for release in ["partner-a", "partner-b", "partner-d", "partner-e"] {
             let audit = try discreet("audit", out + "/" + release)
             #expect(audit.status == 0, "\(release): \(audit.out)\(audit.err)")
@@ -220,7 +278,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         let out = dir + "/releases"
         let run = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", out)
         #expect(run.status == 5, "\(run.out)\(run.err)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["batch-ledger.sqlite", "combined", "partner-a", "partner-b", "partner-c", "partner-d"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["batch-ledger.sqlite", "batch-report.json", "combined", "partner-a", "partner-b", "partner-c", "partner-d"])
         let manifest = try String(contentsOfFile: out + "/combined/manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"release\": \"combined\""))
         #expect(manifest.contains("\"missing_partners\": [\n      \"Partner E\"\n    ]"), "\(manifest)")
@@ -230,7 +288,7 @@ func writeTwoPartnerBatch(in dir: String) throws {
         try writeFivePartnerBatch(in: dir, corrupt: nil)
         let clean = try discreet("batch", "--spec", dir + "/spec.yaml", "--out", whole)
         #expect(clean.status == 0, "\(clean.err)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: whole).count == 7)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: whole).count == 8)
     }
 }
 

@@ -283,6 +283,17 @@ import Testing
         } catch {
             #expect(error.description.contains("combined_when_partners_missing must be one of 'refuse', 'release'"), "\(error)")
         }
+        // What a release does with the previous release of it.
+        let defaults = try read("").batch
+        #expect(defaults.carryForward == .prefer && defaults.smallChanges == .report)
+        let set = try read("batch:\n  carry_forward: off\n  small_changes: refuse\n").batch
+        #expect(set.carryForward == .off && set.smallChanges == .refuse)
+        do {
+            _ = try read("batch:\n  small_changes: ignore\n")
+            Issue.record("a bad choice was accepted")
+        } catch {
+            #expect(error.description.contains("small_changes must be one of 'report', 'refuse'"), "\(error)")
+        }
     }
 }
 

@@ -207,6 +207,74 @@ let header = "id,ward,age,sex,cost,outcome,extra\n"
         #expect(left.isEmpty)
     }
 
+    /// Several extracts read at once (`--jobs`) give what reading them one after another
+    /// gives, to the byte: the tables, the people, each input's report, the bad rows (their
+    /// counts and first places, in input order), the people whose rows conflict and the rows
+    /// that decide where one row must (`conflicts: first`), in memory and spilled to disk;
+    /// and where two inputs fail, the first of them is the error, as it is read in order.
+    @Test func readingExtractsAtOnceGivesWhatReadingThemInTurnGives() throws {
+        let spec = minimalSpec.replacingOccurrences(of: "privacy_unit: id", with: "privacy_unit: id\nconflicts: first")
+        var files: [String] = []
+        var rng: UInt64 = 7
+        for _ in 0..<5 {
+            var rows = header
+            for line in 0..<6_000 {
+                rng = rng &* 6_364_136_223_846_793_005 &+ 1
+                let person = Int(rng >> 40) % 4000
+                // A person's ward differs between rows now and then: a conflict, decided by the first row.
+                let ward = ["w1", "w2", "w3"][(person + (line % 97 == 0 ? 1 : 0)) % 3]
+                if line % 211 == 0 {
+                    rows += "person\(person),\(ward),old,F,,,x\n"  // not a whole number
+                } else if line % 307 == 0 {
+                    rows += "person\(person),\(ward),15,X,,,x\n"  // undeclared sex
+                } else {
+                    rows += "person\(person),\(ward),\(14 + person % 12),\(person % 2 == 0 ? "F" : "M"),\(person % 50).25,,x\n"
+                }
+            }
+            files.append(rows)
+        }
+        let f = try Fixture(spec: spec, data: files[0])
+        for (i, rows) in files.enumerated().dropFirst() { f.dir.file("data\(i).csv", rows) }
+        let inputs = [f.input] + (1..<files.count).map { InputSpec(path: f.dir.path + "/data\($0).csv") }
+        func ingest(readers: Int, budget: Int, inputs: [InputSpec]) throws(IngestError) -> IngestResult {
+            var options = IngestOptions(onError: .quarantine, memoryBudget: budget, temporaryDirectory: f.dir.path)
+            options.workers = 2
+            options.readers = readers
+            return try Ingest(plan: f.plan, options: options).run(inputs: inputs)
+        }
+        func account(_ r: IngestResult) -> [String] {
+            r.inputs.map { "\($0.input.path) \($0.sha256) \($0.rows) \($0.quarantined) \($0.bytes)" }
+                + r.quarantine.map { "\($0.reason) \($0.column ?? "") \($0.count) \($0.first)" }
+                + r.conflicts.map { "\($0.table) \($0.people) \($0.first)" } + ["\(r.people) \(r.spilled)"]
+        }
+        for budget in [256 << 20, 1 << 16] {
+            let inTurn = try ingest(readers: 1, budget: budget, inputs: inputs)
+            #expect(inTurn.quarantine.count == 2)
+            // Order matters here: read in the other order, the first rows are others.
+            #expect(try ingest(readers: 1, budget: budget, inputs: inputs.reversed()).cohorts != inTurn.cohorts)
+            for readers in [2, 5] {
+                let atOnce = try ingest(readers: readers, budget: budget, inputs: inputs)
+                #expect(atOnce.cohorts == inTurn.cohorts, "\(readers) readers, budget \(budget)")
+                #expect(account(atOnce) == account(inTurn), "\(readers) readers, budget \(budget)")
+                #expect(atOnce.spilled == (budget < 1 << 20))
+            }
+        }
+        // Two inputs that fail (a missing column): the first is named, whatever order they fail in.
+        f.dir.file("bad2.csv", "id,ward\np1,w1\n")
+        f.dir.file("bad4.csv", "id,age\np1,15\n")
+        var failing = inputs
+        failing[2] = InputSpec(path: f.dir.path + "/bad2.csv")
+        failing[4] = InputSpec(path: f.dir.path + "/bad4.csv")
+        for readers in [1, 2, 5] {
+            do {
+                _ = try ingest(readers: readers, budget: 256 << 20, inputs: failing)
+                Issue.record("a missing column was accepted")
+            } catch {
+                #expect(error.message.hasPrefix(f.dir.path + "/bad2.csv:1:"), "\(readers) readers: \(error.message)")
+            }
+        }
+    }
+
     @Test func sqliteInputReadsLikeCSV() throws {
         let data = header + "p1,w1,15,F,10.50,NEET,x\np2,w2,19,M,,,x\np2,w2,19,M,3,,x\n"
         let f = try Fixture(data: data)

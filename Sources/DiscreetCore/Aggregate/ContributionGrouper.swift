@@ -177,10 +177,14 @@ public struct ContributionGrouper: Sendable {
         rowStamp = [Int](repeating: -1, count: dimensionCount)
     }
 
+    /// A record by its person's hash, then its row's place (input, line): a person's rows
+    /// are taken in the order the inputs hold them, whatever order they were stored in
+    /// (inputs read at once store theirs as they come).
     private struct Entry: Comparable {
         var hash: UInt64
+        var origin: UInt64
         var offset: Int
-        static func < (a: Entry, b: Entry) -> Bool { (a.hash, a.offset) < (b.hash, b.offset) }
+        static func < (a: Entry, b: Entry) -> Bool { (a.hash, a.origin, a.offset) < (b.hash, b.origin, b.offset) }
     }
 
     /// Groups the records in `records` (a concatenation of ``ContributionRecord``s) by person.
@@ -195,7 +199,7 @@ public struct ContributionGrouper: Sendable {
         while offset < records.count {
             let length = Int(records.load(at: offset, as: UInt32.self))
             let hash = records.load(at: offset + 4, as: UInt64.self)
-            if hash & mask == UInt64(shard) { entries.append(Entry(hash: hash, offset: offset)) }
+            if hash & mask == UInt64(shard) { entries.append(Entry(hash: hash, origin: records.load(at: offset + 12, as: UInt64.self), offset: offset)) }
             offset += length
         }
         entries.sort()
@@ -207,7 +211,7 @@ public struct ContributionGrouper: Sendable {
             if end - run == 1 {
                 addPerson([entries[run].offset], records)
             } else {
-                // Equal hashes: split by exact identifier, keeping input order within each person.
+                // Equal hashes: split by exact identifier, keeping row order within each person.
                 var pending = entries[run..<end].map(\.offset)
                 while !pending.isEmpty {
                     let first = pending[0]

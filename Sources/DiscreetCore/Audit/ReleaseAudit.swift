@@ -27,6 +27,9 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         /// What the audit of one release of a batch, read alone, finds (the table names
         /// the release).
         case aloneFinding(String)
+        /// A group whose change since the previous release (this one minus that one, named)
+        /// is told exactly and is small: the cell, or it and other withheld cells.
+        case smallChange(Int64, cells: Int, previous: String)
     }
 
     public var kind: Kind
@@ -54,6 +57,9 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
         case .notNoisy: return "\(at): a release with noise would publish this figure without noise"
         case .inconsistentNoise(let reason): return "\(at): \(reason)"
         case .aloneFinding(let finding): return "release '\(table)', audited alone: \(finding)"
+        case .smallChange(let change, let cells, let previous):
+            let group = cells == 1 ? "" : " and \(cells - 1) other withheld cell\(cells == 2 ? "" : "s") with it"
+            return "\(at)\(group): changed by \(change > 0 ? "+" : "")\(change) since release \(previous), a group this small joining or leaving"
         }
     }
 }

@@ -176,7 +176,8 @@ public struct SecondarySuppressor {
                         rest /= count
                     }
                 }
-                cost[layout.global(b, cell)] = c
+                let g = layout.global(b, cell)
+                cost[g] = problem.preferred.isEmpty || !problem.preferred[g] ? c : c * Self.carriedForwardCost
             }
         }
         self.cost = cost
@@ -270,6 +271,11 @@ public struct SecondarySuppressor {
         }
         return saved
     }
+
+    /// The share of its cost a cell the previous release withheld costs (see
+    /// ``SuppressionProblem/prefer(_:)``): it is withheld again unless cells costing less
+    /// than half as much protect as well.
+    public static let carriedForwardCost = 0.5
 
     /// Below this, two costs are the same (sums of the same terms in another order).
     static let costTolerance = 1e-9

@@ -36,6 +36,9 @@ public struct SuppressionProblem: Sendable {
     /// cell it withheld stays withheld, and one it published stays published, so that no
     /// witness may move it (see ``keep(_:withheld:)``).
     public private(set) var kept: [Bool] = []
+    /// Per global cell, whether the previous release of the same figures withheld it (empty:
+    /// there was none): withholding it again costs less (see ``prefer(_:)``).
+    public private(set) var preferred: [Bool] = []
     /// Requirements that serve instead of an item's first one when that cannot be met: a
     /// small count shown as such must not be told exactly, one above or one below.
     public var alternatives: [Int: ProtectionRequirement] = [:]
@@ -263,6 +266,16 @@ public struct SuppressionProblem: Sendable {
         if kept.isEmpty { kept = [Bool](repeating: false, count: layout.cellCount) }
         kept[g] = true
         if withheld && !statuses[g].disposition.isWithheld { statuses[g].disposition = .secondary }
+    }
+
+    /// Marks a cell the previous release of the same figures withheld: the secondary
+    /// suppression withholds it again where that costs little (at
+    /// ``SecondarySuppressor/carriedForwardCost`` of its cost), so that a reader comparing
+    /// the two releases sees the same cells withheld where the data allow, and cannot guess
+    /// a cell withheld now from its figure last time, or the reverse.
+    public mutating func prefer(_ g: Int) {
+        if preferred.isEmpty { preferred = [Bool](repeating: false, count: layout.cellCount) }
+        preferred[g] = true
     }
 
     /// What the release tells of a cell's count should it be withheld, if anything.

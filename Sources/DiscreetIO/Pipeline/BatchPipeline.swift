@@ -58,6 +58,10 @@ public struct BatchOutput: Sendable {
     /// The partner's name (nil for the combined dashboard).
     public var partner: String?
     public var path: String
+    /// Rows read from its extracts (the combined release's: every partner's), and how many
+    /// of them were left out as bad.
+    public var rows = 0
+    public var quarantined = 0
     /// Declared tables, their cells, and how many are withheld.
     public var tables: Int
     public var cells: Int
@@ -69,6 +73,8 @@ public struct BatchOutput: Sendable {
     /// Whether the release was kept as an earlier run wrote it (its partner's extracts and
     /// the spec unchanged), not written again.
     public var kept = false
+    /// How this release compares with the previous release of it (nil: there was none).
+    public var previous: BatchReport.PreviousRelease? = nil
 }
 
 /// The batch pipeline: every partner's extracts read once, the combined dashboard and each
@@ -112,6 +118,9 @@ public enum BatchPipeline {
         } catch {
             throw .output(error.description)
         }
+        // The last release of each one made again: what it withheld is withheld again where
+        // that costs little, and this one is compared with it.
+        let previous = previousReleases(planned.releases.filter { keep[$0.key] == nil }.map(\.key), out: out)
         var batch = planned
         var failures: [BatchFailure] = []
         var release: ProtectedRelease
@@ -121,7 +130,8 @@ public enum BatchPipeline {
             attempt.inputFailed = { i in failed.index.withLock { $0 = i } }
             attempt.progress = progress.map { partnerProgress(of: batch, to: $0) }
             do {
-                release = try ReleasePipeline.compute(plan: kept(keep, in: batch), inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
+                let plan = self.plan(batch, keeping: keep, preferring: spec.batch.carryForward == .prefer ? previous : [:])
+                release = try ReleasePipeline.compute(plan: plan, inputs: batch.plan.spec.inputs, options: attempt, randomness: randomness, created: created)
                 break
             } catch {
                 guard case .input(let e) = error, let i = failed.index.withLock({ $0 }), batch.partners.count > 1 else { throw error }
@@ -145,7 +155,19 @@ public enum BatchPipeline {
             throw .output("cannot create \(out): \(error.localizedDescription)")
         }
         let parts = batch.releases.filter { !($0.partner == nil && combinedWithheld) && keep[$0.key] == nil }
-        let rendered = parts.map { part in
+        // This release minus the last one, release by release.
+        let comparisons = parts.map { part in previous[part.key].map { compare(part, in: batch, release: release, with: $0) } }
+        if spec.batch.smallChanges == .refuse {
+            let found = zip(parts, comparisons).flatMap { part, comparison in
+                (comparison?.changes ?? []).map { change in
+                    AuditFinding(
+                        kind: .smallChange(change.change, cells: change.cells.count, previous: comparison!.releaseID),
+                        table: "release '\(part.key)', table '\(change.table)'", cell: change.cells[0])
+                }
+            }
+            guard found.isEmpty else { throw .refused(found) }
+        }
+        let rendered = zip(parts, comparisons).map { part, comparison in
             let prefix = part.partner == nil ? "" : part.key + "/"
             let tables = part.tables.map { batch.plan.tables[$0].name }
             let indicators = part.indicators.map { batch.plan.indicators[$0].spec.name }
@@ -156,7 +178,7 @@ public enum BatchPipeline {
             manifest.relatedIndicators = Dictionary(uniqueKeysWithValues: indicators.map { (String($0.dropFirst(prefix.count)), run.relatedIndicators[$0] ?? (0, 0)) })
             manifest.batch = ReleaseManifest.Batch(
                 release: part.key, partner: part.partner.map { batch.partners[$0].name }, partners: batch.partners.map(\.name),
-                missingPartners: failures.map(\.partner))
+                missingPartners: failures.map(\.partner), previousRelease: comparison?.releaseID)
             return ReleaseFiles.render(own, outputs: spec.outputs, manifest: manifest, created: created)
         }
         progress?(.auditing)
@@ -171,13 +193,15 @@ public enum BatchPipeline {
         let specSum = SHA256.hex(spec.bytes)
         let time = ISO8601DateFormatter().string(from: created)
         var outputs: [BatchOutput] = []
-        for (part, files) in zip(parts, rendered) {
+        for ((part, files), comparison) in zip(zip(parts, rendered), comparisons) {
             let inputs = part.partner.map { batch.partners[$0].inputs } ?? Array(batch.plan.spec.inputs.indices)
             let stamp = BatchLedger.stamp(spec: specSum, inputs: inputs.map { release.ingest.inputs[$0].sha256 })
             let releaseID = release.releaseID + ":" + part.key
             let destination = ReleaseDirectory(path: out + "/" + part.key, overwrite: overwrite)
             do {
-                try ledger.begin(part.key, releaseID: releaseID, stamp: stamp, time: time, withheld: withheld(part, in: batch, release: release))
+                try ledger.begin(
+                    part.key, releaseID: releaseID, stamp: stamp, time: time, withheld: withheld(part, in: batch, release: release),
+                    published: figures(part, in: batch, release: release))
                 try destination.write(files)
                 try ledger.complete(part.key, releaseID: releaseID)
                 progress?(.written(release: part.key, path: destination.path))
@@ -188,7 +212,9 @@ public enum BatchPipeline {
             } catch {
                 throw .output("\(error)")
             }
-            outputs.append(summary(part, in: batch, release: release, path: destination.path))
+            var output = summary(part, in: batch, release: release, path: destination.path)
+            output.previous = comparison
+            outputs.append(output)
         }
         for part in batch.releases where keep[part.key] != nil {
             var output = summary(part, in: batch, release: release, path: out + "/" + part.key)
@@ -196,6 +222,20 @@ public enum BatchPipeline {
             outputs.append(output)
         }
         outputs.sort { a, b in batch.releases.firstIndex { $0.key == a.key }! < batch.releases.firstIndex { $0.key == b.key }! }
+        let report = BatchReport(
+            created: time, spec: spec.path,
+            releases: outputs.map { o in
+                BatchReport.Release(
+                    release: o.key, partner: o.partner, path: o.path, status: o.kept ? "kept" : "written", rows: o.rows, quarantined: o.quarantined,
+                    cells: o.cells, cellsWithheld: o.withheld, percentages: o.percentages, percentagesWithheld: o.percentagesWithheld, previous: o.previous)
+            },
+            failures: failures.map { BatchReport.Failure(partner: $0.partner, release: $0.key, error: $0.error.message) },
+            partial: !failures.isEmpty)
+        do {
+            try ReleaseDirectory.writeFile(out + "/" + BatchReport.fileName, report.encoded())
+        } catch {
+            throw .output(error.description)
+        }
         return BatchOutcome(release: release, batch: batch, outputs: outputs, failures: failures, combinedWithheld: combinedWithheld)
     }
 }
@@ -276,8 +316,10 @@ extension BatchPipeline {
     static func summary(_ part: BatchRelease, in batch: BatchPlan, release: ProtectedRelease, path: String) -> BatchOutput {
         let cells = part.tables.flatMap { release.tables[$0].statuses }
         let percentages = part.indicators.flatMap { release.indicators[$0].percentages }
+        let inputs = part.partner.map { batch.partners[$0].inputs.map { release.ingest.inputs[$0] } } ?? release.ingest.inputs
         return BatchOutput(
-            key: part.key, partner: part.partner.map { batch.partners[$0].name }, path: path, tables: part.tables.count,
+            key: part.key, partner: part.partner.map { batch.partners[$0].name }, path: path,
+            rows: inputs.reduce(0) { $0 + $1.rows }, quarantined: inputs.reduce(0) { $0 + $1.quarantined }, tables: part.tables.count,
             cells: cells.count, withheld: cells.filter { $0.disposition.isWithheld }.count, indicators: part.indicators.count,
             percentages: percentages.count, percentagesWithheld: percentages.filter { if case .withheld = $0 { true } else { false } }.count)
     }
@@ -294,18 +336,74 @@ extension BatchPipeline {
         Dictionary(publishedTables(part, in: batch).map { t in (batch.plan.tables[t].name, release.tables[t].statuses.map { $0.disposition.isWithheld }) }) { a, _ in a }
     }
 
+    /// Per table a release publishes (by its name in the joint plan), the figure each cell
+    /// publishes exactly (nil: withheld or rounded): what the ledger keeps, so that the next
+    /// release can be compared with this one.
+    static func figures(_ part: BatchRelease, in batch: BatchPlan, release: ProtectedRelease) -> [String: [Int64?]] {
+        Dictionary(publishedTables(part, in: batch).map { t in (batch.plan.tables[t].name, exactFigures(release.tables[t])) }) { a, _ in a }
+    }
+
+    /// What a table publishes exactly, cell by cell (nil: withheld, or rounded).
+    static func exactFigures(_ table: ProtectedTable) -> [Int64?] {
+        (0..<table.shape.cellCount).map { c in table.rounding?.rounded[c] == true ? nil : table.published(c) }
+    }
+
     /// The joint plan with the statuses of the kept releases' figures fixed, as the ledger
-    /// records them.
-    static func kept(_ keep: [String: BatchLedger.Entry], in batch: BatchPlan) -> ReleasePlan {
+    /// records them, and the cells the previous releases of the others withheld preferred.
+    static func plan(_ batch: BatchPlan, keeping keep: [String: BatchLedger.Entry], preferring previous: [String: BatchLedger.Entry]) -> ReleasePlan {
         var plan = batch.plan
         for part in batch.releases {
-            guard let entry = keep[part.key] else { continue }
-            for t in publishedTables(part, in: batch) {
-                let table = plan.tables[t]
-                for (i, withheld) in (entry.withheld[table.name] ?? []).enumerated() { plan.kept[table.cohort, default: [:]][table.cohortCells[i]] = withheld }
+            if let entry = keep[part.key] {
+                for t in publishedTables(part, in: batch) {
+                    let table = plan.tables[t]
+                    for (i, withheld) in (entry.withheld[table.name] ?? []).enumerated() { plan.kept[table.cohort, default: [:]][table.cohortCells[i]] = withheld }
+                }
+            } else if let entry = previous[part.key] {
+                // (A table whose shape changed since is not compared.)
+                for t in publishedTables(part, in: batch) {
+                    let table = plan.tables[t]
+                    guard let withheld = entry.withheld[table.name], withheld.count == table.cohortCells.count else { continue }
+                    for (i, w) in withheld.enumerated() where w { plan.preferred[table.cohort, default: []].insert(table.cohortCells[i]) }
+                }
             }
         }
         return plan
+    }
+
+    /// The last release completed of each of `releases`, from the batch's ledger in `out`
+    /// (none where there is no ledger or it cannot be read).
+    static func previousReleases(_ releases: [String], out: String) -> [String: BatchLedger.Entry] {
+        let path = out + "/" + BatchLedger.fileName
+        guard FileManager.default.fileExists(atPath: path), let ledger = try? BatchLedger(path: path) else { return [:] }
+        return Dictionary(releases.compactMap { key in (try? ledger.previous(key)).flatMap { $0 }.map { (key, $0) } }) { a, _ in a }
+    }
+
+    /// A release compared with the previous release of it: how many of the cells that one
+    /// withheld this one withholds again, and each group whose change between them (this
+    /// one minus that one) is told exactly and fails the frequency rule as a count
+    /// (``ReleaseChange``). Count tables only, and only those of the same shape as before.
+    static func compare(_ part: BatchRelease, in batch: BatchPlan, release: ProtectedRelease, with previous: BatchLedger.Entry) -> BatchReport.PreviousRelease {
+        let prefix = part.partner == nil ? "" : part.key + "/"
+        var result = BatchReport.PreviousRelease(releaseID: previous.releaseID, recorded: previous.recorded)
+        let rule = batch.spec.protection.primary.frequency
+        for t in publishedTables(part, in: batch) {
+            let table = release.tables[t]
+            let name = batch.plan.tables[t].name
+            if let before = previous.withheld[name], before.count == table.statuses.count {
+                for (c, w) in before.enumerated() where w {
+                    result.withheldBefore += 1
+                    if table.statuses[c].disposition.isWithheld { result.withheldAgain += 1 }
+                }
+            }
+            guard let rule, !table.data.measure.isMagnitude, let figures = previous.published[name], figures.count == table.shape.cellCount else { continue }
+            result.comparedTables += 1
+            for change in ReleaseChange.smallChanges(shape: table.shape, previous: figures, current: exactFigures(table), rule: rule) {
+                result.changes.append(BatchReport.SmallChange(
+                    table: String(name.dropFirst(name.hasPrefix(prefix) ? prefix.count : 0)), kind: change.kind.rawValue,
+                    cells: change.cells.map { table.shape.codes(of: $0) }, change: change.change))
+            }
+        }
+        return result
     }
 
     /// The batch's releases in `out` made, and recorded complete in the batch's ledger, from

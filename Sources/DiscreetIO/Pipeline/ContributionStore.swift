@@ -103,6 +103,14 @@ final class ContributionStore {
         if buffer.count >= budget { try spill() }
     }
 
+    /// Appends records already encoded (a block of one reader's, when several inputs are
+    /// read at once).
+    func append(records: UnsafeRawBufferPointer) throws(IngestError) {
+        buffer.append(records)
+        recordBytes += records.count
+        if buffer.count >= budget { try spill() }
+    }
+
     /// Moves the records in memory to the partitions.
     private func spill() throws(IngestError) {
         if partitions.isEmpty { try createPartitions() }

@@ -1,6 +1,7 @@
 import DiscreetCore
 import Dispatch
 import Foundation
+import Synchronization
 
 /// How ingest runs.
 public struct IngestOptions: Sendable {
@@ -8,8 +9,12 @@ public struct IngestOptions: Sendable {
     /// Bytes of contribution records held in memory before spilling to temporary files.
     public var memoryBudget: Int
     public var temporaryDirectory: String
-    /// Threads for grouping people (the row scan itself is one thread per run).
+    /// Threads for grouping people.
     public var workers: Int
+    /// Inputs read at once, each on its own thread (a batch's partners: `--jobs`). Each
+    /// reader holds one block of records (``blockBytes``) besides the shared memory budget,
+    /// and the release is the same whatever the number.
+    public var readers = 1
     /// For tests: called once every row is read, before grouping, with the descriptor of the
     /// spill file (nil when nothing spilled), to look at what a run leaves on disk mid-way.
     var beforeGrouping: (@Sendable (Int32?) -> Void)?
@@ -103,8 +108,44 @@ public struct IngestResult: Sendable {
     public var differingRecordKeys = 0
 }
 
+/// A reader's records not yet in the shared store.
+final class RecordBlock {
+    var buffer = ByteBuffer(capacity: Ingest.blockBytes + (1 << 12))
+}
+
+/// The one store several readers share: each moves its blocks of records in under the
+/// lock, and the store estimates the records to come from every reader's bytes read.
+final class SharedStore: @unchecked Sendable {
+    let store: ContributionStore
+    private let lock = Mutex(())
+    /// Input bytes read so far by every reader (under the lock).
+    private var bytesRead = 0
+
+    init(store: ContributionStore, expectedBytes: Int) {
+        self.store = store
+        // Called from `take`, under the lock. Weakly, as in a single read.
+        store.estimateTotal = { [weak self, weak store] in
+            guard let self, let store else { return 0 }
+            if self.bytesRead == 0 { return store.recordBytes * 4 }
+            return Int(Double(store.recordBytes) / Double(self.bytesRead) * Double(max(expectedBytes, self.bytesRead)) * 1.2)
+        }
+    }
+
+    /// Counts input bytes a reader has read.
+    func read(_ bytes: Int) {
+        lock.withLock { _ in bytesRead += bytes }
+    }
+
+    /// Moves a reader's block into the store, emptying it.
+    func take(_ block: RecordBlock) throws(IngestError) {
+        guard block.buffer.count > 0 else { return }
+        try lock.withLock { _ throws(IngestError) in try store.append(records: block.buffer.bytes) }
+        block.buffer.removeAll()
+    }
+}
+
 /// Reads extracts, classifies every row into the plan's tables, and aggregates by person.
-public struct Ingest {
+public struct Ingest: Sendable {
     public let plan: ReleasePlan
     public let options: IngestOptions
 
@@ -113,11 +154,21 @@ public struct Ingest {
         self.options = options
     }
 
+    /// Records a reader encodes before moving them into the shared store, when several
+    /// inputs are read at once.
+    public static let blockBytes = 1 << 18
+
     /// Reads every input and returns the aggregated tables.
     public func run(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
         var state = IngestState(plan: plan, options: options)
         let sizes = inputs.map { POSIX.fileSize($0.path) }
         state.expectedBytes = sizes.reduce(0) { $0 + ($1 ?? 0) }
+        let readers = min(options.readers, inputs.count)
+        if readers > 1 {
+            try readConcurrently(inputs, sizes: sizes, readers: readers, into: &state)
+            options.progress?(.grouping)
+            return try state.finish(inputs: inputs)
+        }
         for (index, input) in inputs.enumerated() {
             do {
                 try read(input, index: index, size: sizes[index], into: &state)
@@ -131,6 +182,56 @@ public struct Ingest {
         }
         options.progress?(.grouping)
         return try state.finish(inputs: inputs)
+    }
+
+    /// Reads the inputs `readers` at a time into `state`'s store, each reader with its own
+    /// classifier and a block of records it moves into the store under a lock. What comes
+    /// out does not depend on which reader took which input, or when: each person's rows
+    /// are grouped in input and line order (see ``ContributionGrouper``), the inputs'
+    /// reports and bad rows are put back in input order, and where inputs fail, the first
+    /// of them is the error (inputs after it are not started).
+    private func readConcurrently(_ inputs: [InputSpec], sizes: [Int?], readers: Int, into state: inout IngestState) throws(IngestError) {
+        let shared = SharedStore(store: state.store, expectedBytes: state.expectedBytes)
+        let next = Mutex(0)
+        let firstFailure = Mutex<(index: Int, error: IngestError)?>(nil)
+        let done = Mutex([(report: InputReport, quarantine: [QuarantineEntry])?](repeating: nil, count: inputs.count))
+        let plan = self.plan
+        let options = self.options
+        DispatchQueue.concurrentPerform(iterations: readers) { _ in
+            let ingest = Ingest(plan: plan, options: options)
+            var local = IngestState(plan: plan, options: options, shared: shared)
+            while true {
+                let i = next.withLock { n in
+                    defer { n += 1 }
+                    return n
+                }
+                guard i < inputs.count, firstFailure.withLock({ $0.map { $0.index > i } ?? true }) else { break }
+                local.reports = []
+                local.quarantine = []
+                local.quarantineIndex = [:]
+                do throws(IngestError) {
+                    try ingest.read(inputs[i], index: i, size: sizes[i], into: &local)
+                    try local.flushBlock()
+                } catch {
+                    local.discardBlock()
+                    firstFailure.withLock { f in if f.map({ $0.index > i }) ?? true { f = (i, error) } }
+                    continue
+                }
+                let report = local.reports[0]
+                options.progress?(.read(input: i, rows: report.rows, quarantined: report.quarantined))
+                let quarantine = local.quarantine
+                done.withLock { $0[i] = (report, quarantine) }
+            }
+        }
+        if let failure = firstFailure.withLock({ $0 }) {
+            options.inputFailed?(failure.index)
+            throw failure.error
+        }
+        state.inputNames = inputs.map(\.displayName)
+        for (report, quarantine) in done.withLock({ $0 }).map({ $0! }) {
+            state.reports.append(report)
+            for entry in quarantine { state.merge(entry) }
+        }
     }
 
     /// Reads one input into the run's state.
@@ -250,6 +351,10 @@ private struct IngestState {
     let declaredCount: [Int]
     let classifier: RowClassifier
     let store: ContributionStore
+    /// Reading several inputs at once: the store shared by every reader, and this reader's
+    /// block of records not yet moved into it.
+    let shared: SharedStore?
+    let block: RecordBlock?
     var reports: [InputReport] = []
     var quarantine: [QuarantineEntry] = []
     var quarantineIndex: [String: Int] = [:]
@@ -257,9 +362,11 @@ private struct IngestState {
     /// The size of every input together, for sizing spill partitions.
     var expectedBytes = 0
 
-    init(plan: ReleasePlan, options: IngestOptions) {
+    init(plan: ReleasePlan, options: IngestOptions, shared: SharedStore? = nil) {
         self.plan = plan
         self.options = options
+        self.shared = shared
+        block = shared == nil ? nil : RecordBlock()
         let spec = plan.spec
         columns = spec.columns
         var dictionaries = spec.columns.map { _ in CategoryDictionary() }
@@ -318,7 +425,28 @@ private struct IngestState {
         self.dictionaries = dictionaries
         self.declaredCount = declaredCount
         classifier = RowClassifier(filters: programs, tables: tables)
-        store = ContributionStore(budget: options.memoryBudget, temporaryDirectory: options.temporaryDirectory)
+        store = shared?.store ?? ContributionStore(budget: options.memoryBudget, temporaryDirectory: options.temporaryDirectory)
+    }
+
+    /// Moves this reader's block of records into the shared store.
+    func flushBlock() throws(IngestError) {
+        guard let shared, let block else { return }
+        try shared.take(block)
+    }
+
+    /// Forgets this reader's block (its input failed).
+    func discardBlock() { block?.buffer.removeAll() }
+
+    /// Adds bad rows of one input read apart to the run's account (inputs in order).
+    mutating func merge(_ entry: QuarantineEntry) {
+        let key = "\(entry.reason.rawValue)|\(entry.column ?? "")|\(entry.subject ?? "")|\(entry.message)"
+        if let i = quarantineIndex[key] {
+            quarantine[i].count += entry.count
+            quarantine[i].first = Array((quarantine[i].first + entry.first).prefix(5))
+        } else {
+            quarantineIndex[key] = quarantine.count
+            quarantine.append(entry)
+        }
     }
 
     /// Reads one input; returns rows read and rows quarantined.
@@ -372,13 +500,15 @@ private struct IngestState {
         let expected = expectedBytes
         // Weakly: the store holds this closure, so a strong capture would keep the store,
         // and through `source` the reader, alive for ever (every ingest's memory leaked).
-        store.estimateTotal = { [weak store] in
+        // (Readers sharing the store: the shared store estimates from every reader's bytes.)
+        if shared == nil { store.estimateTotal = { [weak store] in
             guard let store else { return 0 }
             // Record bytes per input byte so far, times all input bytes (SQLite: a guess).
             if source.bytesSoFar == 0 { return store.recordBytes * 4 }
             let seen = max(bytesBefore + source.bytesSoFar, 1)
             return Int(Double(store.recordBytes) / Double(seen) * Double(max(expected, seen)) * 1.2)
-        }
+        } }
+        var bytesTaken = 0
 
         let progress = options.progress
         while try reader.advance() {
@@ -443,9 +573,20 @@ private struct IngestState {
                 continue
             }
             if contributions.count > 0 {
-                try store.append(identifier: identifier, origin: RowOrigin(input: index, line: reader.recordLine), contributions: contributions)
+                let origin = RowOrigin(input: index, line: reader.recordLine)
+                if let block {
+                    ContributionRecord.append(to: &block.buffer, identifier: identifier, origin: origin, contributions: contributions)
+                    if block.buffer.count >= Ingest.blockBytes {
+                        shared!.read(reader.bytesSoFar - bytesTaken)
+                        bytesTaken = reader.bytesSoFar
+                        try shared!.take(block)
+                    }
+                } else {
+                    try store.append(identifier: identifier, origin: origin, contributions: contributions)
+                }
             }
         }
+        shared?.read(reader.bytesSoFar - bytesTaken)
         return (rows, bad)
     }
 

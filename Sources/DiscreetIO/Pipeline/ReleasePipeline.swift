@@ -579,6 +579,7 @@ public enum ReleasePipeline {
             rounding: roundingRules(protection), showsSmall: showsSmall)
         for (k, b) in blocks.enumerated() {
             for (cell, withheld) in plan.kept[b] ?? [:] { problem.keep(layout.global(k, cell), withheld: withheld) }
+            for cell in plan.preferred[b] ?? [] { problem.prefer(layout.global(k, cell)) }
         }
         // The cohorts (positions in `blocks`) of an item.
         func cohorts(_ item: Int) -> [Int] { Array(Set(problem.terms(of: item).map { layout.local($0.cell).block })).sorted() }

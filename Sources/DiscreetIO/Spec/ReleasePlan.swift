@@ -75,6 +75,9 @@ public struct ReleasePlan: Sendable {
     /// partners): per cohort, per cell of its cohort table, whether it is withheld. The
     /// protection keeps them so.
     public var kept: [Int: [Int: Bool]] = [:]
+    /// Cells the previous release of the same figures withheld (a batch's releases, from
+    /// its ledger): per cohort, cells of its cohort table. Withholding them again costs less.
+    public var preferred: [Int: Set<Int>] = [:]
 
     /// Plans the release; fails when the tables of one cohort together need a cohort table
     /// too large to hold.

@@ -399,6 +399,27 @@ public struct BatchSpec: Sendable, Hashable {
 
     public var combinedWhenPartnersMissing: CombinedWhenPartnersMissing = .refuse
 
+    /// What a release does with the cells the previous release of it withheld.
+    public enum CarryForward: String, Sendable, Hashable, CaseIterable {
+        /// Withholding them again costs half as much: they stay withheld where that costs little.
+        case prefer
+        /// The previous release is not looked at.
+        case off
+    }
+
+    public var carryForward: CarryForward = .prefer
+
+    /// What the batch does when a group's change since the previous release (this month
+    /// minus last month) is told exactly and is small.
+    public enum SmallChanges: String, Sendable, Hashable, CaseIterable {
+        /// Released, and the change reported in the summary and the release's manifest.
+        case report
+        /// Nothing is written: the batch is refused (exit code 4).
+        case refuse
+    }
+
+    public var smallChanges: SmallChanges = .report
+
     public init() {}
 }
 

@@ -355,10 +355,18 @@ private struct Reader {
         var outputs = OutputSpec()
         if let (_, v) = nodes["outputs"] { outputs = readOutputs(v) }
         var batch = BatchSpec()
-        if let (_, v) = nodes["batch"], let pairs = mapping(v, "batch", allowed: ["combined_when_partners_missing"]) {
-            for pair in pairs where pair.key == "combined_when_partners_missing" {
-                if let choice = choice(pair.value, "batch: combined_when_partners_missing", BatchSpec.CombinedWhenPartnersMissing.self) {
-                    batch.combinedWhenPartnersMissing = choice
+        if let (_, v) = nodes["batch"], let pairs = mapping(v, "batch", allowed: ["combined_when_partners_missing", "carry_forward", "small_changes"]) {
+            for pair in pairs {
+                switch pair.key {
+                case "combined_when_partners_missing":
+                    if let choice = choice(pair.value, "batch: combined_when_partners_missing", BatchSpec.CombinedWhenPartnersMissing.self) {
+                        batch.combinedWhenPartnersMissing = choice
+                    }
+                case "carry_forward":
+                    if let choice = choice(pair.value, "batch: carry_forward", BatchSpec.CarryForward.self) { batch.carryForward = choice }
+                case "small_changes":
+                    if let choice = choice(pair.value, "batch: small_changes", BatchSpec.SmallChanges.self) { batch.smallChanges = choice }
+                default: break
                 }
             }
         }

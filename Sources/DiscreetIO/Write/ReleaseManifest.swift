@@ -44,10 +44,15 @@ public struct ReleaseManifest: Codable, Sendable, Equatable {
         public var partners: [String]
         /// Partners whose extracts could not be used: the combined dashboard leaves them out.
         public var missingPartners: [String]
+        /// The id of the previous release of it the batch compared it with (nil: there was
+        /// none); the comparison is in the batch's report (``BatchReport``), not here: its
+        /// numbers follow from that release's figures, which this release's audit cannot read.
+        public var previousRelease: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case release, partner, partners
             case missingPartners = "missing_partners"
+            case previousRelease = "previous_release"
         }
     }
 
