@@ -15,6 +15,6 @@ struct Discreet: ParsableCommand {
             released some partners but not all; 64 the command line is wrong.
             """,
         version: DiscreetVersionText.current,
-        subcommands: [Protect.self, Batch.self, Validate.self, Audit.self, Generate.self, Budget.self, Plan.self]
+        subcommands: [Protect.self, Batch.self, Check.self, Validate.self, Audit.self, Generate.self, Budget.self, Plan.self]
     )
 }

@@ -292,3 +292,64 @@ func writeTwoPartnerBatch(in dir: String) throws {
     }
 }
 
+
+/// `discreet check`, as a submission script runs it: exit 0 safe, 1 not safe, 2 unreadable.
+@Suite struct CheckCommandTests {
+    static let spec = """
+        discreet: 1
+        inputs: [data.csv]
+        columns:
+          id: identifier
+          ward: category
+          sex: {type: category, values: [F, M]}
+        privacy_unit: id
+        dimensions:
+          area:
+            column: ward
+            label: Area
+            total: {code: CITY, label: The city}
+            categories: {w1: Ashfield, w2: Blackwater}
+          sex:
+            column: sex
+            label: Sex
+            total: {code: all, label: All}
+            categories: {F: Female, M: Male}
+        tables:
+          people:
+            by: [area, sex]
+        protection:
+          primary:
+            frequency: {threshold: 5, comparator: "<"}
+        """
+
+    @Test func checkGatesASubmission() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        try "Area,Female,Male,All\nAshfield,10,12,22\nBlackwater,9,8,17\n".write(toFile: dir + "/safe.csv", atomically: true, encoding: .utf8)
+        try "Area,Female,Male,All\nAshfield,10,*,13\nBlackwater,2,8,10\n".write(toFile: dir + "/unsafe.csv", atomically: true, encoding: .utf8)
+        try "Area,Female,Male,All\nNowhere,10,12,22\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        let safe = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/safe.csv")
+        #expect(safe.status == 0, "\(safe.out)\(safe.err)")
+        #expect(safe.out == "\(dir)/safe.csv: table 'people' (wide layout), 6 cells, 0 withheld: safe\n")
+        let unsafe = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/unsafe.csv")
+        #expect(unsafe.status == 1)
+        #expect(unsafe.out == """
+            \(dir)/unsafe.csv: table 'people' (wide layout), 6 cells, 1 withheld: NOT SAFE, 2 problems
+              line 3: Area Blackwater (w2), Sex Female (F): published as 2: the spec withholds counts fewer than 5
+              line 2: Area Ashfield (w1), Sex Male (M): withheld, but it can be worked out exactly: 3, as the only withheld cell under (Area Ashfield (w1), Sex All (all))
+
+            """, "\(unsafe.out)")
+        let json = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/unsafe.csv", "--format", "json")
+        #expect(json.status == 1)
+        let tables = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]])
+        let findings = try #require(tables.first?["findings"] as? [[String: Any]])
+        #expect(findings.map { $0["kind"] as? String } == ["small_published", "recoverable"])
+        #expect((findings[1]["cell"] as? [String: String]) == ["area": "w1", "sex": "M"] && findings[1]["value"] as? Int == 3)
+        let bad = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/bad.csv", dir + "/safe.csv")
+        #expect(bad.status == 2)
+        #expect(bad.err.contains("error: \(dir)/bad.csv:2:1: not a category of dimension 'area'") && !bad.err.contains("Nowhere"), "\(bad.err)")
+        // The readable table is still checked.
+        #expect(bad.out.contains("safe.csv: table 'people' (wide layout), 6 cells, 0 withheld: safe"))
+    }
+}

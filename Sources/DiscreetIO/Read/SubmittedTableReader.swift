@@ -1,0 +1,222 @@
+import DiscreetCore
+import Foundation
+
+/// A count table a partner made themselves (in a spreadsheet or SQL, with their own
+/// suppression) and wants checked before they submit it: what it shows, cell by cell of
+/// one of the spec's tables.
+public struct SubmittedTable: Sendable {
+    public var path: String
+    /// The spec's table it is (an index into the plan's tables).
+    public var table: Int
+    public var shape: TableShape
+    /// Per cell: the count shown (nil: withheld, or not in the file).
+    public var values: [Int64?]
+    /// Per cell: shown as withheld (blank, or a symbol).
+    public var withheld: [Bool]
+    /// What the table states of withheld cells besides (a cell shown as "fewer than 5").
+    public var bounds: [Int: CellBounds]
+    /// Per cell: where the file shows it (line, field), nil where it does not (a margin
+    /// left out).
+    public var places: [Place?]
+    /// The layout the file was read in.
+    public var wide: Bool
+
+    public struct Place: Sendable, Hashable {
+        public var line: Int
+        public var field: Int
+    }
+
+    /// How many cells the file shows, and how many of those are withheld.
+    public var shown: Int { places.filter { $0 != nil }.count }
+    public var shownWithheld: Int { withheld.filter { $0 }.count }
+}
+
+/// A problem with a submitted table: file, line and field, and what was expected. It never
+/// holds a field's text that is not a label or code of the spec.
+public struct SubmissionProblem: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var field: Int?
+    public var message: String
+
+    public var description: String { "\(path):\(line)" + (field.map { ":\($0)" } ?? "") + ": " + message }
+}
+
+public struct SubmissionProblems: Error, Sendable, CustomStringConvertible {
+    public var problems: [SubmissionProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads a table as partners make them: a column per dimension (named as the spec names
+/// the dimension, its label, or its column), and either one value column (the long layout,
+/// any row order) or one dimension's categories across the columns (the wide layout of a
+/// spreadsheet). Categories by code or label; margins may be there or not. A withheld cell
+/// is blank or shows a symbol (``defaultSymbols``, or the caller's), or "fewer than N" /
+/// "<N" (withheld, and stated to be below N).
+public enum SubmittedTableReader {
+    /// What partners write for a withheld cell (compared ignoring case and spaces around).
+    public static let defaultSymbols = ["*", "c", "[c]", "x", "[x]", "..", "-", ":", "~", "s", "supp", "suppressed", "n/a", "[low]", "low"]
+
+    /// Problems past this many stop the reading (the rest are likely the same).
+    static let problemLimit = 50
+
+    /// Reads `path` as one of `plan`'s declared tables: `table` names it, or the file's
+    /// dimension columns choose it (the one declared table counted by exactly those).
+    public static func read(path: String, plan: ReleasePlan, table name: String? = nil, symbols: [String] = defaultSymbols) throws(SubmissionProblems) -> SubmittedTable {
+        func fail(_ line: Int, _ field: Int?, _ message: String) -> SubmissionProblems {
+            SubmissionProblems(problems: [SubmissionProblem(path: path, line: line, field: field, message: message)])
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: path)
+        } catch {
+            throw fail(1, nil, describe(error))
+        }
+        defer { reader.close() }
+        let header = reader.header.map { $0.trimmingCharacters(in: .whitespaces) }
+        let spec = plan.spec
+        // A header field names a dimension by its name, its label, or its column's name.
+        func dimension(named text: String) -> Int? {
+            let t = text.lowercased()
+            return spec.dimensions.indices.first { d in
+                let dim = spec.dimensions[d]
+                return dim.name.lowercased() == t || dim.dimension.label?.lowercased() == t || spec.columns[dim.column].name.lowercased() == t
+            }
+        }
+        let named = header.map(dimension(named:))
+        let dimensionFields = named.indices.filter { named[$0] != nil }
+        for (k, f) in dimensionFields.enumerated() where dimensionFields[..<k].contains(where: { named[$0] == named[f] }) {
+            throw fail(1, f + 1, "dimension '\(spec.dimensions[named[f]!].name)' has two columns")
+        }
+        let rest = named.indices.filter { named[$0] == nil }
+        let shownDimensions = Set(dimensionFields.map { named[$0]! })
+        // Count tables only: a partner's sums are checked another way.
+        let declared = plan.tables.indices.filter { plan.tables[$0].declared && !plan.cohorts[plan.tables[$0].cohort].measure.isMagnitude }
+        guard !rest.isEmpty else {
+            throw fail(1, header.count + 1, "expected a value column, or a dimension's categories across the columns, after the dimension columns")
+        }
+        // The layout: one value column, or a dimension across the columns.
+        var across: Int?
+        if rest.count > 1 || (name.map { n in plan.tables.first { $0.name == n }.map { Set($0.dimensions) != shownDimensions } ?? false } ?? false) {
+            let candidates = spec.dimensions.indices.filter { d in
+                !shownDimensions.contains(d) && rest.allSatisfy { node(spec.dimensions[d].dimension, header[$0]) != nil }
+            }
+            guard let d = candidates.first else {
+                throw fail(1, rest[0] + 1, "expected one value column, or the categories of one dimension across the columns; the header has \(rest.count) columns that are neither a dimension nor, together, one dimension's categories")
+            }
+            across = d
+        }
+        let dimensions = shownDimensions.union(across.map { [$0] } ?? [])
+        let matching = declared.filter { Set(plan.tables[$0].dimensions) == dimensions && (name == nil || plan.tables[$0].name == name) }
+        guard let t = matching.first else {
+            let by = dimensions.sorted().map { spec.dimensions[$0].name }.joined(separator: ", ")
+            if let name, !declared.contains(where: { plan.tables[$0].name == name }) { throw fail(1, nil, "the spec has no count table '\(name)'") }
+            throw fail(1, nil, name != nil
+                ? "table '\(name!)' is not counted by \(by) (the file's dimension columns)"
+                : "no table of the spec is counted by exactly \(by) (the file's dimension columns)")
+        }
+        guard matching.count == 1 else {
+            throw fail(1, nil, "tables \(matching.map { "'\(plan.tables[$0].name)'" }.joined(separator: ", ")) are all counted by these dimensions: name one with --table")
+        }
+        let planned = plan.tables[t]
+        let shape = planned.shape
+        // Where each of the table's dimensions is in a row (or across the columns).
+        let position = planned.dimensions.map { d in dimensionFields.first { named[$0] == d } }
+        let acrossNodes = across.map { d in rest.map { node(spec.dimensions[d].dimension, header[$0])! } }
+        var values = [Int64?](repeating: nil, count: shape.cellCount)
+        var withheld = [Bool](repeating: false, count: shape.cellCount)
+        var places = [SubmittedTable.Place?](repeating: nil, count: shape.cellCount)
+        var bounds: [Int: CellBounds] = [:]
+        var problems: [SubmissionProblem] = []
+        func problem(_ line: Int, _ field: Int?, _ message: String) { problems.append(SubmissionProblem(path: path, line: line, field: field, message: message)) }
+        let lowered = Set(symbols.map { $0.lowercased() })
+        do {
+            while try reader.next(), problems.count < problemLimit {
+                let line = reader.recordLine
+                if let issue = reader.issue {
+                    problem(line, issue.field, issue.message(columnName: nil))
+                    continue
+                }
+                // A blank line (one empty field) is no record.
+                if reader.fieldCount == 1 && text(reader.field(0)).isEmpty { continue }
+                guard reader.fieldCount == header.count else {
+                    problem(line, nil, "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
+                    continue
+                }
+                var nodes = [Int](repeating: 0, count: planned.dimensions.count)
+                var bad = false
+                for (k, d) in planned.dimensions.enumerated() {
+                    guard let f = position[k] else { continue }
+                    let dim = shape.dimensions[k]
+                    guard let n = node(dim, text(reader.field(f))) else {
+                        problem(line, f + 1, "not a category of dimension '\(spec.dimensions[d].name)' (its codes or labels, or its total)")
+                        bad = true
+                        break
+                    }
+                    nodes[k] = n
+                }
+                if bad { continue }
+                let fields = rest.count == 1 && across == nil ? [rest[0]] : rest
+                for (j, f) in fields.enumerated() {
+                    if let across, let k = planned.dimensions.firstIndex(of: across) { nodes[k] = acrossNodes![j] }
+                    let cell = shape.cell(nodes)
+                    if let earlier = places[cell] {
+                        problem(line, f + 1, "the same cell as line \(earlier.line), field \(earlier.field): a cell may be given once")
+                        continue
+                    }
+                    places[cell] = SubmittedTable.Place(line: line, field: f + 1)
+                    let shown = text(reader.field(f))
+                    switch figure(shown, symbols: lowered) {
+                    case .count(let v): values[cell] = v
+                    case .withheld(let below):
+                        withheld[cell] = true
+                        if let below { bounds[cell] = CellBounds(lower: 0, upper: below - 1) }
+                    case .problem(let message): problem(line, f + 1, message)
+                    }
+                }
+            }
+        } catch {
+            problem(reader.recordLine, nil, describe(error))
+        }
+        guard problems.isEmpty else { throw SubmissionProblems(problems: problems) }
+        return SubmittedTable(path: path, table: t, shape: shape, values: values, withheld: withheld, bounds: bounds, places: places, wide: across != nil)
+    }
+
+    enum Figure: Equatable {
+        case count(Int64)
+        /// Withheld; where it says so, every count below this.
+        case withheld(below: Int64?)
+        case problem(String)
+    }
+
+    /// What a value field shows: a count (digits, with or without thousands separators), a
+    /// withheld cell (blank, a symbol, "fewer than N", "<N"), or a problem (never quoting the field).
+    static func figure(_ text: String, symbols: Set<String>) -> Figure {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty || symbols.contains(t.lowercased()) { return .withheld(below: nil) }
+        let lower = t.lowercased()
+        for prefix in ["fewer than ", "less than ", "<"] where lower.hasPrefix(prefix) {
+            let n = lower.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+            if let v = Int64(n), v > 0 { return .withheld(below: v) }
+        }
+        let digits = t.replacingOccurrences(of: ",", with: "")
+        if let v = Int64(digits) {
+            return v < 0 ? .problem("a negative count: expected a count of people (0 or more), or a withheld symbol") : .count(v)
+        }
+        if Double(digits) != nil { return .problem("a fractional count: expected a whole number of people, or a withheld symbol") }
+        return .problem("not a count or a withheld symbol (blank, \(defaultSymbols.prefix(6).map { "'\($0)'" }.joined(separator: ", ")), 'fewer than N' or '<N')")
+    }
+
+    /// A dimension's node a field names: a code (exactly), or a label (ignoring case).
+    static func node(_ dimension: TableDimension, _ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let n = dimension.codes.firstIndex(of: t) { return n }
+        let l = t.lowercased()
+        if let n = dimension.labels.firstIndex(where: { $0?.lowercased() == l }) { return n }
+        return dimension.codes.firstIndex { $0.lowercased() == l }
+    }
+
+    static func text(_ field: UnsafeRawBufferPointer) -> String {
+        String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    }
+}

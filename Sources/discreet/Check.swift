@@ -1,0 +1,170 @@
+import ArgumentParser
+import DiscreetCore
+import DiscreetIO
+import Foundation
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a table a partner made themselves before they submit it.",
+        discussion: """
+            Reads each TABLE (CSV) as one of the spec's tables: a column per dimension
+            (named as the spec names it, its label, or its column) and one value column,
+            or one dimension's categories across the columns (the wide layout of a
+            spreadsheet); categories by code or label; margins there or not; a withheld
+            cell blank or shown by a symbol (*, c, [c], x, .., -, 'fewer than 5', <5, ...).
+            Reports, most serious first, each naming the cell by its labels: a published
+            count the spec's primary rules call sensitive; a withheld cell anyone can work
+            out exactly from the rest of the table (with the margins that give it away),
+            or knows to be small; a margin that is not the sum of its children.
+            Exit code 0: every table is safe; 1: some table is not; 2: a table or the
+            spec cannot be read (each problem named by file, line and field).
+            """)
+
+    @Option(help: "The release spec (YAML) whose tables and rules the tables are checked against.")
+    var spec: String
+
+    @Argument(help: "The tables to check (CSV).")
+    var tables: [String]
+
+    @Option(help: "The spec's table each file is (default: the one table counted by the file's dimension columns).")
+    var table: String?
+
+    @Option(help: ArgumentHelp("Symbols that mark a withheld cell, comma-separated (default: *, c, [c], x, [x], .., -, :, ~, s, supp, suppressed, n/a, low).", valueName: "list"))
+    var symbols: String?
+
+    @Option(help: "'text' (a report to read) or 'json' (one object per table, for a submission script).")
+    var format: Format = .text
+
+    enum Format: String, ExpressibleByArgument {
+        case text, json
+    }
+
+    func run() throws {
+        let plan: ReleasePlan
+        do {
+            plan = try ReleasePipeline.plan(specPath: spec)
+        } catch {
+            report("\(error)")
+            throw ExitCode(2)
+        }
+        let marks = symbols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? SubmittedTableReader.defaultSymbols
+        var unreadable = false
+        var unsafe = false
+        var documents: [CheckedTable] = []
+        for path in tables {
+            let submitted: SubmittedTable
+            do {
+                submitted = try SubmittedTableReader.read(path: path, plan: plan, table: table, symbols: marks)
+            } catch {
+                for problem in error.problems { report("error: \(problem)") }
+                unreadable = true
+                continue
+            }
+            let findings = SubmittedTableCheck.run(
+                shape: submitted.shape, values: submitted.values, withheld: submitted.withheld, bounds: submitted.bounds, primary: plan.spec.protection.primary)
+            if !findings.isEmpty { unsafe = true }
+            let checked = CheckedTable(submitted, findings: findings, plan: plan)
+            switch format {
+            case .text: checked.print()
+            case .json: documents.append(checked)
+            }
+        }
+        if format == .json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(documents), as: UTF8.self))
+        }
+        if unreadable { throw ExitCode(2) }
+        if unsafe { throw ExitCode(1) }
+    }
+}
+
+/// One table's check, as the report shows it.
+struct CheckedTable: Encodable {
+    var file: String
+    var table: String
+    var layout: String
+    var cells: Int
+    var withheld: Int
+    var safe: Bool
+    var findings: [Finding]
+
+    struct Finding: Encodable {
+        var kind: String
+        /// The cell: per dimension, its code.
+        var cell: [String: String]
+        /// The cell by its labels, as the report prints it.
+        var labels: String
+        var line: Int?
+        var message: String
+        var value: Int64?
+        var lower: Int64?
+        var upper: Int64?
+        var givenAwayBy: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, cell, labels, line, message, value, lower, upper
+            case givenAwayBy = "given_away_by"
+        }
+    }
+
+    init(_ submitted: SubmittedTable, findings: [SubmittedTableFinding], plan: ReleasePlan) {
+        let shape = submitted.shape
+        let threshold = plan.spec.protection.primary.frequency.map { ($0.comparator == .less ? "fewer than " : "at most ") + String($0.threshold) }
+        func labels(_ cell: Int) -> String {
+            zip(shape.dimensions, shape.nodes(of: cell)).map { dim, node in
+                let label = dim.labels[node] ?? dim.codes[node]
+                return "\(dim.label ?? dim.name) \(label == dim.codes[node] ? label : "\(label) (\(dim.codes[node]))")"
+            }.joined(separator: ", ")
+        }
+        func codes(_ cell: Int) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: zip(shape.dimensions, shape.nodes(of: cell)).map { ($0.name, $0.codes[$1]) })
+        }
+        file = submitted.path
+        table = plan.tables[submitted.table].name
+        layout = submitted.wide ? "wide" : "long"
+        cells = submitted.shown
+        withheld = submitted.shownWithheld
+        safe = findings.isEmpty
+        self.findings = findings.map { f in
+            var finding = Finding(kind: "", cell: codes(f.cell), labels: labels(f.cell), line: submitted.places[f.cell]?.line, message: "")
+            switch f.kind {
+            case .smallPublished(let v):
+                finding.kind = "small_published"
+                finding.value = v
+                finding.message = v == 0
+                    ? "published as 0, and the spec withholds zeros"
+                    : "published as \(v): the spec withholds counts \(threshold ?? "this small")"
+            case .recoverable(let v):
+                finding.kind = "recoverable"
+                finding.value = v
+                finding.givenAwayBy = f.givenAwayBy.map(labels)
+                finding.message = "withheld, but it can be worked out exactly: \(v)"
+                    + (f.givenAwayBy.isEmpty
+                        ? ", from the table's margins together"
+                        : ", as the only withheld cell under " + f.givenAwayBy.map { "(\(labels($0)))" }.joined(separator: " and "))
+            case .knownSmall(let lower, let upper):
+                finding.kind = "known_small"
+                finding.lower = lower
+                finding.upper = upper
+                finding.message = "withheld, but the rest of the table shows it is between \(lower) and \(upper): a small count all the same"
+            case .marginMismatch(let total, let sum):
+                finding.kind = "margin_mismatch"
+                finding.value = total
+                finding.message = "\(total) is not the sum of its children (\(sum)): a reader cannot trust the table, and may learn from the difference"
+            case .contradictory:
+                finding.kind = "contradictory"
+                finding.message = "no table of counts fits the published figures around this withheld cell"
+            }
+            return finding
+        }
+    }
+
+    func print() {
+        Swift.print("\(file): table '\(table)' (\(layout) layout), \(grouped(cells)) cells, \(grouped(withheld)) withheld: "
+            + (safe ? "safe" : "NOT SAFE, \(findings.count) problem\(findings.count == 1 ? "" : "s")"))
+        for f in findings {
+            Swift.print("  \(f.line.map { "line \($0): " } ?? "")\(f.labels): \(f.message)")
+        }
+    }
+}
