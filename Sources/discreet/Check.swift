@@ -15,7 +15,10 @@ struct Check: ParsableCommand {
             Reports, most serious first, each naming the cell by its labels: a published
             count the spec's primary rules call sensitive; a withheld cell anyone can work
             out exactly from the rest of the table (with the margins that give it away),
-            or knows to be small; a margin that is not the sum of its children.
+            or knows to be small; a margin that is not the sum of its children. With
+            --against, what the table gives away next to a release already published
+            (the combined dashboard it is part of): the release's count less the table's
+            is a group of others, and a reader subtracts.
             Exit code 0: every table is safe; 1: some table is not; 2: a table or the
             spec cannot be read (each problem named by file, line and field).
             """)
@@ -28,6 +31,11 @@ struct Check: ParsableCommand {
 
     @Option(help: "The spec's table each file is (default: the one table counted by the file's dimension columns).")
     var table: String?
+
+    @Option(help: ArgumentHelp(
+        "A release already published whose table of the same name counts the table's people and others (the combined dashboard): check what the two give away together (repeatable; each release on its own).",
+        valueName: "release-dir"))
+    var against: [String] = []
 
     @Option(help: ArgumentHelp("Symbols that mark a withheld cell, comma-separated (default: *, c, [c], x, [x], .., -, :, ~, s, supp, suppressed, n/a, low).", valueName: "list"))
     var symbols: String?
@@ -60,10 +68,26 @@ struct Check: ParsableCommand {
                 unreadable = true
                 continue
             }
-            let findings = SubmittedTableCheck.run(
+            var findings = SubmittedTableCheck.run(
                 shape: submitted.shape, values: submitted.values, withheld: submitted.withheld, bounds: submitted.bounds, primary: plan.spec.protection.primary)
+            var releases: [String?] = findings.map { _ in nil }
+            for directory in against {
+                let combined: [Int64?]
+                do {
+                    combined = try SubmittedTableReader.releaseFigures(directory: directory, table: plan.tables[submitted.table].name, shape: submitted.shape)
+                } catch {
+                    for problem in error.problems { report("error: \(problem)") }
+                    unreadable = true
+                    continue
+                }
+                let more = SubmittedTableCheck.against(
+                    shape: submitted.shape, values: submitted.values, withheld: submitted.withheld, bounds: submitted.bounds, combined: combined,
+                    primary: plan.spec.protection.primary)
+                findings += more
+                releases += more.map { _ in directory }
+            }
             if !findings.isEmpty { unsafe = true }
-            let checked = CheckedTable(submitted, findings: findings, plan: plan)
+            let checked = CheckedTable(submitted, findings: findings, releases: releases, plan: plan)
             switch format {
             case .text: checked.print()
             case .json: documents.append(checked)
@@ -101,14 +125,16 @@ struct CheckedTable: Encodable {
         var lower: Int64?
         var upper: Int64?
         var givenAwayBy: [String]?
+        /// The release it shows next to (nil: the table alone).
+        var against: String?
 
         enum CodingKeys: String, CodingKey {
-            case kind, cell, labels, line, message, value, lower, upper
+            case kind, cell, labels, line, message, value, lower, upper, against
             case givenAwayBy = "given_away_by"
         }
     }
 
-    init(_ submitted: SubmittedTable, findings: [SubmittedTableFinding], plan: ReleasePlan) {
+    init(_ submitted: SubmittedTable, findings: [SubmittedTableFinding], releases: [String?], plan: ReleasePlan) {
         let shape = submitted.shape
         let threshold = plan.spec.protection.primary.frequency.map { ($0.comparator == .less ? "fewer than " : "at most ") + String($0.threshold) }
         func labels(_ cell: Int) -> String {
@@ -126,8 +152,9 @@ struct CheckedTable: Encodable {
         cells = submitted.shown
         withheld = submitted.shownWithheld
         safe = findings.isEmpty
-        self.findings = findings.map { f in
-            var finding = Finding(kind: "", cell: codes(f.cell), labels: labels(f.cell), line: submitted.places[f.cell]?.line, message: "")
+        let ordered = zip(findings, releases).sorted { a, b in (a.0.severity, a.0.cell) < (b.0.severity, b.0.cell) }
+        self.findings = ordered.map { f, release in
+            var finding = Finding(kind: "", cell: codes(f.cell), labels: labels(f.cell), line: submitted.places[f.cell]?.line, message: "", against: release)
             switch f.kind {
             case .smallPublished(let v):
                 finding.kind = "small_published"
@@ -154,8 +181,17 @@ struct CheckedTable: Encodable {
                 finding.message = "\(total) is not the sum of its children (\(sum)): a reader cannot trust the table, and may learn from the difference"
             case .contradictory:
                 finding.kind = "contradictory"
-                finding.message = "no table of counts fits the published figures around this withheld cell"
+                finding.message = release == nil
+                    ? "no table of counts fits the published figures around this withheld cell"
+                    : "no table of counts fits this table's figures and the release's together: the release's figures are not all more than this table's"
+            case .othersSmall(let lower, let upper):
+                finding.kind = "others_small"
+                finding.lower = lower
+                finding.upper = upper
+                finding.message = "the release's figure less this table's counts "
+                    + (lower == upper ? "\(lower) people" : "between \(lower) and \(upper) people") + ": a small group others know"
             }
+            if let release { finding.message += " (next to the release in \(release))" }
             return finding
         }
     }

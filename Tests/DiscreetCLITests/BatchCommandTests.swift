@@ -352,4 +352,36 @@ func writeTwoPartnerBatch(in dir: String) throws {
         // The readable table is still checked.
         #expect(bad.out.contains("safe.csv: table 'people' (wide layout), 6 cells, 0 withheld: safe"))
     }
+
+    /// A partner's table safe alone, and not next to the combined dashboard already
+    /// published: Ashfield's women, 7 in the partner's table and 9 in the dashboard, leave
+    /// 2 known to the other partners alone.
+    @Test func aTableSafeAloneCanBeUnsafeNextToTheCombinedRelease() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        var data = "id,ward,sex\n"
+        for (ward, sex, n) in [("w1", "F", 9), ("w1", "M", 12), ("w2", "F", 8), ("w2", "M", 10)] {
+            for k in 0..<n { data += "\(ward)\(sex)\(k),\(ward),\(sex)\n" }
+        }
+        try data.write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        let protect = try discreet("protect", "--spec", dir + "/spec.yaml", "--out", dir + "/combined")
+        #expect(protect.status == 0, "\(protect.err)")
+        try "Area,Female,Male,All\nAshfield,7,12,19\nBlackwater,8,10,18\n".write(toFile: dir + "/partner.csv", atomically: true, encoding: .utf8)
+        let alone = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/partner.csv")
+        #expect(alone.status == 0, "\(alone.out)")
+        let together = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/partner.csv", "--against", dir + "/combined")
+        #expect(together.status == 1)
+        #expect(together.out.contains(
+            "  line 2: Area Ashfield (w1), Sex Female (F): the release's figure less this table's counts 2 people: a small group others know (next to the release in \(dir)/combined)"),
+            "\(together.out)")
+        // And where it adds up: Ashfield's total (21 less 19), and the city's women and
+        // total, which the release publishes (the table's rows add up to them); the other
+        // cells' others are nobody.
+        #expect(together.out.contains("NOT SAFE, 4 problems"), "\(together.out)")
+        #expect(together.out.contains("  Area The city (CITY), Sex Female (F): the release's figure less this table's counts 2 people"), "\(together.out)")
+        // A release without the table is named.
+        let elsewhere = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/partner.csv", "--against", dir)
+        #expect(elsewhere.status == 2 && elsewhere.err.contains("\(dir)/release.json:1: not a release discreet can read"), "\(elsewhere.err)")
+    }
 }

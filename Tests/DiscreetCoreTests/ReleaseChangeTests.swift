@@ -128,3 +128,105 @@ import Testing
         #expect(controlCaught > 0)
     }
 }
+
+/// `discreet check`'s verdicts against the independent attacker of the tests: random
+/// tables with hierarchies and random withheld cells, alone and next to a release that
+/// counts their people and others.
+@Suite struct SubmittedTableCheckTests {
+    static let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5))
+
+    /// Every cell the check calls recoverable or known small is so for the attacker, with
+    /// the same figures, and every withheld cell the attacker pins or bounds small is
+    /// reported. Negative control: a check that only looks for a margin's one withheld
+    /// part misses cells the attacker pins.
+    @Test func aloneTheCheckAgreesWithTheAttacker() throws {
+        let shape = try #require(TableShape(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex]))
+        let template = AtomAttacker(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex], atoms: [[0]])
+        var generator = ReproducibleGenerator(seed: 0xC4EC_4A11)
+        var weakerMissed = 0
+        var pinned = 0
+        for _ in 0..<80 {
+            let leaves = (0..<template.leafCount).map { _ in Int64(generator.next() % 9) }
+            let figures = (0..<shape.cellCount).map { c in template.cells(cohort: 0, nodes: shape.nodes(of: c)).reduce(0) { $0 + leaves[$1] } }
+            let withheld = figures.map { _ in generator.next() % 10 < 4 }
+            let values = zip(figures, withheld).map { $1 ? nil : Optional($0) }
+            var attacker = template
+            for c in 0..<shape.cellCount { if let v = values[c] { attacker.know(attacker.form(cohort: 0, nodes: shape.nodes(of: c)), lower: v, upper: v) } }
+            let found = SubmittedTableCheck.run(shape: shape, values: values, withheld: withheld, primary: Self.primary)
+            for c in 0..<shape.cellCount where withheld[c] {
+                let i = try #require(attacker.interval(attacker.form(cohort: 0, nodes: shape.nodes(of: c))))
+                let finding = found.first { $0.cell == c }
+                if i.upper == i.lower {
+                    pinned += 1
+                    #expect(finding?.kind == .recoverable(figures[c]), "cell \(c): the attacker pins it at \(figures[c])")
+                    let single = shape.relations().contains { r in values[r.total] != nil && r.parts.contains(c) && r.parts.filter { values[$0] == nil } == [c] }
+                    if !single { weakerMissed += 1 }
+                } else if let lower = i.lower.ceiling, lower > 0, let upper = i.upper?.floor, upper < 5 {
+                    #expect(finding?.kind == .knownSmall(lower: lower, upper: upper), "cell \(c): the attacker bounds it in [\(lower), \(upper)]")
+                } else {
+                    #expect(finding == nil, "cell \(c): \(String(describing: finding)), the attacker gives [\(i.lower), \(String(describing: i.upper))]")
+                }
+            }
+            for c in 0..<shape.cellCount where !withheld[c] {
+                let small = figures[c] > 0 && figures[c] < 5
+                #expect(found.contains { $0.cell == c && $0.kind == .smallPublished(figures[c]) } == small)
+            }
+        }
+        #expect(pinned > 20)
+        #expect(weakerMissed > 0)
+    }
+
+    /// Next to a release counting the table's people and others (the table's cohort within
+    /// the release's), every finding is the attacker's, and nothing the attacker finds that
+    /// the table alone does not is missed.
+    @Test func nextToAReleaseTheCheckAgreesWithTheAttacker() throws {
+        let shape = try #require(TableShape(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex]))
+        // Atom 0: in the table and the release; atom 1: in the release only.
+        let template = AtomAttacker(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex], atoms: [[0, 1], [1]])
+        let leafCount = template.leafCount
+        var generator = ReproducibleGenerator(seed: 0xA6A1_4571)
+        var reported = 0
+        for _ in 0..<60 {
+            let mine = (0..<leafCount).map { _ in Int64(generator.next() % 9) }
+            let others = (0..<leafCount).map { _ in Int64(generator.next() % 4) }
+            func figure(_ c: Int, cohort: Int) -> Int64 {
+                template.cells(cohort: cohort, nodes: shape.nodes(of: c)).reduce(0) { $0 + ($1 < leafCount ? mine[$1] : others[$1 - leafCount]) }
+            }
+            let figures = (0..<shape.cellCount).map { figure($0, cohort: 0) }
+            let release = (0..<shape.cellCount).map { figure($0, cohort: 1) }
+            let withheld = figures.map { _ in generator.next() % 10 < 4 }
+            let values = zip(figures, withheld).map { $1 ? nil : Optional($0) }
+            let combined = release.map { v in generator.next() % 10 < 3 ? nil : Optional(v) }
+            var attacker = template
+            for c in 0..<shape.cellCount {
+                if let v = values[c] { attacker.know(attacker.form(cohort: 0, nodes: shape.nodes(of: c)), lower: v, upper: v) }
+                if let v = combined[c] { attacker.know(attacker.form(cohort: 1, nodes: shape.nodes(of: c)), lower: v, upper: v) }
+            }
+            let alone = Set(SubmittedTableCheck.run(shape: shape, values: values, withheld: withheld, primary: Self.primary).map(\.cell))
+            let found = SubmittedTableCheck.against(shape: shape, values: values, withheld: withheld, combined: combined, primary: Self.primary)
+            reported += found.count
+            for c in 0..<shape.cellCount {
+                // The others in the cell: the release's count less the table's.
+                let o = try #require(attacker.interval(attacker.form(plus: 1, minus: [0], nodes: shape.nodes(of: c))))
+                let othersFinding = found.first { $0.cell == c && { if case .othersSmall = $0.kind { true } else { false } }($0) }
+                let shownOrPublished = values[c] != nil || withheld[c] || combined[c] != nil
+                if shownOrPublished, let lower = o.lower.ceiling, lower > 0, let upper = o.upper?.floor, upper < 5 {
+                    #expect(othersFinding?.kind == .othersSmall(lower: lower, upper: upper), "cell \(c): others in [\(lower), \(upper)]")
+                } else {
+                    #expect(othersFinding == nil, "cell \(c): \(String(describing: othersFinding))")
+                }
+                guard withheld[c], !alone.contains(c) else { continue }
+                let i = try #require(attacker.interval(attacker.form(cohort: 0, nodes: shape.nodes(of: c))))
+                let finding = found.first { $0.cell == c && othersFinding != $0 }
+                if i.upper == i.lower {
+                    #expect(finding?.kind == .recoverable(figures[c]), "cell \(c)")
+                } else if let lower = i.lower.ceiling, lower > 0, let upper = i.upper?.floor, upper < 5 {
+                    #expect(finding?.kind == .knownSmall(lower: lower, upper: upper), "cell \(c)")
+                } else {
+                    #expect(finding == nil, "cell \(c): \(String(describing: finding))")
+                }
+            }
+        }
+        #expect(reported > 20)
+    }
+}

@@ -216,4 +216,32 @@ import Testing
             }
         }
     }
+
+    /// Next to a release that counts the table's people and others: Ashfield's total is 10
+    /// and both its cells withheld, safe alone; the release shows no men in Ashfield, so the
+    /// table's men are 0 and its women 10. The release's 12 women in Blackwater against the
+    /// table's 9 leave 3 others, a small group (and so in Blackwater's total); its 14 men
+    /// against 14, nobody.
+    @Test func whatATableGivesAwayNextToARelease() throws {
+        let s = try Setup()
+        let t = try s.read("partner.csv", "area,sex,n\nw1,F,*\nw1,M,*\nw1,all,10\nw2,F,9\nw2,M,14\nw2,all,23\n")
+        #expect(s.check(t) == [])
+        var combined = [Int64?](repeating: nil, count: t.shape.cellCount)
+        combined[s.cell(t, "w1", "M")] = 0
+        combined[s.cell(t, "w2", "F")] = 12
+        combined[s.cell(t, "w2", "M")] = 14
+        let found = SubmittedTableCheck.against(
+            shape: t.shape, values: t.values, withheld: t.withheld, bounds: t.bounds, combined: combined, primary: s.plan.spec.protection.primary)
+        #expect(found == [
+            SubmittedTableFinding(kind: .recoverable(10), cell: s.cell(t, "w1", "F"), withRelease: true),
+            SubmittedTableFinding(kind: .recoverable(0), cell: s.cell(t, "w1", "M"), withRelease: true),
+            SubmittedTableFinding(kind: .othersSmall(lower: 3, upper: 3), cell: s.cell(t, "w2", "F"), withRelease: true),
+            SubmittedTableFinding(kind: .othersSmall(lower: 3, upper: 3), cell: s.cell(t, "w2", "all"), withRelease: true),
+        ])
+        // A release counting fewer than the table: no table fits both.
+        combined[s.cell(t, "w2", "F")] = 8
+        #expect(SubmittedTableCheck.against(
+            shape: t.shape, values: t.values, withheld: t.withheld, bounds: t.bounds, combined: combined, primary: s.plan.spec.protection.primary
+        ) == [SubmittedTableFinding(kind: .contradictory, cell: s.cell(t, "w2", "F"), withRelease: true)])
+    }
 }

@@ -14,6 +14,9 @@ public struct SubmittedTableFinding: Sendable, Hashable {
         case knownSmall(lower: Int64, upper: Int64)
         /// The published figures admit no table at all (negative cells would be needed).
         case contradictory
+        /// With a release: the people in the release's figure of this cell and not in the
+        /// table's (the release's count less the table's), a small group a reader can tell.
+        case othersSmall(lower: Int64, upper: Int64)
     }
 
     public var kind: Kind
@@ -22,11 +25,15 @@ public struct SubmittedTableFinding: Sendable, Hashable {
     /// For a recoverable cell: the margins whose only withheld part it is (empty where it
     /// takes several relations together).
     public var givenAwayBy: [Int] = []
+    /// Whether it shows only next to an earlier release (`--against`): alone, the table
+    /// gives it away no more than it is found here.
+    public var withRelease = false
 
-    public init(kind: Kind, cell: Int, givenAwayBy: [Int] = []) {
+    public init(kind: Kind, cell: Int, givenAwayBy: [Int] = [], withRelease: Bool = false) {
         self.kind = kind
         self.cell = cell
         self.givenAwayBy = givenAwayBy
+        self.withRelease = withRelease
     }
 
     /// How serious, the most first: a small count in plain sight, then one worked out, then
@@ -35,6 +42,7 @@ public struct SubmittedTableFinding: Sendable, Hashable {
         switch kind {
         case .smallPublished: 0
         case .recoverable: 1
+        case .othersSmall: 2
         case .knownSmall: 2
         case .marginMismatch: 3
         case .contradictory: 4
@@ -84,6 +92,57 @@ public enum SubmittedTableCheck {
                 rule.fails(contributors: upper)
             else { continue }
             findings.append(SubmittedTableFinding(kind: .knownSmall(lower: lower, upper: upper), cell: cell))
+        }
+        return findings.sorted { ($0.severity, $0.cell) < ($1.severity, $1.cell) }
+    }
+
+    /// What the table gives away next to a release already published that counts its people
+    /// and others in the same cells (the combined dashboard a partner's table is part of):
+    /// `combined` is that release's figure per cell (nil: withheld, or not published). Each
+    /// of the table's cells is then its people plus the others', both never negative, and a
+    /// reader subtracts. Reports what the table alone does not give away (as ``run`` finds
+    /// it): a withheld cell worked out exactly or known to be small, and the others in a
+    /// cell (the release's count less the table's) known to be a small group.
+    public static func against(
+        shape: TableShape, values: [Int64?], withheld: [Bool], bounds: [Int: CellBounds] = [:], combined: [Int64?], primary: PrimaryPolicy
+    ) -> [SubmittedTableFinding] {
+        let n = shape.cellCount
+        precondition(values.count == n && combined.count == n)
+        let alone = run(shape: shape, values: values, withheld: withheld, bounds: bounds, primary: primary)
+        // Unknowns: the table's cells (0..<n), the others' (n..<2n), the release's (2n..<3n).
+        var relations: [[(variable: Int, coefficient: Rational)]] = []
+        for block in 0..<3 {
+            for r in shape.relations() {
+                relations.append([(block * n + r.total, .one)] + r.parts.map { (block * n + $0, -Rational.one) })
+            }
+        }
+        for c in 0..<n { relations.append([(2 * n + c, .one), (c, -.one), (n + c, -.one)]) }
+        let known: [Rational?] = values.map { $0.map { Rational($0) } } + [Rational?](repeating: nil, count: n) + combined.map { $0.map { Rational($0) } }
+        let view = LinearView(count: 3 * n, relations: relations, values: known, bounds: bounds)
+        let cells = (0..<n).filter { withheld[$0] }
+        let others = (0..<n).filter { values[$0] != nil || withheld[$0] || combined[$0] != nil }
+        let found = IntervalAudit.intervals(view, of: cells.map { [($0, Rational.one)] } + others.map { [(n + $0, Rational.one)] })
+        var findings: [SubmittedTableFinding] = []
+        // A release counting fewer than the table in a cell both publish: they cannot both be
+        // true (and no interval follows from figures that contradict each other).
+        let contradicted = (0..<n).filter { c in values[c].map { v in combined[c].map { $0 < v } ?? false } ?? false }
+        guard contradicted.isEmpty else { return contradicted.map { SubmittedTableFinding(kind: .contradictory, cell: $0, withRelease: true) } }
+        let before = Set(alone.map(\.cell))
+        func small(_ v: Int64) -> Bool { primary.frequency?.fails(contributors: v) ?? false }
+        for (cell, interval) in zip(cells, found.prefix(cells.count)) where !before.contains(cell) {
+            guard let interval else {
+                findings.append(SubmittedTableFinding(kind: .contradictory, cell: cell, withRelease: true))
+                continue
+            }
+            if interval.isExact, let v = interval.lower.floor {
+                findings.append(SubmittedTableFinding(kind: .recoverable(v), cell: cell, withRelease: true))
+            } else if let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) {
+                findings.append(SubmittedTableFinding(kind: .knownSmall(lower: lower, upper: upper), cell: cell, withRelease: true))
+            }
+        }
+        for (cell, interval) in zip(others, found.suffix(others.count)) {
+            guard let interval, let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) else { continue }
+            findings.append(SubmittedTableFinding(kind: .othersSmall(lower: lower, upper: upper), cell: cell, withRelease: true))
         }
         return findings.sorted { ($0.severity, $0.cell) < ($1.severity, $1.cell) }
     }

@@ -182,6 +182,36 @@ public enum SubmittedTableReader {
         return SubmittedTable(path: path, table: t, shape: shape, values: values, withheld: withheld, bounds: bounds, places: places, wide: across != nil)
     }
 
+    /// The figures a release directory publishes exactly for the table `name`, per cell of
+    /// `shape` (nil: withheld, rounded, or not in the release), to check a table against.
+    public static func releaseFigures(directory: String, table name: String, shape: TableShape) throws(SubmissionProblems) -> [Int64?] {
+        let path = directory + "/release.json"
+        func fail(_ message: String) -> SubmissionProblems {
+            SubmissionProblems(problems: [SubmissionProblem(path: path, line: 1, field: nil, message: message)])
+        }
+        let document: ReleaseDocument
+        do {
+            document = try ReleaseDocument.decode(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw fail("not a release discreet can read: \(describe(error))")
+        }
+        guard let table = document.tables.first(where: { $0.name == name }) else { throw fail("the release has no table '\(name)'") }
+        guard Set(table.dimensions) == Set(shape.dimensions.map(\.name)) else {
+            throw fail("the release's table '\(name)' is counted by \(table.dimensions.joined(separator: ", ")), not as the spec counts it")
+        }
+        var figures = [Int64?](repeating: nil, count: shape.cellCount)
+        for cell in table.cells where cell.status == "published" {
+            var nodes: [Int] = []
+            for dim in shape.dimensions {
+                guard let code = cell.codes[dim.name], let node = dim.node(code) else { break }
+                nodes.append(node)
+            }
+            guard nodes.count == shape.dimensions.count, let value = cell.value, case let v = NSDecimalNumber(decimal: value).int64Value, Decimal(v) == value else { continue }
+            figures[shape.cell(nodes)] = v
+        }
+        return figures
+    }
+
     enum Figure: Equatable {
         case count(Int64)
         /// Withheld; where it says so, every count below this.
