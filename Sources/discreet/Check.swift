@@ -18,7 +18,9 @@ struct Check: ParsableCommand {
             or knows to be small; a margin that is not the sum of its children. With
             --against, what the table gives away next to a release already published
             (the combined dashboard it is part of): the release's count less the table's
-            is a group of others, and a reader subtracts.
+            is a group of others, and a reader subtracts. --fix writes the table
+            repaired (one table): the sensitive counts and the fewest, smallest further
+            cells withheld, in the same layout; the repaired table passes the check.
             Exit code 0: every table is safe; 1: some table is not; 2: a table or the
             spec cannot be read (each problem named by file, line and field).
             """)
@@ -37,6 +39,11 @@ struct Check: ParsableCommand {
         valueName: "release-dir"))
     var against: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Write the table repaired to this file (one TABLE only): the sensitive counts withheld, and the fewest, smallest further cells that make it pass the check, in the same layout.",
+        valueName: "file"))
+    var fix: String?
+
     @Option(help: ArgumentHelp("Symbols that mark a withheld cell, comma-separated (default: *, c, [c], x, [x], .., -, :, ~, s, supp, suppressed, n/a, low).", valueName: "list"))
     var symbols: String?
 
@@ -45,6 +52,10 @@ struct Check: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument {
         case text, json
+    }
+
+    func validate() throws {
+        if fix != nil && tables.count != 1 { throw ValidationError("--fix repairs one table: give one TABLE") }
     }
 
     func run() throws {
@@ -87,11 +98,13 @@ struct Check: ParsableCommand {
                 releases += more.map { _ in directory }
             }
             if !findings.isEmpty { unsafe = true }
+
             let checked = CheckedTable(submitted, findings: findings, releases: releases, plan: plan)
             switch format {
             case .text: checked.print()
             case .json: documents.append(checked)
             }
+            if let fix { repair(submitted, plan: plan, to: fix, symbol: marks.first ?? "*") }
         }
         if format == .json {
             let encoder = JSONEncoder()
@@ -100,6 +113,37 @@ struct Check: ParsableCommand {
         }
         if unreadable { throw ExitCode(2) }
         if unsafe { throw ExitCode(1) }
+    }
+}
+
+extension Check {
+    /// Writes the repaired table, or says why there is none (on standard error).
+    func repair(_ submitted: SubmittedTable, plan: ReleasePlan, to path: String, symbol: String) {
+        let cells: [Int]
+        do {
+            cells = try SubmittedTableRepair.additionalSuppressions(
+                shape: submitted.shape, values: submitted.values, withheld: submitted.withheld, bounds: submitted.bounds, primary: plan.spec.protection.primary,
+                secondary: plan.spec.protection.secondary)
+        } catch {
+            switch error {
+            case .marginsDoNotAddUp: report("--fix: no repair written: a margin is not the sum of its children; correct the figures first")
+            case .noRepair: report("--fix: no repair written: no further cell protects every withheld one")
+            }
+            return
+        }
+        do {
+            try ReleaseDirectory.writeFile(path, try SubmittedTableReader.repaired(submitted, withholding: cells, symbol: symbol))
+        } catch {
+            report("--fix: cannot write \(path): \(error)")
+            return
+        }
+        let shape = submitted.shape
+        let named = cells.map { c in "(" + zip(shape.dimensions, shape.nodes(of: c)).map { $0.codes[$1] }.joined(separator: ", ") + ")" }
+        if format == .text {
+            print("  wrote \(path): \(cells.count) more cell\(cells.count == 1 ? "" : "s") withheld" + (cells.isEmpty ? "" : ": " + named.joined(separator: " ")))
+        } else {
+            report("wrote \(path): \(cells.count) more cells withheld")
+        }
     }
 }
 

@@ -353,6 +353,22 @@ func writeTwoPartnerBatch(in dir: String) throws {
         #expect(bad.out.contains("safe.csv: table 'people' (wide layout), 6 cells, 0 withheld: safe"))
     }
 
+    /// `--fix` writes the table again in its layout, the small count and what protects it
+    /// withheld, and the repaired table passes the check.
+    @Test func aFixedTablePassesTheCheck() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.spec.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        try "Area,Female,Male,All\nAshfield,2,12,14\nBlackwater,8,10,18\nThe city,10,22,32\n".write(toFile: dir + "/draft.csv", atomically: true, encoding: .utf8)
+        let draft = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/draft.csv", "--fix", dir + "/fixed.csv")
+        #expect(draft.status == 1)
+        #expect(draft.out.contains("  wrote \(dir)/fixed.csv: 4 more cells withheld: (w1, F) (w1, M) (w2, F) (w2, M)"), "\(draft.out)")
+        #expect(try String(contentsOfFile: dir + "/fixed.csv", encoding: .utf8) == "Area,Female,Male,All\nAshfield,*,*,14\nBlackwater,*,*,18\nThe city,10,22,32\n")
+        let fixed = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/fixed.csv")
+        #expect(fixed.status == 0, "\(fixed.out)")
+        #expect(try discreet("check", "--spec", dir + "/spec.yaml", dir + "/draft.csv", dir + "/fixed.csv", "--fix", dir + "/x.csv").status == 64)
+    }
+
     /// A partner's table safe alone, and not next to the combined dashboard already
     /// published: Ashfield's women, 7 in the partner's table and 9 in the dashboard, leave
     /// 2 known to the other partners alone.

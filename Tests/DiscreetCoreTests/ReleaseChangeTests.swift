@@ -230,3 +230,56 @@ import Testing
         #expect(reported > 20)
     }
 }
+
+/// `discreet check --fix`: what it withholds passes the check, and costs no more cells than
+/// the suppressor withholds on the same table with every count known.
+@Suite struct SubmittedTableRepairTests {
+    @Test func aRepairPassesTheCheckAndWithholdsNoMoreThanProtect() throws {
+        let shape = try #require(TableShape(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex]))
+        let template = AtomAttacker(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex], atoms: [[0]])
+        let primary = PrimaryPolicy(frequency: FrequencyRule(threshold: 5))
+        var generator = ReproducibleGenerator(seed: 0xF1C5)
+        var repaired = 0
+        var fixTotal = 0
+        var protectTotal = 0
+        for _ in 0..<40 {
+            let leaves = (0..<template.leafCount).map { _ in Int64(generator.next() % 14) }
+            var figures = [Int64](repeating: 0, count: shape.cellCount)
+            for c in 0..<shape.cellCount { figures[c] = template.cells(cohort: 0, nodes: shape.nodes(of: c)).reduce(0) { $0 + leaves[$1] } }
+            // Everything published, as a partner's first draft.
+            let values = figures.map { Optional($0) }
+            let none = [Bool](repeating: false, count: shape.cellCount)
+            let cells = try SubmittedTableRepair.additionalSuppressions(shape: shape, values: values, withheld: none, primary: primary)
+            var withheld = none
+            var shown = values
+            for c in cells {
+                withheld[c] = true
+                shown[c] = nil
+            }
+            #expect(SubmittedTableCheck.run(shape: shape, values: shown, withheld: withheld, primary: primary).isEmpty)
+            // What protect withholds on the same table.
+            let table = countTable(shape, inner: (0..<shape.innerCellCount).map { i in figures[shape.innerToFull()[i]] })
+            let (statuses, _, _) = try protect(table, primary)
+            let protectCount = statuses.filter { $0.disposition.isWithheld }.count
+            #expect(cells.count <= protectCount, "fix \(cells.count), protect \(protectCount)")
+            if !cells.isEmpty { repaired += 1 }
+            // A draft whose small cells the partner withheld already (their counts unknown
+            // to the repair): what it adds passes the check too.
+            let small = figures.map { $0 > 0 && $0 < 5 }
+            let draft = zip(figures, small).map { $1 ? nil : Optional($0) }
+            let more = try SubmittedTableRepair.additionalSuppressions(shape: shape, values: draft, withheld: small, primary: primary)
+            var after = draft
+            var hidden = small
+            for c in more {
+                #expect(draft[c] != nil)
+                after[c] = nil
+                hidden[c] = true
+            }
+            #expect(SubmittedTableCheck.run(shape: shape, values: after, withheld: hidden, primary: primary).isEmpty)
+            fixTotal += cells.count
+            protectTotal += protectCount
+        }
+        #expect(repaired > 10)
+        print("fix withheld \(fixTotal) cells, protect \(protectTotal), over 40 tables")
+    }
+}

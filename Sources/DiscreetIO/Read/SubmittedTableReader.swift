@@ -182,6 +182,36 @@ public enum SubmittedTableReader {
         return SubmittedTable(path: path, table: t, shape: shape, values: values, withheld: withheld, bounds: bounds, places: places, wide: across != nil)
     }
 
+    /// `table`'s file again with `cells` withheld (shown as `symbol`) and every other field as
+    /// it was: the same layout, columns and rows (blank lines dropped).
+    public static func repaired(_ table: SubmittedTable, withholding cells: [Int], symbol: String = "*") throws(SubmissionProblems) -> [UInt8] {
+        var replace: [Int: Set<Int>] = [:]
+        for c in cells {
+            guard let place = table.places[c] else { continue }
+            replace[place.line, default: []].insert(place.field - 1)
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: table.path)
+        } catch {
+            throw SubmissionProblems(problems: [SubmissionProblem(path: table.path, line: 1, field: nil, message: describe(error))])
+        }
+        defer { reader.close() }
+        var out = CSVText()
+        out.row(reader.header)
+        do {
+            while try reader.next() {
+                var fields = (0..<reader.fieldCount).map { String(decoding: reader.field($0), as: UTF8.self) }
+                if fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                for f in replace[reader.recordLine] ?? [] { fields[f] = symbol }
+                out.row(fields)
+            }
+        } catch {
+            throw SubmissionProblems(problems: [SubmissionProblem(path: table.path, line: reader.recordLine, field: nil, message: describe(error))])
+        }
+        return out.bytes
+    }
+
     /// The figures a release directory publishes exactly for the table `name`, per cell of
     /// `shape` (nil: withheld, rounded, or not in the release), to check a table against.
     public static func releaseFigures(directory: String, table name: String, shape: TableShape) throws(SubmissionProblems) -> [Int64?] {
