@@ -79,10 +79,12 @@ struct Check: ParsableCommand {
                 unreadable = true
                 continue
             }
-            var findings = SubmittedTableCheck.run(
-                shape: submitted.shape, values: submitted.values, withheld: submitted.withheld, bounds: submitted.bounds, primary: plan.spec.protection.primary)
+            var findings = SubmittedTableReader.check(submitted, plan: plan)
             var releases: [String?] = findings.map { _ in nil }
-            for directory in against {
+            if submitted.indicator != nil && (!against.isEmpty || fix != nil) {
+                report("\(path): an indicator's file is checked alone: --against and --fix take a table's")
+            }
+            for directory in against where submitted.indicator == nil {
                 let combined: [Int64?]
                 do {
                     combined = try SubmittedTableReader.releaseFigures(directory: directory, table: plan.tables[submitted.table].name, shape: submitted.shape)
@@ -104,7 +106,7 @@ struct Check: ParsableCommand {
             case .text: checked.print()
             case .json: documents.append(checked)
             }
-            if let fix { repair(submitted, plan: plan, to: fix, symbol: marks.first ?? "*") }
+            if let fix, submitted.indicator == nil { repair(submitted, plan: plan, to: fix, symbol: marks.first ?? "*") }
         }
         if format == .json {
             let encoder = JSONEncoder()
@@ -171,9 +173,11 @@ struct CheckedTable: Encodable {
         var givenAwayBy: [String]?
         /// The release it shows next to (nil: the table alone).
         var against: String?
+        /// For an indicator: `numerator`, `denominator`, `complement` or `percentage`.
+        var part: String?
 
         enum CodingKeys: String, CodingKey {
-            case kind, cell, labels, line, message, value, lower, upper, against
+            case kind, cell, labels, line, message, value, lower, upper, against, part
             case givenAwayBy = "given_away_by"
         }
     }
@@ -191,14 +195,16 @@ struct CheckedTable: Encodable {
             Dictionary(uniqueKeysWithValues: zip(shape.dimensions, shape.nodes(of: cell)).map { ($0.name, $0.codes[$1]) })
         }
         file = submitted.path
-        table = plan.tables[submitted.table].name
-        layout = submitted.wide ? "wide" : "long"
+        table = submitted.indicator.map { plan.indicators[$0].spec.name } ?? plan.tables[submitted.table].name
+        layout = submitted.indicator != nil ? "indicator" : submitted.wide ? "wide" : "long"
         cells = submitted.shown
-        withheld = submitted.shownWithheld
+        withheld = submitted.shownWithheld + submitted.denominatorsWithheld.filter { $0 }.count
         safe = findings.isEmpty
         let ordered = zip(findings, releases).sorted { a, b in (a.0.severity, a.0.cell) < (b.0.severity, b.0.cell) }
         self.findings = ordered.map { f, release in
-            var finding = Finding(kind: "", cell: codes(f.cell), labels: labels(f.cell), line: submitted.places[f.cell]?.line, message: "", against: release)
+            var finding = Finding(
+                kind: "", cell: codes(f.cell), labels: labels(f.cell), line: submitted.places[f.cell]?.line, message: "", against: release,
+                part: f.part == .table ? nil : f.part.rawValue)
             switch f.kind {
             case .smallPublished(let v):
                 finding.kind = "small_published"
@@ -234,7 +240,20 @@ struct CheckedTable: Encodable {
                 finding.upper = upper
                 finding.message = "the release's figure less this table's counts "
                     + (lower == upper ? "\(lower) people" : "between \(lower) and \(upper) people") + ": a small group others know"
+            case .complementSmall(let lower, let upper):
+                finding.kind = "complement_small"
+                finding.lower = lower
+                finding.upper = upper
+                finding.message = "the denominator less the numerator counts " + (lower == upper ? "\(lower) people" : "between \(lower) and \(upper) people")
+                    + ": a small group a reader can tell"
+            case .percentageOfWithheld:
+                finding.kind = "percentage_of_withheld"
+                finding.message = "a percentage is shown although the numerator or the denominator is withheld: with the other, it gives it away, near enough"
+            case .percentageMismatch:
+                finding.kind = "percentage_mismatch"
+                finding.message = "the percentage shown is not the numerator over the denominator, to its decimal places"
             }
+            if f.part == .numerator || f.part == .denominator { finding.message = "its \(f.part.rawValue) is " + finding.message }
             if let release { finding.message += " (next to the release in \(release))" }
             return finding
         }

@@ -47,6 +47,11 @@ import Testing
             by: [flat, need]
           pairs:
             by: [flat, sex]
+        indicators:
+          women:
+            numerator: sex == "F"
+            denominator: sex is not missing
+            by: [flat]
         protection:
           primary:
             frequency: {threshold: 5, comparator: "<"}
@@ -243,5 +248,35 @@ import Testing
         #expect(SubmittedTableCheck.against(
             shape: t.shape, values: t.values, withheld: t.withheld, bounds: t.bounds, combined: combined, primary: s.plan.spec.protection.primary
         ) == [SubmittedTableFinding(kind: .contradictory, cell: s.cell(t, "w2", "F"), withRelease: true)])
+    }
+
+    /// "No and %": a numerator, a denominator and a percentage per row. Checked each as a
+    /// table and together: w1's 12 of 14 leave 2 outside the numerator, a small group; w2's
+    /// percentage is not 9 of 10 (and 1 is outside it); w3's is shown with its numerator
+    /// withheld; w3's numerator and the total's, both withheld, move together and stay
+    /// hidden (the total's complement, 15 less w3's numerator, is 3 or more).
+    @Test func anIndicatorsFileIsCheckedWithItsComplements() throws {
+        let s = try Setup()
+        let t = try s.read("women.csv", """
+            flat,number,total,percent
+            w1,12,14,85.7
+            w2,9,10,80
+            w3,*,12,50.0
+            ALL,*,36,
+            """)
+        #expect(t.indicator != nil && t.shown == 4)
+        let found = SubmittedTableReader.check(t, plan: s.plan)
+        let cell = { (code: String) in t.shape.cell([t.shape.dimensions[0].node(code)!]) }
+        #expect(Set(found) == [
+            SubmittedTableFinding(kind: .complementSmall(lower: 2, upper: 2), cell: cell("w1"), part: .complement),
+            SubmittedTableFinding(kind: .complementSmall(lower: 1, upper: 1), cell: cell("w2"), part: .complement),
+            SubmittedTableFinding(kind: .percentageMismatch, cell: cell("w2"), part: .percentage),
+            SubmittedTableFinding(kind: .percentageOfWithheld, cell: cell("w3"), part: .percentage),
+        ], "\(found)")
+        // The numerators withheld are not given away: w3 and the total move together.
+        #expect(!found.contains { $0.part == .numerator })
+        // A percentage rounded right passes; one place less precise, within its half unit, too.
+        let right = try s.read("right.csv", "flat,no,of,%\nw1,12,30,40.0\nw2,10,30,33\nw3,20,30,66.7\n")
+        #expect(SubmittedTableReader.check(right, plan: s.plan).isEmpty)
     }
 }

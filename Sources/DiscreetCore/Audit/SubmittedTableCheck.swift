@@ -17,6 +17,19 @@ public struct SubmittedTableFinding: Sendable, Hashable {
         /// With a release: the people in the release's figure of this cell and not in the
         /// table's (the release's count less the table's), a small group a reader can tell.
         case othersSmall(lower: Int64, upper: Int64)
+        /// An indicator's denominator less its numerator (the people counted in the one and
+        /// not the other), a small group a reader can tell.
+        case complementSmall(lower: Int64, upper: Int64)
+        /// A percentage shown where its numerator or denominator is withheld: with the
+        /// other, it gives the withheld figure away, near enough.
+        case percentageOfWithheld
+        /// A percentage that is not its numerator over its denominator (to its places).
+        case percentageMismatch
+    }
+
+    /// Which of an indicator's figures a finding is about (a table's: `table`).
+    public enum Part: String, Sendable, Hashable {
+        case table, numerator, denominator, complement, percentage
     }
 
     public var kind: Kind
@@ -28,12 +41,14 @@ public struct SubmittedTableFinding: Sendable, Hashable {
     /// Whether it shows only next to an earlier release (`--against`): alone, the table
     /// gives it away no more than it is found here.
     public var withRelease = false
+    public var part = Part.table
 
-    public init(kind: Kind, cell: Int, givenAwayBy: [Int] = [], withRelease: Bool = false) {
+    public init(kind: Kind, cell: Int, givenAwayBy: [Int] = [], withRelease: Bool = false, part: Part = .table) {
         self.kind = kind
         self.cell = cell
         self.givenAwayBy = givenAwayBy
         self.withRelease = withRelease
+        self.part = part
     }
 
     /// How serious, the most first: a small count in plain sight, then one worked out, then
@@ -42,8 +57,9 @@ public struct SubmittedTableFinding: Sendable, Hashable {
         switch kind {
         case .smallPublished: 0
         case .recoverable: 1
-        case .othersSmall: 2
+        case .othersSmall, .complementSmall, .percentageOfWithheld: 2
         case .knownSmall: 2
+        case .percentageMismatch: 3
         case .marginMismatch: 3
         case .contradictory: 4
         }
@@ -146,4 +162,90 @@ public enum SubmittedTableCheck {
         }
         return findings.sorted { ($0.severity, $0.cell) < ($1.severity, $1.cell) }
     }
+
+    /// An indicator's counts as a submitted table shows them.
+    public struct Counts: Sendable {
+        public var values: [Int64?]
+        public var withheld: [Bool]
+        public var bounds: [Int: CellBounds]
+
+        public init(values: [Int64?], withheld: [Bool], bounds: [Int: CellBounds] = [:]) {
+            self.values = values
+            self.withheld = withheld
+            self.bounds = bounds
+        }
+    }
+
+    /// An indicator's check ("No and %"): its numerators and its denominators each as a
+    /// table (``run``), then together, each numerator within its denominator: a withheld
+    /// figure the two give away only together, a denominator less its numerator that is a
+    /// small group, and each percentage shown: of a withheld figure, or not what its figures
+    /// give (`percentages`: per cell, the value shown in units of its last decimal place,
+    /// and its places).
+    public static func indicator(
+        shape: TableShape, numerators: Counts, denominators: Counts, percentages: [(units: Int64, places: Int)?], primary: PrimaryPolicy
+    ) -> [SubmittedTableFinding] {
+        let n = shape.cellCount
+        func tagged(_ findings: [SubmittedTableFinding], _ part: SubmittedTableFinding.Part) -> [SubmittedTableFinding] {
+            findings.map { f in
+                var f = f
+                f.part = part
+                return f
+            }
+        }
+        var findings = tagged(run(shape: shape, values: numerators.values, withheld: numerators.withheld, bounds: numerators.bounds, primary: primary), .numerator)
+            + tagged(run(shape: shape, values: denominators.values, withheld: denominators.withheld, bounds: denominators.bounds, primary: primary), .denominator)
+        let contradicted = (0..<n).filter { c in numerators.values[c].map { v in denominators.values[c].map { $0 < v } ?? false } ?? false }
+        if !contradicted.isEmpty { return findings + contradicted.map { SubmittedTableFinding(kind: .contradictory, cell: $0, part: .complement) } }
+        // Unknowns: numerators (0..<n), complements (n..<2n), denominators (2n..<3n).
+        var relations: [[(variable: Int, coefficient: Rational)]] = []
+        for block in 0..<3 {
+            for r in shape.relations() { relations.append([(block * n + r.total, .one)] + r.parts.map { (block * n + $0, -Rational.one) }) }
+        }
+        for c in 0..<n { relations.append([(2 * n + c, .one), (c, -.one), (n + c, -.one)]) }
+        let known: [Rational?] = numerators.values.map { $0.map { Rational($0) } } + [Rational?](repeating: nil, count: n) + denominators.values.map { $0.map { Rational($0) } }
+        var bounds = numerators.bounds
+        for (c, b) in denominators.bounds { bounds[2 * n + c] = b }
+        let view = LinearView(count: 3 * n, relations: relations, values: known, bounds: bounds)
+        let top = (0..<n).filter { numerators.withheld[$0] }
+        let bottom = (0..<n).filter { denominators.withheld[$0] }
+        let shown = (0..<n).filter { numerators.values[$0] != nil || numerators.withheld[$0] || denominators.values[$0] != nil || denominators.withheld[$0] }
+        let objectives = top.map { [($0, Rational.one)] } + bottom.map { [(2 * n + $0, Rational.one)] } + shown.map { [(n + $0, Rational.one)] }
+        let found = IntervalAudit.intervals(view, of: objectives)
+        func small(_ v: Int64) -> Bool { primary.frequency?.fails(contributors: v) ?? false }
+        let already = Set(findings.map { "\($0.part.rawValue)|\($0.cell)" })
+        for (k, (cell, part)) in (top.map { ($0, SubmittedTableFinding.Part.numerator) } + bottom.map { ($0, SubmittedTableFinding.Part.denominator) }).enumerated() {
+            guard !already.contains("\(part.rawValue)|\(cell)"), let interval = found[k] else { continue }
+            if interval.isExact, let v = interval.lower.floor {
+                findings.append(SubmittedTableFinding(kind: .recoverable(v), cell: cell, part: part))
+            } else if let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) {
+                findings.append(SubmittedTableFinding(kind: .knownSmall(lower: lower, upper: upper), cell: cell, part: part))
+            }
+        }
+        for (cell, interval) in zip(shown, found.suffix(shown.count)) {
+            guard let interval, let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) else { continue }
+            findings.append(SubmittedTableFinding(kind: .complementSmall(lower: lower, upper: upper), cell: cell, part: .complement))
+        }
+        for c in 0..<n {
+            guard c < percentages.count, let shown = percentages[c] else { continue }
+            guard let top = numerators.values[c], let bottom = denominators.values[c] else {
+                findings.append(SubmittedTableFinding(kind: .percentageOfWithheld, cell: c, part: .percentage))
+                continue
+            }
+            // Within half a unit of its last place of 100 x numerator / denominator.
+            let exact = bottom == 0 ? Double.nan : 100 * Double(top) / Double(bottom)
+            let half = 0.5 * pow10(-shown.places) + 1e-9
+            if !(abs(Double(shown.units) * pow10(-shown.places) - exact) <= half) {
+                findings.append(SubmittedTableFinding(kind: .percentageMismatch, cell: c, part: .percentage))
+            }
+        }
+        return findings.sorted { ($0.severity, $0.cell, $0.part.rawValue) < ($1.severity, $1.cell, $1.part.rawValue) }
+    }
+}
+
+/// 10 to a whole power.
+private func pow10(_ k: Int) -> Double {
+    var x = 1.0
+    for _ in 0..<abs(k) { x *= 10 }
+    return k < 0 ? 1 / x : x
 }

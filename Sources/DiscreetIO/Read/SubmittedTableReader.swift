@@ -20,6 +20,16 @@ public struct SubmittedTable: Sendable {
     public var places: [Place?]
     /// The layout the file was read in.
     public var wide: Bool
+    /// For an indicator ("No and %": a numerator column, a denominator column and perhaps
+    /// a percentage column): the spec's indicator, and its denominators and percentages (the
+    /// numerators are ``values``, ``table`` the numerator's table).
+    public var indicator: Int? = nil
+    public var denominators: [Int64?] = []
+    public var denominatorsWithheld: [Bool] = []
+    public var denominatorBounds: [Int: CellBounds] = [:]
+    /// Per cell, the percentage shown (nil: none, or withheld), in units of its last
+    /// decimal place, and its places.
+    public var percentages: [(units: Int64, places: Int)?] = []
 
     public struct Place: Sendable, Hashable {
         public var line: Int
@@ -56,6 +66,11 @@ public struct SubmissionProblems: Error, Sendable, CustomStringConvertible {
 public enum SubmittedTableReader {
     /// What partners write for a withheld cell (compared ignoring case and spaces around).
     public static let defaultSymbols = ["*", "c", "[c]", "x", "[x]", "..", "-", ":", "~", "s", "supp", "suppressed", "n/a", "[low]", "low"]
+
+    /// Column names of an indicator's file ("No and %"), compared ignoring case.
+    static let numeratorNames: Set<String> = ["numerator", "number", "no", "no.", "n", "count"]
+    static let denominatorNames: Set<String> = ["denominator", "total", "base", "out of", "of"]
+    static let percentNames: Set<String> = ["percent", "percentage", "%", "pct", "rate", "per cent"]
 
     /// Problems past this many stop the reading (the rest are likely the same).
     static let problemLimit = 50
@@ -94,6 +109,22 @@ public enum SubmittedTableReader {
         let declared = plan.tables.indices.filter { plan.tables[$0].declared && !plan.cohorts[plan.tables[$0].cohort].measure.isMagnitude }
         guard !rest.isEmpty else {
             throw fail(1, header.count + 1, "expected a value column, or a dimension's categories across the columns, after the dimension columns")
+        }
+        // An indicator's file: a numerator and a denominator column (and a percentage).
+        let words = rest.map { header[$0].lowercased() }
+        if (rest.count == 2 || rest.count == 3), numeratorNames.contains(words[0]), denominatorNames.contains(words[1]),
+            rest.count == 2 || percentNames.contains(words[2])
+        {
+            let matching = plan.indicators.indices.filter { i in
+                Set(plan.tables[plan.indicators[i].numerator].dimensions) == shownDimensions && (name == nil || plan.indicators[i].spec.name == name)
+            }
+            guard matching.count == 1 else {
+                let by = shownDimensions.sorted().map { spec.dimensions[$0].name }.joined(separator: ", ")
+                throw fail(1, nil, matching.isEmpty
+                    ? "the file has a numerator and a denominator column, but no indicator of the spec is counted by exactly \(by)" + (name.map { " and named '\($0)'" } ?? "")
+                    : "indicators \(matching.map { "'\(plan.indicators[$0].spec.name)'" }.joined(separator: ", ")) are all counted by these dimensions: name one with --table")
+            }
+            return try readIndicator(reader, path: path, plan: plan, indicator: matching[0], header: header, named: named, rest: rest, symbols: symbols)
         }
         // The layout: one value column, or a dimension across the columns.
         var across: Int?
@@ -180,6 +211,104 @@ public enum SubmittedTableReader {
         }
         guard problems.isEmpty else { throw SubmissionProblems(problems: problems) }
         return SubmittedTable(path: path, table: t, shape: shape, values: values, withheld: withheld, bounds: bounds, places: places, wide: across != nil)
+    }
+
+    /// Reads an indicator's file: per row, the categories, the numerator, the denominator
+    /// and perhaps the percentage.
+    static func readIndicator(
+        _ reader: CSVReader, path: String, plan: ReleasePlan, indicator i: Int, header: [String], named: [Int?], rest: [Int], symbols: [String]
+    ) throws(SubmissionProblems) -> SubmittedTable {
+        let indicator = plan.indicators[i]
+        let planned = plan.tables[indicator.numerator]
+        let shape = planned.shape
+        let n = shape.cellCount
+        var result = SubmittedTable(
+            path: path, table: indicator.numerator, shape: shape, values: [Int64?](repeating: nil, count: n), withheld: [Bool](repeating: false, count: n),
+            bounds: [:], places: [SubmittedTable.Place?](repeating: nil, count: n), wide: false)
+        result.indicator = i
+        result.denominators = [Int64?](repeating: nil, count: n)
+        result.denominatorsWithheld = [Bool](repeating: false, count: n)
+        result.percentages = [(units: Int64, places: Int)?](repeating: nil, count: n)
+        let position = planned.dimensions.map { d in named.indices.first { named[$0] == d } }
+        var problems: [SubmissionProblem] = []
+        func problem(_ line: Int, _ field: Int?, _ message: String) { problems.append(SubmissionProblem(path: path, line: line, field: field, message: message)) }
+        let lowered = Set(symbols.map { $0.lowercased() })
+        do {
+            while try reader.next(), problems.count < problemLimit {
+                let line = reader.recordLine
+                if let issue = reader.issue {
+                    problem(line, issue.field, issue.message(columnName: nil))
+                    continue
+                }
+                if reader.fieldCount == 1 && text(reader.field(0)).isEmpty { continue }
+                guard reader.fieldCount == header.count else {
+                    problem(line, nil, "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
+                    continue
+                }
+                var nodes = [Int](repeating: 0, count: planned.dimensions.count)
+                var bad = false
+                for (k, d) in planned.dimensions.enumerated() {
+                    guard let f = position[k] else { continue }
+                    guard let node = node(shape.dimensions[k], text(reader.field(f))) else {
+                        problem(line, f + 1, "not a category of dimension '\(plan.spec.dimensions[d].name)' (its codes or labels, or its total)")
+                        bad = true
+                        break
+                    }
+                    nodes[k] = node
+                }
+                if bad { continue }
+                let cell = shape.cell(nodes)
+                if let earlier = result.places[cell] {
+                    problem(line, nil, "the same cell as line \(earlier.line): a cell may be given once")
+                    continue
+                }
+                result.places[cell] = SubmittedTable.Place(line: line, field: rest[0] + 1)
+                for (part, f) in rest.prefix(2).enumerated() {
+                    switch figure(text(reader.field(f)), symbols: lowered) {
+                    case .count(let v):
+                        if part == 0 { result.values[cell] = v } else { result.denominators[cell] = v }
+                    case .withheld(let below):
+                        if part == 0 {
+                            result.withheld[cell] = true
+                            if let below { result.bounds[cell] = CellBounds(lower: 0, upper: below - 1) }
+                        } else {
+                            result.denominatorsWithheld[cell] = true
+                            if let below { result.denominatorBounds[cell] = CellBounds(lower: 0, upper: below - 1) }
+                        }
+                    case .problem(let message): problem(line, f + 1, message)
+                    }
+                }
+                if rest.count == 3 {
+                    let shown = text(reader.field(rest[2])).replacingOccurrences(of: "%", with: "").trimmingCharacters(in: .whitespaces)
+                    if shown.isEmpty || lowered.contains(shown.lowercased()) { continue }
+                    let places = shown.firstIndex(of: ".").map { shown.distance(from: $0, to: shown.endIndex) - 1 } ?? 0
+                    guard shown.filter({ $0 == "." }).count <= 1, shown.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), places <= 6,
+                        let units = Int64(shown.replacingOccurrences(of: ".", with: ""))
+                    else {
+                        problem(line, rest[2] + 1, "not a percentage or a withheld symbol")
+                        continue
+                    }
+                    result.percentages[cell] = (units, places)
+                }
+            }
+        } catch {
+            problem(reader.recordLine, nil, describe(error))
+        }
+        guard problems.isEmpty else { throw SubmissionProblems(problems: problems) }
+        return result
+    }
+
+    /// The check of a submitted table (``SubmittedTableCheck/run``), or of an indicator's
+    /// file (``SubmittedTableCheck/indicator``), under the spec's primary rules.
+    public static func check(_ table: SubmittedTable, plan: ReleasePlan) -> [SubmittedTableFinding] {
+        let primary = plan.spec.protection.primary
+        guard table.indicator != nil else {
+            return SubmittedTableCheck.run(shape: table.shape, values: table.values, withheld: table.withheld, bounds: table.bounds, primary: primary)
+        }
+        return SubmittedTableCheck.indicator(
+            shape: table.shape, numerators: .init(values: table.values, withheld: table.withheld, bounds: table.bounds),
+            denominators: .init(values: table.denominators, withheld: table.denominatorsWithheld, bounds: table.denominatorBounds),
+            percentages: table.percentages, primary: primary)
     }
 
     /// `table`'s file again with `cells` withheld (shown as `symbol`) and every other field as
