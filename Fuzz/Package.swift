@@ -7,7 +7,7 @@ import PackageDescription
 //
 // `scripts/fuzz` builds them and runs each for a set time on its seed corpus (Corpus/).
 // Its own package, so that `swift build` and `swift test` on discreet never compile it.
-let targets = ["FuzzCSV", "FuzzFilter", "FuzzSpec", "FuzzSQLite", "FuzzBounds", "FuzzRelease"]
+let targets = ["FuzzCSV", "FuzzFilter", "FuzzSpec", "FuzzSQLite", "FuzzBounds", "FuzzRelease", "FuzzCheck"]
 
 let package = Package(
     name: "discreet-fuzz",
