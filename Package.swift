@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
         .systemLibrary(name: "CGLPK", path: "Sources/CGLPK"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // zlib's inflate, for the sheets of .xlsx workbooks (ZIP archives).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Linux calls Swift's Glibc module leaves out (anonymous files, swapping two paths).
         .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
 
@@ -34,6 +36,7 @@ let package = Package(
             dependencies: [
                 "DiscreetCore",
                 "CSQLite",
+                "CZlib",
                 "CPOSIX",
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -7,7 +7,7 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a table a partner made themselves before they submit it.",
         discussion: """
-            Reads each TABLE (CSV) as one of the spec's tables: a column per dimension
+            Reads each TABLE (CSV, or the first sheet of an .xlsx workbook) as one of the spec's tables: a column per dimension
             (named as the spec names it, its label, or its column) and one value column,
             or one dimension's categories across the columns (the wide layout of a
             spreadsheet); categories by code or label; margins there or not; a withheld
@@ -28,7 +28,7 @@ struct Check: ParsableCommand {
     @Option(help: "The release spec (YAML) whose tables and rules the tables are checked against.")
     var spec: String
 
-    @Argument(help: "The tables to check (CSV).")
+    @Argument(help: "The tables to check (CSV, or .xlsx: the first sheet).")
     var tables: [String]
 
     @Option(help: "The spec's table each file is (default: the one table counted by the file's dimension columns).")

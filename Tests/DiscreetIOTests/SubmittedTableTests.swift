@@ -279,4 +279,32 @@ import Testing
         let right = try s.read("right.csv", "flat,no,of,%\nw1,12,30,40.0\nw2,10,30,33\nw3,20,30,66.7\n")
         #expect(SubmittedTableReader.check(right, plan: s.plan).isEmpty)
     }
+
+    /// A workbook as Excel saves one (fixtures/check/partner-table.xlsx, made by the script
+    /// beside it: deflated parts, shared strings with a rich-text run, a formula's cached
+    /// value, an inline string, an empty cell left out, a row skipped) reads as the CSV
+    /// file with the same cells does, its lines the sheet's row numbers; its repair is CSV
+    /// in the sheet's layout.
+    @Test func anXlsxWorkbookReadsAsItsCSV() throws {
+        let s = try Setup()
+        let workbook = try SubmittedTableReader.read(path: PresetReleaseTests.root + "/fixtures/check/partner-table.xlsx", plan: s.plan)
+        let csv = try s.read("same.csv", "Area,Female,Male,All\nAshfield,10,[c],18\nBlackwater,12,9,21\nThe city,22,,39\n")
+        #expect(workbook.wide && workbook.values == csv.values && workbook.withheld == csv.withheld)
+        let found = s.check(workbook)
+        #expect(found == [
+            SubmittedTableFinding(kind: .recoverable(8), cell: s.cell(workbook, "w1", "M"), givenAwayBy: [s.cell(workbook, "w1", "all")]),
+            SubmittedTableFinding(kind: .recoverable(17), cell: s.cell(workbook, "CITY", "M"), givenAwayBy: [s.cell(workbook, "CITY", "all")]),
+        ])
+        #expect(workbook.places[s.cell(workbook, "CITY", "M")]?.line == 5)
+        let repaired = try SubmittedTableReader.repaired(workbook, withholding: [s.cell(workbook, "w1", "F")], symbol: "*")
+        #expect(String(decoding: repaired, as: UTF8.self) == "Area,Female,Male,All \nAshfield,*,[c],18\nBlackwater,12,9,21\nThe city,22,,39\n")
+        // Not a workbook: named, not a crash.
+        s.dir.file("fake.xlsx", "area,sex,n\n")
+        do {
+            _ = try SubmittedTableReader.read(path: s.dir.path + "/fake.xlsx", plan: s.plan)
+            Issue.record("a CSV named .xlsx was read as a workbook")
+        } catch {
+            #expect(error.description == s.dir.path + "/fake.xlsx:1: not an .xlsx workbook (no ZIP directory)")
+        }
+    }
 }

@@ -3,12 +3,14 @@ import DiscreetIO
 import FuzzSupport
 
 // A partner's own table or indicator file for `discreet check`, read against the fuzzing
-// spec: bad input is a problem naming the file, never a crash; a table that reads is
-// checked, and where it can be repaired, the repair passes the check.
+// spec (as a workbook where it starts as a ZIP archive does, `PK`): bad input is a problem
+// naming the file, never a crash; a table that reads is checked, and where it can be
+// repaired, the repair passes the check.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func test(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let path = Scratch.write(bytes(data, count), to: "table.csv")
+    let input = bytes(data, count)
+    let path = Scratch.write(input, to: input.starts(with: [0x50, 0x4B]) ? "table.xlsx" : "table.csv")
     let plan = FuzzingSpec.plan
     let table: SubmittedTable
     do {

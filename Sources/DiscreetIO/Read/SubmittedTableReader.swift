@@ -81,13 +81,7 @@ public enum SubmittedTableReader {
         func fail(_ line: Int, _ field: Int?, _ message: String) -> SubmissionProblems {
             SubmissionProblems(problems: [SubmissionProblem(path: path, line: line, field: field, message: message)])
         }
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(path: path)
-        } catch {
-            throw fail(1, nil, describe(error))
-        }
-        defer { reader.close() }
+        let reader = try SheetRows(path: path)
         let header = reader.header.map { $0.trimmingCharacters(in: .whitespaces) }
         let spec = plan.spec
         // A header field names a dimension by its name, its label, or its column's name.
@@ -169,7 +163,7 @@ public enum SubmittedTableReader {
                     continue
                 }
                 // A blank line (one empty field) is no record.
-                if reader.fieldCount == 1 && text(reader.field(0)).isEmpty { continue }
+                if reader.fieldCount == 1 && reader.text(0).isEmpty { continue }
                 guard reader.fieldCount == header.count else {
                     problem(line, nil, "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
                     continue
@@ -179,7 +173,7 @@ public enum SubmittedTableReader {
                 for (k, d) in planned.dimensions.enumerated() {
                     guard let f = position[k] else { continue }
                     let dim = shape.dimensions[k]
-                    guard let n = node(dim, text(reader.field(f))) else {
+                    guard let n = node(dim, reader.text(f)) else {
                         problem(line, f + 1, "not a category of dimension '\(spec.dimensions[d].name)' (its codes or labels, or its total)")
                         bad = true
                         break
@@ -196,7 +190,7 @@ public enum SubmittedTableReader {
                         continue
                     }
                     places[cell] = SubmittedTable.Place(line: line, field: f + 1)
-                    let shown = text(reader.field(f))
+                    let shown = reader.text(f)
                     switch figure(shown, symbols: lowered) {
                     case .count(let v): values[cell] = v
                     case .withheld(let below):
@@ -216,7 +210,7 @@ public enum SubmittedTableReader {
     /// Reads an indicator's file: per row, the categories, the numerator, the denominator
     /// and perhaps the percentage.
     static func readIndicator(
-        _ reader: CSVReader, path: String, plan: ReleasePlan, indicator i: Int, header: [String], named: [Int?], rest: [Int], symbols: [String]
+        _ reader: SheetRows, path: String, plan: ReleasePlan, indicator i: Int, header: [String], named: [Int?], rest: [Int], symbols: [String]
     ) throws(SubmissionProblems) -> SubmittedTable {
         let indicator = plan.indicators[i]
         let planned = plan.tables[indicator.numerator]
@@ -240,7 +234,7 @@ public enum SubmittedTableReader {
                     problem(line, issue.field, issue.message(columnName: nil))
                     continue
                 }
-                if reader.fieldCount == 1 && text(reader.field(0)).isEmpty { continue }
+                if reader.fieldCount == 1 && reader.text(0).isEmpty { continue }
                 guard reader.fieldCount == header.count else {
                     problem(line, nil, "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
                     continue
@@ -249,7 +243,7 @@ public enum SubmittedTableReader {
                 var bad = false
                 for (k, d) in planned.dimensions.enumerated() {
                     guard let f = position[k] else { continue }
-                    guard let node = node(shape.dimensions[k], text(reader.field(f))) else {
+                    guard let node = node(shape.dimensions[k], reader.text(f)) else {
                         problem(line, f + 1, "not a category of dimension '\(plan.spec.dimensions[d].name)' (its codes or labels, or its total)")
                         bad = true
                         break
@@ -264,7 +258,7 @@ public enum SubmittedTableReader {
                 }
                 result.places[cell] = SubmittedTable.Place(line: line, field: rest[0] + 1)
                 for (part, f) in rest.prefix(2).enumerated() {
-                    switch figure(text(reader.field(f)), symbols: lowered) {
+                    switch figure(reader.text(f), symbols: lowered) {
                     case .count(let v):
                         if part == 0 { result.values[cell] = v } else { result.denominators[cell] = v }
                     case .withheld(let below):
@@ -279,7 +273,7 @@ public enum SubmittedTableReader {
                     }
                 }
                 if rest.count == 3 {
-                    let shown = text(reader.field(rest[2])).replacingOccurrences(of: "%", with: "").trimmingCharacters(in: .whitespaces)
+                    let shown = reader.text(rest[2]).replacingOccurrences(of: "%", with: "").trimmingCharacters(in: .whitespaces)
                     if shown.isEmpty || lowered.contains(shown.lowercased()) { continue }
                     let places = shown.firstIndex(of: ".").map { shown.distance(from: $0, to: shown.endIndex) - 1 } ?? 0
                     guard shown.filter({ $0 == "." }).count <= 1, shown.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), places <= 6,
@@ -319,24 +313,14 @@ public enum SubmittedTableReader {
             guard let place = table.places[c] else { continue }
             replace[place.line, default: []].insert(place.field - 1)
         }
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(path: table.path)
-        } catch {
-            throw SubmissionProblems(problems: [SubmissionProblem(path: table.path, line: 1, field: nil, message: describe(error))])
-        }
-        defer { reader.close() }
+        let reader = try SheetRows(path: table.path)
         var out = CSVText()
         out.row(reader.header)
-        do {
-            while try reader.next() {
-                var fields = (0..<reader.fieldCount).map { String(decoding: reader.field($0), as: UTF8.self) }
-                if fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                for f in replace[reader.recordLine] ?? [] { fields[f] = symbol }
-                out.row(fields)
-            }
-        } catch {
-            throw SubmissionProblems(problems: [SubmissionProblem(path: table.path, line: reader.recordLine, field: nil, message: describe(error))])
+        while reader.nextRow() {
+            var fields = (0..<reader.fieldCount).map { reader.raw($0) }
+            if fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            for f in replace[reader.recordLine] ?? [] where f < fields.count { fields[f] = symbol }
+            out.row(fields)
         }
         return out.bytes
     }
@@ -405,7 +389,74 @@ public enum SubmittedTableReader {
         return dimension.codes.firstIndex { $0.lowercased() == l }
     }
 
-    static func text(_ field: UnsafeRawBufferPointer) -> String {
-        String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+}
+
+/// The rows of a submitted table, from a CSV file or the first sheet of an `.xlsx`
+/// workbook (``WorkbookReader``), held in memory (a partner's table is small): the header,
+/// then each record with its line (a sheet's row number), its fields, and the CSV reader's
+/// issue with it, if any.
+final class SheetRows {
+    let header: [String]
+    private var records: [(line: Int, fields: [String], issue: RowIssue?)] = []
+    private var position = -1
+
+    init(path: String) throws(SubmissionProblems) {
+        func fail(_ line: Int, _ message: String) -> SubmissionProblems {
+            SubmissionProblems(problems: [SubmissionProblem(path: path, line: line, field: nil, message: message)])
+        }
+        if path.lowercased().hasSuffix(".xlsx") {
+            let rows: [(row: Int, fields: [String])]
+            do {
+                rows = try WorkbookReader.firstSheet(path: path)
+            } catch {
+                let text = error.description
+                throw fail(1, text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
+            }
+            let content = rows.filter { !$0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+            guard let first = content.first else { throw fail(1, "the sheet is empty: expected a header row") }
+            var header = first.fields
+            while header.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { header.removeLast() }
+            self.header = header
+            for row in content.dropFirst() {
+                var fields = row.fields
+                // A sheet leaves out empty cells at a row's end.
+                while fields.count > header.count, fields.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { fields.removeLast() }
+                while fields.count < header.count { fields.append("") }
+                records.append((row.row, fields, nil))
+            }
+            return
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: path)
+        } catch {
+            throw fail(1, describe(error))
+        }
+        defer { reader.close() }
+        header = reader.header
+        do {
+            while try reader.next() {
+                records.append((reader.recordLine, (0..<reader.fieldCount).map { String(decoding: reader.field($0), as: UTF8.self) }, reader.issue))
+            }
+        } catch {
+            throw fail(reader.recordLine, describe(error))
+        }
     }
+
+    /// Moves to the next record; false at the end.
+    func nextRow() -> Bool {
+        position += 1
+        return position < records.count
+    }
+
+    /// As ``nextRow()``, for loops written for the CSV reader.
+    func next() throws(CSVError) -> Bool { nextRow() }
+
+    var recordLine: Int { records[position].line }
+    var issue: RowIssue? { records[position].issue }
+    var fieldCount: Int { records[position].fields.count }
+    /// A field as written.
+    func raw(_ i: Int) -> String { records[position].fields[i] }
+    /// A field, spaces around it trimmed.
+    func text(_ i: Int) -> String { raw(i).trimmingCharacters(in: .whitespaces) }
 }
