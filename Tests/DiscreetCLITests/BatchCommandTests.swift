@@ -367,6 +367,17 @@ func writeTwoPartnerBatch(in dir: String) throws {
         let fixed = try discreet("check", "--spec", dir + "/spec.yaml", dir + "/fixed.csv")
         #expect(fixed.status == 0, "\(fixed.out)")
         #expect(try discreet("check", "--spec", dir + "/spec.yaml", dir + "/draft.csv", dir + "/fixed.csv", "--fix", dir + "/x.csv").status == 64)
+        // `discreet protect` on the people behind the draft withholds as many.
+        var data = "id,ward,sex\n"
+        for (ward, sex, n) in [("w1", "F", 2), ("w1", "M", 12), ("w2", "F", 8), ("w2", "M", 10)] {
+            for k in 0..<n { data += "\(ward)\(sex)\(k),\(ward),\(sex)\n" }
+        }
+        try data.write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        let protect = try discreet("protect", "--spec", dir + "/spec.yaml", "--out", dir + "/release")
+        #expect(protect.status == 0, "\(protect.err)")
+        let cells = try String(contentsOfFile: dir + "/release/tables/people.csv", encoding: .utf8)
+        let withheld = cells.split(separator: "\n").filter { $0.contains("primary") || $0.contains("secondary") }.count
+        #expect(withheld == 4, "\(cells)")
     }
 
     /// A partner's table safe alone, and not next to the combined dashboard already
