@@ -126,15 +126,7 @@ public enum SubmittedTableCheck {
         precondition(values.count == n && combined.count == n)
         let alone = run(shape: shape, values: values, withheld: withheld, bounds: bounds, primary: primary)
         // Unknowns: the table's cells (0..<n), the others' (n..<2n), the release's (2n..<3n).
-        var relations: [[(variable: Int, coefficient: Rational)]] = []
-        for block in 0..<3 {
-            for r in shape.relations() {
-                relations.append([(block * n + r.total, .one)] + r.parts.map { (block * n + $0, -Rational.one) })
-            }
-        }
-        for c in 0..<n { relations.append([(2 * n + c, .one), (c, -.one), (n + c, -.one)]) }
-        let known: [Rational?] = values.map { $0.map { Rational($0) } } + [Rational?](repeating: nil, count: n) + combined.map { $0.map { Rational($0) } }
-        let view = LinearView(count: 3 * n, relations: relations, values: known, bounds: bounds)
+        let view = nestedView(shape: shape, inner: values, outer: combined, innerBounds: bounds)
         let cells = (0..<n).filter { withheld[$0] }
         let others = (0..<n).filter { values[$0] != nil || withheld[$0] || combined[$0] != nil }
         let found = IntervalAudit.intervals(view, of: cells.map { [($0, Rational.one)] } + others.map { [(n + $0, Rational.one)] })
@@ -161,6 +153,24 @@ public enum SubmittedTableCheck {
             findings.append(SubmittedTableFinding(kind: .othersSmall(lower: lower, upper: upper), cell: cell, withRelease: true))
         }
         return findings.sorted { ($0.severity, $0.cell) < ($1.severity, $1.cell) }
+    }
+
+    /// Two tables of one shape, the people of the inner within the outer's (a partner's
+    /// table within the combined release; a numerator within its denominator), as one
+    /// linear system: unknowns the inner's cells (0..<n), the outer's less the inner's
+    /// (n..<2n, never negative), and the outer's (2n..<3n), each block adding up along the
+    /// shape's relations; the published figures known, and the bounds each table states.
+    static func nestedView(shape: TableShape, inner: [Int64?], outer: [Int64?], innerBounds: [Int: CellBounds], outerBounds: [Int: CellBounds] = [:]) -> LinearView {
+        let n = shape.cellCount
+        var relations: [[(variable: Int, coefficient: Rational)]] = []
+        for block in 0..<3 {
+            for r in shape.relations() { relations.append([(block * n + r.total, .one)] + r.parts.map { (block * n + $0, -Rational.one) }) }
+        }
+        for c in 0..<n { relations.append([(2 * n + c, .one), (c, -.one), (n + c, -.one)]) }
+        let known: [Rational?] = inner.map { $0.map { Rational($0) } } + [Rational?](repeating: nil, count: n) + outer.map { $0.map { Rational($0) } }
+        var bounds = innerBounds
+        for (c, b) in outerBounds { bounds[2 * n + c] = b }
+        return LinearView(count: 3 * n, relations: relations, values: known, bounds: bounds)
     }
 
     /// An indicator's counts as a submitted table shows them.
@@ -198,15 +208,7 @@ public enum SubmittedTableCheck {
         let contradicted = (0..<n).filter { c in numerators.values[c].map { v in denominators.values[c].map { $0 < v } ?? false } ?? false }
         if !contradicted.isEmpty { return findings + contradicted.map { SubmittedTableFinding(kind: .contradictory, cell: $0, part: .complement) } }
         // Unknowns: numerators (0..<n), complements (n..<2n), denominators (2n..<3n).
-        var relations: [[(variable: Int, coefficient: Rational)]] = []
-        for block in 0..<3 {
-            for r in shape.relations() { relations.append([(block * n + r.total, .one)] + r.parts.map { (block * n + $0, -Rational.one) }) }
-        }
-        for c in 0..<n { relations.append([(2 * n + c, .one), (c, -.one), (n + c, -.one)]) }
-        let known: [Rational?] = numerators.values.map { $0.map { Rational($0) } } + [Rational?](repeating: nil, count: n) + denominators.values.map { $0.map { Rational($0) } }
-        var bounds = numerators.bounds
-        for (c, b) in denominators.bounds { bounds[2 * n + c] = b }
-        let view = LinearView(count: 3 * n, relations: relations, values: known, bounds: bounds)
+        let view = nestedView(shape: shape, inner: numerators.values, outer: denominators.values, innerBounds: numerators.bounds, outerBounds: denominators.bounds)
         let top = (0..<n).filter { numerators.withheld[$0] }
         let bottom = (0..<n).filter { denominators.withheld[$0] }
         let shown = (0..<n).filter { numerators.values[$0] != nil || numerators.withheld[$0] || denominators.values[$0] != nil || denominators.withheld[$0] }

@@ -155,53 +155,27 @@ public enum SubmittedTableReader {
         var problems: [SubmissionProblem] = []
         func problem(_ line: Int, _ field: Int?, _ message: String) { problems.append(SubmissionProblem(path: path, line: line, field: field, message: message)) }
         let lowered = Set(symbols.map { $0.lowercased() })
-        do {
-            while try reader.next(), problems.count < problemLimit {
-                let line = reader.recordLine
-                if let issue = reader.issue {
-                    problem(line, issue.field, issue.message(columnName: nil))
+        let columns = planned.dimensions.enumerated().map { k, d in (field: position[k], dimension: shape.dimensions[k], name: spec.dimensions[d].name) }
+        while problems.count < problemLimit, var nodes = reader.nextCategories(width: header.count, columns: columns, problem: problem) {
+            let line = reader.recordLine
+            let fields = rest.count == 1 && across == nil ? [rest[0]] : rest
+            for (j, f) in fields.enumerated() {
+                if let across, let k = planned.dimensions.firstIndex(of: across) { nodes[k] = acrossNodes![j] }
+                let cell = shape.cell(nodes)
+                if let earlier = places[cell] {
+                    problem(line, f + 1, "the same cell as line \(earlier.line), field \(earlier.field): a cell may be given once")
                     continue
                 }
-                // A blank line (one empty field) is no record.
-                if reader.fieldCount == 1 && reader.text(0).isEmpty { continue }
-                guard reader.fieldCount == header.count else {
-                    problem(line, nil, "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
-                    continue
-                }
-                var nodes = [Int](repeating: 0, count: planned.dimensions.count)
-                var bad = false
-                for (k, d) in planned.dimensions.enumerated() {
-                    guard let f = position[k] else { continue }
-                    let dim = shape.dimensions[k]
-                    guard let n = node(dim, reader.text(f)) else {
-                        problem(line, f + 1, "not a category of dimension '\(spec.dimensions[d].name)' (its codes or labels, or its total)")
-                        bad = true
-                        break
-                    }
-                    nodes[k] = n
-                }
-                if bad { continue }
-                let fields = rest.count == 1 && across == nil ? [rest[0]] : rest
-                for (j, f) in fields.enumerated() {
-                    if let across, let k = planned.dimensions.firstIndex(of: across) { nodes[k] = acrossNodes![j] }
-                    let cell = shape.cell(nodes)
-                    if let earlier = places[cell] {
-                        problem(line, f + 1, "the same cell as line \(earlier.line), field \(earlier.field): a cell may be given once")
-                        continue
-                    }
-                    places[cell] = SubmittedTable.Place(line: line, field: f + 1)
-                    let shown = reader.text(f)
-                    switch figure(shown, symbols: lowered) {
-                    case .count(let v): values[cell] = v
-                    case .withheld(let below):
-                        withheld[cell] = true
-                        if let below { bounds[cell] = CellBounds(lower: 0, upper: below - 1) }
-                    case .problem(let message): problem(line, f + 1, message)
-                    }
+                places[cell] = SubmittedTable.Place(line: line, field: f + 1)
+                let shown = reader.text(f)
+                switch figure(shown, symbols: lowered) {
+                case .count(let v): values[cell] = v
+                case .withheld(let below):
+                    withheld[cell] = true
+                    if let below { bounds[cell] = CellBounds(lower: 0, upper: below - 1) }
+                case .problem(let message): problem(line, f + 1, message)
                 }
             }
-        } catch {
-            problem(reader.recordLine, nil, describe(error))
         }
         guard problems.isEmpty else { throw SubmissionProblems(problems: problems) }
         return SubmittedTable(path: path, table: t, shape: shape, values: values, withheld: withheld, bounds: bounds, places: places, wide: across != nil)
@@ -227,66 +201,42 @@ public enum SubmittedTableReader {
         var problems: [SubmissionProblem] = []
         func problem(_ line: Int, _ field: Int?, _ message: String) { problems.append(SubmissionProblem(path: path, line: line, field: field, message: message)) }
         let lowered = Set(symbols.map { $0.lowercased() })
-        do {
-            while try reader.next(), problems.count < problemLimit {
-                let line = reader.recordLine
-                if let issue = reader.issue {
-                    problem(line, issue.field, issue.message(columnName: nil))
-                    continue
-                }
-                if reader.fieldCount == 1 && reader.text(0).isEmpty { continue }
-                guard reader.fieldCount == header.count else {
-                    problem(line, nil, "expected \(header.count) fields, as the header has, found \(reader.fieldCount)")
-                    continue
-                }
-                var nodes = [Int](repeating: 0, count: planned.dimensions.count)
-                var bad = false
-                for (k, d) in planned.dimensions.enumerated() {
-                    guard let f = position[k] else { continue }
-                    guard let node = node(shape.dimensions[k], reader.text(f)) else {
-                        problem(line, f + 1, "not a category of dimension '\(plan.spec.dimensions[d].name)' (its codes or labels, or its total)")
-                        bad = true
-                        break
+        let columns = planned.dimensions.enumerated().map { k, d in (field: position[k], dimension: shape.dimensions[k], name: plan.spec.dimensions[d].name) }
+        while problems.count < problemLimit, let nodes = reader.nextCategories(width: header.count, columns: columns, problem: problem) {
+            let line = reader.recordLine
+            let cell = shape.cell(nodes)
+            if let earlier = result.places[cell] {
+                problem(line, nil, "the same cell as line \(earlier.line): a cell may be given once")
+                continue
+            }
+            result.places[cell] = SubmittedTable.Place(line: line, field: rest[0] + 1)
+            for (part, f) in rest.prefix(2).enumerated() {
+                switch figure(reader.text(f), symbols: lowered) {
+                case .count(let v):
+                    if part == 0 { result.values[cell] = v } else { result.denominators[cell] = v }
+                case .withheld(let below):
+                    if part == 0 {
+                        result.withheld[cell] = true
+                        if let below { result.bounds[cell] = CellBounds(lower: 0, upper: below - 1) }
+                    } else {
+                        result.denominatorsWithheld[cell] = true
+                        if let below { result.denominatorBounds[cell] = CellBounds(lower: 0, upper: below - 1) }
                     }
-                    nodes[k] = node
-                }
-                if bad { continue }
-                let cell = shape.cell(nodes)
-                if let earlier = result.places[cell] {
-                    problem(line, nil, "the same cell as line \(earlier.line): a cell may be given once")
-                    continue
-                }
-                result.places[cell] = SubmittedTable.Place(line: line, field: rest[0] + 1)
-                for (part, f) in rest.prefix(2).enumerated() {
-                    switch figure(reader.text(f), symbols: lowered) {
-                    case .count(let v):
-                        if part == 0 { result.values[cell] = v } else { result.denominators[cell] = v }
-                    case .withheld(let below):
-                        if part == 0 {
-                            result.withheld[cell] = true
-                            if let below { result.bounds[cell] = CellBounds(lower: 0, upper: below - 1) }
-                        } else {
-                            result.denominatorsWithheld[cell] = true
-                            if let below { result.denominatorBounds[cell] = CellBounds(lower: 0, upper: below - 1) }
-                        }
-                    case .problem(let message): problem(line, f + 1, message)
-                    }
-                }
-                if rest.count == 3 {
-                    let shown = reader.text(rest[2]).replacingOccurrences(of: "%", with: "").trimmingCharacters(in: .whitespaces)
-                    if shown.isEmpty || lowered.contains(shown.lowercased()) { continue }
-                    let places = shown.firstIndex(of: ".").map { shown.distance(from: $0, to: shown.endIndex) - 1 } ?? 0
-                    guard shown.filter({ $0 == "." }).count <= 1, shown.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), places <= 6,
-                        let units = Int64(shown.replacingOccurrences(of: ".", with: ""))
-                    else {
-                        problem(line, rest[2] + 1, "not a percentage or a withheld symbol")
-                        continue
-                    }
-                    result.percentages[cell] = (units, places)
+                case .problem(let message): problem(line, f + 1, message)
                 }
             }
-        } catch {
-            problem(reader.recordLine, nil, describe(error))
+            if rest.count == 3 {
+                let shown = reader.text(rest[2]).replacingOccurrences(of: "%", with: "").trimmingCharacters(in: .whitespaces)
+                if shown.isEmpty || lowered.contains(shown.lowercased()) { continue }
+                let places = shown.firstIndex(of: ".").map { shown.distance(from: $0, to: shown.endIndex) - 1 } ?? 0
+                guard shown.filter({ $0 == "." }).count <= 1, shown.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), places <= 6,
+                    let units = Int64(shown.replacingOccurrences(of: ".", with: ""))
+                else {
+                    problem(line, rest[2] + 1, "not a percentage or a withheld symbol")
+                    continue
+                }
+                result.percentages[cell] = (units, places)
+            }
         }
         guard problems.isEmpty else { throw SubmissionProblems(problems: problems) }
         return result
@@ -449,8 +399,37 @@ final class SheetRows {
         return position < records.count
     }
 
-    /// As ``nextRow()``, for loops written for the CSV reader.
-    func next() throws(CSVError) -> Bool { nextRow() }
+    /// Moves to the next record whose categories read and returns them: per column, the
+    /// node of its dimension its field names (0 where the file has no field for it).
+    /// Records with a problem (a CSV issue, the wrong number of fields, a category the
+    /// dimension does not have) are reported through `problem` and passed over; blank lines
+    /// are skipped. Nil at the end.
+    func nextCategories(
+        width: Int, columns: [(field: Int?, dimension: TableDimension, name: String)], problem: (_ line: Int, _ field: Int?, _ message: String) -> Void
+    ) -> [Int]? {
+        records: while nextRow() {
+            if let issue {
+                problem(recordLine, issue.field, issue.message(columnName: nil))
+                continue
+            }
+            if fieldCount == 1 && text(0).isEmpty { continue }
+            guard fieldCount == width else {
+                problem(recordLine, nil, "expected \(width) fields, as the header has, found \(fieldCount)")
+                continue
+            }
+            var nodes = [Int](repeating: 0, count: columns.count)
+            for (k, column) in columns.enumerated() {
+                guard let f = column.field else { continue }
+                guard let n = SubmittedTableReader.node(column.dimension, text(f)) else {
+                    problem(recordLine, f + 1, "not a category of dimension '\(column.name)' (its codes or labels, or its total)")
+                    continue records
+                }
+                nodes[k] = n
+            }
+            return nodes
+        }
+        return nil
+    }
 
     var recordLine: Int { records[position].line }
     var issue: RowIssue? { records[position].issue }
