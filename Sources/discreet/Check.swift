@@ -44,7 +44,7 @@ struct Check: ParsableCommand {
         valueName: "file"))
     var fix: String?
 
-    @Option(help: ArgumentHelp("Symbols that mark a withheld cell, comma-separated (default: *, c, [c], x, [x], .., -, :, ~, s, supp, suppressed, n/a, low).", valueName: "list"))
+    @Option(help: ArgumentHelp("Symbols that mark a withheld cell, comma-separated (default: *, c, [c], x, [x], .., -, :, ~, s, supp, suppressed, n/a, [low], low).", valueName: "list"))
     var symbols: String?
 
     @Option(help: "'text' (a report to read) or 'json' (one object per table, for a submission script).")
