@@ -52,4 +52,25 @@ import Testing
         // Opened again: already version 2.
         #expect(try BatchLedger(path: path).historyCount("combined") == 1)
     }
+
+    /// A ledger a later discreet wrote (a schema version this one does not know) is refused
+    /// by name, the batch ledger and the privacy ledger alike, and left as it is.
+    @Test func aLedgerOfALaterSchemaIsRefused() throws {
+        for privacy in [false, true] {
+            let path = PrivacyLedgerTests.temporaryLedger()
+            defer { PrivacyLedgerTests.remove(path) }
+            do {
+                let db = try LedgerDatabase<LedgerError>(path: path, patience: 1000) { .unreadable(path: path, reason: $0) }
+                try db.execute("PRAGMA user_version = 9;")
+            }
+            do {
+                if privacy { _ = try PrivacyLedger(path: path) } else { _ = try BatchLedger(path: path) }
+                Issue.record("a schema of version 9 was opened")
+            } catch {
+                #expect(error.description.contains(path) && error.description.contains("schema version 9, this discreet reads"), "\(error)")
+            }
+            let db = try LedgerDatabase<LedgerError>(path: path, patience: 1000) { .unreadable(path: path, reason: $0) }
+            #expect(try db.integer("PRAGMA user_version") == 9)
+        }
+    }
 }

@@ -25,6 +25,9 @@ public struct SubmittedTableFinding: Sendable, Hashable {
         case percentageOfWithheld
         /// A percentage that is not its numerator over its denominator (to its places).
         case percentageMismatch
+
+        /// Whether it is a withheld cell worked out exactly.
+        var isRecoverable: Bool { if case .recoverable = self { true } else { false } }
     }
 
     /// Which of an indicator's figures a finding is about (a table's: `table`).
@@ -96,18 +99,12 @@ public enum SubmittedTableCheck {
         }
         for cell in report.contradicted { findings.append(SubmittedTableFinding(kind: .contradictory, cell: cell)) }
         for (cell, interval) in report.intervals.sorted(by: { $0.key < $1.key }) {
-            if interval.isExact, let value = interval.lower.floor {
-                // The margins it is the only withheld part of, each giving it away alone.
-                let alone = relations.filter { r in
-                    values[r.total] != nil && (r.parts.contains(cell) ? r.parts.filter { values[$0] == nil } == [cell] : false)
-                }.map(\.total)
-                findings.append(SubmittedTableFinding(kind: .recoverable(value), cell: cell, givenAwayBy: alone))
-                continue
-            }
-            guard let rule = primary.frequency, let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor,
-                rule.fails(contributors: upper)
-            else { continue }
-            findings.append(SubmittedTableFinding(kind: .knownSmall(lower: lower, upper: upper), cell: cell))
+            guard let kind = exposure(interval, primary) else { continue }
+            // The margins it is the only withheld part of, each giving it away alone.
+            let alone = kind.isRecoverable
+                ? relations.filter { r in values[r.total] != nil && r.parts.contains(cell) && r.parts.filter { values[$0] == nil } == [cell] }.map(\.total)
+                : []
+            findings.append(SubmittedTableFinding(kind: kind, cell: cell, givenAwayBy: alone))
         }
         return findings.sorted { ($0.severity, $0.cell) < ($1.severity, $1.cell) }
     }
@@ -136,21 +133,16 @@ public enum SubmittedTableCheck {
         let contradicted = (0..<n).filter { c in values[c].map { v in combined[c].map { $0 < v } ?? false } ?? false }
         guard contradicted.isEmpty else { return contradicted.map { SubmittedTableFinding(kind: .contradictory, cell: $0, withRelease: true) } }
         let before = Set(alone.map(\.cell))
-        func small(_ v: Int64) -> Bool { primary.frequency?.fails(contributors: v) ?? false }
         for (cell, interval) in zip(cells, found.prefix(cells.count)) where !before.contains(cell) {
             guard let interval else {
                 findings.append(SubmittedTableFinding(kind: .contradictory, cell: cell, withRelease: true))
                 continue
             }
-            if interval.isExact, let v = interval.lower.floor {
-                findings.append(SubmittedTableFinding(kind: .recoverable(v), cell: cell, withRelease: true))
-            } else if let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) {
-                findings.append(SubmittedTableFinding(kind: .knownSmall(lower: lower, upper: upper), cell: cell, withRelease: true))
-            }
+            if let kind = exposure(interval, primary) { findings.append(SubmittedTableFinding(kind: kind, cell: cell, withRelease: true)) }
         }
         for (cell, interval) in zip(others, found.suffix(others.count)) {
-            guard let interval, let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) else { continue }
-            findings.append(SubmittedTableFinding(kind: .othersSmall(lower: lower, upper: upper), cell: cell, withRelease: true))
+            guard let interval, let range = knownSmall(interval, primary) else { continue }
+            findings.append(SubmittedTableFinding(kind: .othersSmall(lower: range.lower, upper: range.upper), cell: cell, withRelease: true))
         }
         return findings.sorted { ($0.severity, $0.cell) < ($1.severity, $1.cell) }
     }
@@ -171,6 +163,22 @@ public enum SubmittedTableCheck {
         var bounds = innerBounds
         for (c, b) in outerBounds { bounds[2 * n + c] = b }
         return LinearView(count: 3 * n, relations: relations, values: known, bounds: bounds)
+    }
+
+    /// What a reader learns of a withheld count from its interval: its value (recoverable),
+    /// or that it is small (known small), or nothing that matters.
+    static func exposure(_ interval: FeasibilityInterval, _ primary: PrimaryPolicy) -> SubmittedTableFinding.Kind? {
+        if interval.isExact, let v = interval.lower.floor { return .recoverable(v) }
+        return knownSmall(interval, primary).map { .knownSmall(lower: $0.lower, upper: $0.upper) }
+    }
+
+    /// The range a count (or a group's) lies in, where it holds no zero and every count in
+    /// it fails the frequency rule: a reader knows the group is there, and small.
+    static func knownSmall(_ interval: FeasibilityInterval, _ primary: PrimaryPolicy) -> (lower: Int64, upper: Int64)? {
+        guard let rule = primary.frequency, let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor,
+            rule.fails(contributors: upper)
+        else { return nil }
+        return (lower, upper)
     }
 
     /// An indicator's counts as a submitted table shows them.
@@ -214,19 +222,14 @@ public enum SubmittedTableCheck {
         let shown = (0..<n).filter { numerators.values[$0] != nil || numerators.withheld[$0] || denominators.values[$0] != nil || denominators.withheld[$0] }
         let objectives = top.map { [($0, Rational.one)] } + bottom.map { [(2 * n + $0, Rational.one)] } + shown.map { [(n + $0, Rational.one)] }
         let found = IntervalAudit.intervals(view, of: objectives)
-        func small(_ v: Int64) -> Bool { primary.frequency?.fails(contributors: v) ?? false }
         let already = Set(findings.map { "\($0.part.rawValue)|\($0.cell)" })
         for (k, (cell, part)) in (top.map { ($0, SubmittedTableFinding.Part.numerator) } + bottom.map { ($0, SubmittedTableFinding.Part.denominator) }).enumerated() {
             guard !already.contains("\(part.rawValue)|\(cell)"), let interval = found[k] else { continue }
-            if interval.isExact, let v = interval.lower.floor {
-                findings.append(SubmittedTableFinding(kind: .recoverable(v), cell: cell, part: part))
-            } else if let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) {
-                findings.append(SubmittedTableFinding(kind: .knownSmall(lower: lower, upper: upper), cell: cell, part: part))
-            }
+            if let kind = exposure(interval, primary) { findings.append(SubmittedTableFinding(kind: kind, cell: cell, part: part)) }
         }
         for (cell, interval) in zip(shown, found.suffix(shown.count)) {
-            guard let interval, let lower = interval.lower.ceiling, lower > 0, let upper = interval.upper?.floor, small(upper) else { continue }
-            findings.append(SubmittedTableFinding(kind: .complementSmall(lower: lower, upper: upper), cell: cell, part: .complement))
+            guard let interval, let range = knownSmall(interval, primary) else { continue }
+            findings.append(SubmittedTableFinding(kind: .complementSmall(lower: range.lower, upper: range.upper), cell: cell, part: .complement))
         }
         for c in 0..<n {
             guard c < percentages.count, let shown = percentages[c] else { continue }

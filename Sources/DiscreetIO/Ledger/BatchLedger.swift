@@ -44,11 +44,9 @@ public final class BatchLedger {
     public init(path: String) throws(LedgerError) {
         self.path = path
         database = try LedgerDatabase(path: path, patience: Self.patience) { .unreadableBatchLedger(path: path, reason: $0) }
-        try database.execute("BEGIN IMMEDIATE")
-        let version = try database.integer("PRAGMA user_version")
-        switch version {
-        case 0:
-            try database.execute("""
+        try database.prepareSchema(
+            version: Self.schemaVersion,
+            create: """
                 CREATE TABLE batch_releases (
                     release TEXT PRIMARY KEY,
                     release_id TEXT NOT NULL,
@@ -58,21 +56,16 @@ public final class BatchLedger {
                     withheld TEXT NOT NULL,
                     published TEXT NOT NULL DEFAULT '');
                 \(Self.history)
-                PRAGMA user_version = \(Self.schemaVersion);
-                """)
-        case 1:
+                """,
             // Version 1 kept no figures: its releases start the history without them.
-            try database.execute("""
-                ALTER TABLE batch_releases ADD COLUMN published TEXT NOT NULL DEFAULT '';
-                \(Self.history)
-                INSERT INTO batch_history (release, release_id, recorded, withheld, published)
-                    SELECT release, release_id, recorded, withheld, published FROM batch_releases WHERE complete = 1;
-                PRAGMA user_version = \(Self.schemaVersion);
-                """)
-        case Int64(Self.schemaVersion): break
-        default: throw LedgerError.unreadableBatchLedger(path: path, reason: "schema version \(version), this discreet reads \(Self.schemaVersion)")
-        }
-        try database.execute("COMMIT")
+            upgrades: [
+                1: """
+                    ALTER TABLE batch_releases ADD COLUMN published TEXT NOT NULL DEFAULT '';
+                    \(Self.history)
+                    INSERT INTO batch_history (release, release_id, recorded, withheld, published)
+                        SELECT release, release_id, recorded, withheld, published FROM batch_releases WHERE complete = 1;
+                    """
+            ])
     }
 
     /// Every release completed, in the order they were.

@@ -24,6 +24,22 @@ final class LedgerDatabase<Failure: Error> {
 
     deinit { sqlite3_close(db) }
 
+    /// Brings the file's schema (SQLite's `user_version`) to `version`, in one transaction
+    /// that waits for other runs: an empty file gets `create`; a file of an older version
+    /// `upgrades[its version]`; a file of this version is left alone; any other is refused
+    /// as one this discreet cannot read.
+    func prepareSchema(version: Int32, create: String, upgrades: [Int64: String] = [:]) throws(Failure) {
+        try execute("BEGIN IMMEDIATE")
+        let found = try integer("PRAGMA user_version")
+        if found != Int64(version) {
+            guard let script = found == 0 ? create : upgrades[found] else {
+                throw failing("schema version \(found), this discreet reads \(version)")
+            }
+            try execute(script + "\nPRAGMA user_version = \(version);")
+        }
+        try execute("COMMIT")
+    }
+
     /// The rows the last statement changed.
     var changes: Int32 { sqlite3_changes(db) }
 

@@ -124,11 +124,9 @@ public final class PrivacyLedger {
     public init(path: String) throws(LedgerError) {
         self.path = path
         database = try LedgerDatabase(path: path, patience: Self.patience) { .unreadable(path: path, reason: $0) }
-        try database.execute("BEGIN IMMEDIATE")
-        let version = try database.integer("PRAGMA user_version")
-        switch version {
-        case 0:
-            try database.execute("""
+        try database.prepareSchema(
+            version: Self.schemaVersion,
+            create: """
                 CREATE TABLE datasets (
                     dataset TEXT PRIMARY KEY,
                     accounting TEXT NOT NULL CHECK (accounting IN ('epsilon', 'rho')),
@@ -146,12 +144,7 @@ public final class PrivacyLedger {
                     input_checksums TEXT NOT NULL,
                     recorded TEXT NOT NULL,
                     published INTEGER NOT NULL DEFAULT 0);
-                PRAGMA user_version = \(Self.schemaVersion);
                 """)
-        case Int64(Self.schemaVersion): break
-        default: throw LedgerError.unreadable(path: path, reason: "schema version \(version), this discreet reads \(Self.schemaVersion)")
-        }
-        try database.execute("COMMIT")
     }
 
     /// Records `spend` against its dataset, whose budget is `total` in the spend's accounting
