@@ -234,6 +234,18 @@ import Testing
 /// `discreet check --fix`: what it withholds passes the check, and costs no more cells than
 /// the suppressor withholds on the same table with every count known.
 @Suite struct SubmittedTableRepairTests {
+    /// A table whose margin does not add up is not repaired: its figures need correcting.
+    @Test func aTableWhoseMarginsDoNotAddUpIsNotRepaired() throws {
+        let shape = try #require(TableShape(dimensions: [ReleaseChangeTests.sex]))
+        let total = shape.cell([ReleaseChangeTests.sex.node("All")!])
+        var values = [Int64?](repeating: 12, count: shape.cellCount)
+        values[total] = 30
+        #expect(throws: SubmittedTableRepair.Failure.marginsDoNotAddUp(total)) {
+            try SubmittedTableRepair.additionalSuppressions(
+                shape: shape, values: values, withheld: [Bool](repeating: false, count: shape.cellCount), primary: PrimaryPolicy(frequency: FrequencyRule(threshold: 5)))
+        }
+    }
+
     @Test func aRepairPassesTheCheckAndWithholdsNoMoreThanProtect() throws {
         let shape = try #require(TableShape(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex]))
         let template = AtomAttacker(dimensions: [ReleaseChangeTests.area, ReleaseChangeTests.sex], atoms: [[0]])

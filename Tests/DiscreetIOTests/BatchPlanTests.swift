@@ -204,6 +204,33 @@ import Testing
     /// new combined dashboard and B's release around it. The independent attacker, knowing
     /// A's release as first published and the two new ones, still cannot tell that the
     /// group "in the combined count but not A's" in X is smaller than 5.
+    /// The previous release's withheld cells become the plan's preferred cells of the
+    /// releases made again (not of kept ones); with `carry_forward: off` the pipeline passes
+    /// no previous release and nothing is preferred.
+    @Test func theLastReleasesWithheldCellsArePreferred() throws {
+        let dir = Self.differencingFixture()
+        let out = dir.path + "/out"
+        let options = IngestOptions(onError: .stop, temporaryDirectory: dir.path)
+        let batch = try BatchPlan(spec: try SpecReader.load(path: dir.path + "/spec.yaml"))
+        let first = try BatchPipeline.protect(batch: batch, options: options, out: out, overwrite: false)
+        let previous = BatchPipeline.previousReleases(batch.releases.map(\.key), out: out)
+        #expect(Set(previous.keys) == Set(batch.releases.map(\.key)))
+        let plan = BatchPipeline.plan(batch, keeping: [:], preferring: previous)
+        for part in batch.releases {
+            for t in part.tables {
+                let table = batch.plan.tables[t]
+                let withheld = Set(first.release.tables[t].statuses.indices.filter { first.release.tables[t].statuses[$0].disposition.isWithheld }.map { table.cohortCells[$0] })
+                #expect(withheld.isSubset(of: plan.preferred[table.cohort] ?? []), "\(table.name)")
+            }
+        }
+        #expect(plan.preferred.values.contains { !$0.isEmpty })
+        #expect(BatchPipeline.plan(batch, keeping: [:], preferring: [:]).preferred.isEmpty)
+        // A kept release's cells are kept, not preferred.
+        let keptOnly = BatchPipeline.plan(batch, keeping: ["a": previous["a"]!], preferring: ["a": previous["a"]!])
+        let aCohort = batch.plan.tables[batch.releases[1].tables[0]].cohort
+        #expect(keptOnly.preferred[aCohort] == nil && keptOnly.kept[aCohort] != nil)
+    }
+
     @Test func aKeptPartnersReleaseIsProtectedAroundAsPublished() throws {
         let dir = Self.differencingFixture()
         let out = dir.path + "/out"
