@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // zlib's inflate, for the sheets of .xlsx workbooks (ZIP archives).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // libcrypto's SHA-256 (Debian: libssl-dev), for checksums of large extracts.
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         // Linux calls Swift's Glibc module leaves out (anonymous files, swapping two paths).
         .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
 
@@ -37,6 +39,7 @@ let package = Package(
                 "DiscreetCore",
                 "CSQLite",
                 "CZlib",
+                "CCrypto",
                 "CPOSIX",
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -95,22 +95,13 @@ public struct ContributionGrouper: Sendable {
     /// Per table, per inner cell: the sum of its people's record keys modulo 2^32 (empty
     /// without record keys).
     public private(set) var cellKeys: [[UInt32]]
-    /// Per release dimension, the leaf of the record at hand (set once per record: every
-    /// table classifies a row's value the same way), and the record it was set for.
-    private var rowLeaf: [Int32]
-    private var rowStamp: [Int]
+    /// What one person's records are combined in, reused from person to person (each slot
+    /// is valid only where its stamp is the current person's or record's).
+    private var scratch: PersonScratch
     private var record = 0
-    private var stamp: [Int]
-    private var sum: [Int64]
-    private var touchedComponent: [Int]
-    private var conflicted: [Bool]
-    /// Per component and release dimension: the person's leaf so far, whether a deciding
-    /// row gave it, which row, and when it was set.
-    private var leaf: [Int32]
-    private var decided: [Bool]
-    private var leafOrigin: [RowOrigin]
-    private var leafStamp: [Int]
     private var generation = 0
+    /// Scratch for ``addPerson(records:)``.
+    private var personOffsets: [Int] = []
 
     /// Tables each of their own (no two share a person's classification, nor a dimension).
     public init(tables: [(shape: TableShape, measure: Measure)], topCount: Int, policy: ConflictPolicy) {
@@ -164,17 +155,7 @@ public struct ContributionGrouper: Sendable {
         let components = (tables.map(\.component).max() ?? -1) + 1
         dimensionCount = max(hiddenLeaf.count, (tables.flatMap(\.dimensions).max() ?? -1) + 1)
         conflictCounts = [Int](repeating: 0, count: components)
-        stamp = [Int](repeating: -1, count: tables.count)
-        sum = [Int64](repeating: 0, count: tables.count)
-        touchedComponent = [Int](repeating: -1, count: components)
-        conflicted = [Bool](repeating: false, count: components)
-        let slots = components * dimensionCount
-        leaf = [Int32](repeating: -1, count: slots)
-        decided = [Bool](repeating: false, count: slots)
-        leafOrigin = [RowOrigin](repeating: RowOrigin(input: 0, line: 0), count: slots)
-        leafStamp = [Int](repeating: -1, count: slots)
-        rowLeaf = [Int32](repeating: -1, count: dimensionCount)
-        rowStamp = [Int](repeating: -1, count: dimensionCount)
+        scratch = PersonScratch(tables: tables.count, components: components, dimensions: dimensionCount)
     }
 
     /// A record by its person's hash, then its row's place (input, line): a person's rows
@@ -228,6 +209,21 @@ public struct ContributionGrouper: Sendable {
         }
     }
 
+    /// Adds one person: `records` holds all their records (``ContributionRecord``s of one
+    /// identifier), in input and line order. For an extract sorted by person, read as a
+    /// stream: no record is stored, sorted or hashed.
+    public mutating func addPerson(records: UnsafeRawBufferPointer) {
+        personOffsets.removeAll(keepingCapacity: true)
+        var offset = 0
+        while offset < records.count {
+            personOffsets.append(offset)
+            offset += Int(records.load(at: offset, as: UInt32.self))
+        }
+        guard !personOffsets.isEmpty else { return }
+        let offsets = personOffsets
+        addPerson(offsets, records)
+    }
+
     private func sameIdentifier(_ a: Int, _ b: Int, _ records: UnsafeRawBufferPointer) -> Bool {
         let la = Int(records.load(at: a + 20, as: UInt16.self))
         let lb = Int(records.load(at: b + 20, as: UInt16.self))
@@ -238,14 +234,20 @@ public struct ContributionGrouper: Sendable {
     }
 
     private mutating func addPerson(_ offsets: [Int], _ records: UnsafeRawBufferPointer) {
+        // Copies of a grouper (one per worker) must not share what they combine people in.
+        if !isKnownUniquelyReferenced(&scratch) { scratch = scratch.fresh() }
+        let s = scratch
         people += 1
         generation += 1
-        var touched: [Int] = []
-        var components: [Int] = []
+        let generation = self.generation
+        var touched = 0
+        var components = 0
         var keyInRecords: UInt32?
         var keysDiffer = false
+        let dimensionCount = self.dimensionCount
         for o in offsets {
             record += 1
+            let record = self.record
             let rowOrigin = RowOrigin(packed: records.load(at: o + 12, as: UInt64.self))
             let idLength = Int(records.load(at: o + 20, as: UInt16.self))
             let count = Int(records.load(at: o + 22, as: UInt16.self))
@@ -266,58 +268,60 @@ public struct ContributionGrouper: Sendable {
                     v = records.load(at: p, as: Int64.self)
                     p += ContributionRecord.valueSize
                 }
-                if stamp[t] != generation {
-                    stamp[t] = generation
-                    sum[t] = v
-                    touched.append(t)
+                if s.stamp[t] != generation {
+                    s.stamp[t] = generation
+                    s.sum[t] = v
+                    s.touched[touched] = t
+                    touched += 1
                 } else {
-                    let (s, overflow) = sum[t].addingReportingOverflow(v)
+                    let (total, overflow) = s.sum[t].addingReportingOverflow(v)
                     if overflow { accumulators[t].markOverflow() }
-                    sum[t] = s
+                    s.sum[t] = total
                 }
                 let component = componentOf[t]
-                if touchedComponent[component] != generation {
-                    touchedComponent[component] = generation
-                    conflicted[component] = false
-                    components.append(component)
+                if s.touchedComponent[component] != generation {
+                    s.touchedComponent[component] = generation
+                    s.conflicted[component] = false
+                    s.components[components] = component
+                    components += 1
                 }
                 // The row's category in each of the table's dimensions.
                 for k in firstDimension[t]..<firstDimension[t + 1] {
                     let d = dimensionOf[k]
-                    if rowStamp[d] != record {
-                        rowStamp[d] = record
-                        rowLeaf[d] = Int32((c / innerStride[k]) % leafCount[k])
+                    if s.rowStamp[d] != record {
+                        s.rowStamp[d] = record
+                        s.rowLeaf[d] = Int32((c / innerStride[k]) % leafCount[k])
                     }
-                    let l = rowLeaf[d]
+                    let l = s.rowLeaf[d]
                     let slot = component * dimensionCount + d
                     if decides[k] {
-                        if leafStamp[slot] != generation || !decided[slot] {
-                            leafStamp[slot] = generation
-                            leaf[slot] = l
-                            decided[slot] = true
-                            leafOrigin[slot] = rowOrigin
-                        } else if leaf[slot] != l {
+                        if s.leafStamp[slot] != generation || !s.decided[slot] {
+                            s.leafStamp[slot] = generation
+                            s.leaf[slot] = l
+                            s.decided[slot] = true
+                            s.leafOrigin[slot] = rowOrigin
+                        } else if s.leaf[slot] != l {
                             switch policy {
                             case .error:
-                                if !conflicted[component] {
-                                    conflicted[component] = true
+                                if !s.conflicted[component] {
+                                    s.conflicted[component] = true
                                     if conflictSample.count < Self.conflictSampleLimit {
-                                        conflictSample.append(CellConflict(table: component, first: leafOrigin[slot], second: rowOrigin))
+                                        conflictSample.append(CellConflict(table: component, first: s.leafOrigin[slot], second: rowOrigin))
                                     }
                                 }
                             case .first: break
-                            case .last: leaf[slot] = l
+                            case .last: s.leaf[slot] = l
                             }
                         }
-                    } else if leafStamp[slot] != generation {
-                        leafStamp[slot] = generation
-                        leaf[slot] = l
-                        decided[slot] = false
+                    } else if s.leafStamp[slot] != generation {
+                        s.leafStamp[slot] = generation
+                        s.leaf[slot] = l
+                        s.decided[slot] = false
                     }
                 }
             }
         }
-        for component in components where conflicted[component] { conflictCounts[component] += 1 }
+        for i in 0..<components where s.conflicted[s.components[i]] { conflictCounts[s.components[i]] += 1 }
         // The person's record key, from their identifier (the same in every record).
         var key: UInt32 = keyInRecords ?? 0
         if keysDiffer { differingRecordKeys += 1 }
@@ -326,17 +330,18 @@ public struct ContributionGrouper: Sendable {
             let start = first + ContributionRecord.headerSize
             key = recordKey(UnsafeRawBufferPointer(rebasing: records[start..<(start + length)]))
         }
-        for t in touched {
+        for i in 0..<touched {
+            let t = s.touched[i]
             let component = componentOf[t]
-            guard !conflicted[component] else { continue }
+            guard !s.conflicted[component] else { continue }
             var cell = 0
             for k in firstDimension[t]..<firstDimension[t + 1] {
                 let d = dimensionOf[k]
                 let slot = component * dimensionCount + d
-                let l = decided[slot] || hiddenLeaf[d] < 0 ? leaf[slot] : hiddenLeaf[d]
+                let l = s.decided[slot] || hiddenLeaf[d] < 0 ? s.leaf[slot] : hiddenLeaf[d]
                 cell += Int(l) * innerStride[k]
             }
-            var value = sum[t]
+            var value = s.sum[t]
             if let range = clamps[t], !range.contains(value) {
                 value = min(max(value, range.lowerBound), range.upperBound)
                 clamped[t] += 1
@@ -366,5 +371,76 @@ public struct ContributionGrouper: Sendable {
             conflictSample.append(conflict)
         }
         people += other.people
+    }
+}
+
+/// The per-person working state of a ``ContributionGrouper`` in raw storage, allocated
+/// once: combining a person's records takes no reference and checks no array's uniqueness.
+private final class PersonScratch: @unchecked Sendable {
+    let tables: Int
+    let componentCount: Int
+    let dimensions: Int
+    /// Per table: the person it last took a contribution of, and the sum of theirs.
+    let stamp: UnsafeMutablePointer<Int>
+    let sum: UnsafeMutablePointer<Int64>
+    /// The tables and components the person is in (as many as they touched).
+    let touched: UnsafeMutablePointer<Int>
+    let components: UnsafeMutablePointer<Int>
+    /// Per component: the person it was last set for, and whether their rows conflict.
+    let touchedComponent: UnsafeMutablePointer<Int>
+    let conflicted: UnsafeMutablePointer<Bool>
+    /// Per component and release dimension: the person's leaf so far, whether a deciding
+    /// row gave it, which row, and the person it was set for.
+    let leaf: UnsafeMutablePointer<Int32>
+    let decided: UnsafeMutablePointer<Bool>
+    let leafOrigin: UnsafeMutablePointer<RowOrigin>
+    let leafStamp: UnsafeMutablePointer<Int>
+    /// Per release dimension, the leaf of the record at hand (set once per record: every
+    /// table classifies a row's value the same way), and the record it was set for.
+    let rowLeaf: UnsafeMutablePointer<Int32>
+    let rowStamp: UnsafeMutablePointer<Int>
+
+    init(tables: Int, components: Int, dimensions: Int) {
+        self.tables = tables
+        componentCount = components
+        self.dimensions = dimensions
+        func make<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+            p.initialize(repeating: value, count: max(count, 1))
+            return p
+        }
+        let slots = components * dimensions
+        stamp = make(tables, -1)
+        sum = make(tables, 0)
+        touched = make(tables, 0)
+        self.components = make(components, 0)
+        touchedComponent = make(components, -1)
+        conflicted = make(components, false)
+        leaf = make(slots, -1)
+        decided = make(slots, false)
+        leafOrigin = make(slots, RowOrigin(input: 0, line: 0))
+        leafStamp = make(slots, -1)
+        rowLeaf = make(dimensions, -1)
+        rowStamp = make(dimensions, -1)
+    }
+
+    /// Another of the same size (nothing in it is valid beyond one person).
+    func fresh() -> PersonScratch {
+        PersonScratch(tables: tables, components: componentCount, dimensions: dimensions)
+    }
+
+    deinit {
+        stamp.deallocate()
+        sum.deallocate()
+        touched.deallocate()
+        components.deallocate()
+        touchedComponent.deallocate()
+        conflicted.deallocate()
+        leaf.deallocate()
+        decided.deallocate()
+        leafOrigin.deallocate()
+        leafStamp.deallocate()
+        rowLeaf.deallocate()
+        rowStamp.deallocate()
     }
 }

@@ -73,8 +73,10 @@ public struct RowContributions: Sendable {
     public var cells: [UInt32] = []
     /// Values of the valued contributions, in order.
     public var values: [Int64] = []
-    /// Scratch: each cohort filter's result on the row.
-    var passed: [Bool] = []
+    /// Why the row was rejected, when ``RowClassifier/classify(_:into:)`` returns `false`.
+    public var issue: RowIssue?
+    /// Scratch: each filter node's result on the row.
+    var passed: [UInt8] = []
     public var count: Int { tables.count }
     /// The flag on a table number whose contribution carries a value.
     public static let valued: UInt16 = 0x8000
@@ -95,12 +97,13 @@ public struct RowContributions: Sendable {
 /// A row that cannot be classified in a table whose cohort it belongs to is rejected as a
 /// whole, so that every table sees the same rows.
 ///
-/// Every row of every extract passes through ``classify(_:into:)``: its programs, mappers
-/// and bands are laid out flat in memory once, so the per-row loop copies nothing and
-/// takes no references.
+/// Every row of every extract passes through ``classify(_:into:)``: its filters are one
+/// ``FilterNetwork`` (each shared test evaluated once per row), its mappers and bands are
+/// laid out flat in memory once, so the per-row loop copies nothing and takes no references.
 public struct RowClassifier: Sendable {
     public let filters: [FilterProgram]
     public let tables: [TableClassification]
+    private let network: FilterNetwork
     private let flat: Flat
 
     /// The most tables a release can have (table numbers are 15-bit in records).
@@ -110,18 +113,20 @@ public struct RowClassifier: Sendable {
         precondition(tables.count <= Self.maximumTables)
         self.filters = filters
         self.tables = tables
-        flat = Flat(filters: filters, tables: tables)
+        network = FilterNetwork(programs: filters)
+        flat = Flat(tables: tables, roots: network.roots)
     }
 
-    /// Classifies a row; on success `into` holds its contributions (possibly none).
+    /// Classifies a row: `true` with its contributions (possibly none) in `out`, or `false`
+    /// with the reason in `out.issue`.
     @inline(__always)
-    public func classify(_ slots: UnsafePointer<Int64>, into out: inout RowContributions) -> RowIssue? {
+    public func classify(_ slots: UnsafePointer<Int64>, into out: inout RowContributions) -> Bool {
         out.removeAll()
         let f = flat
-        if out.passed.count != f.filterCount { out.passed = [Bool](repeating: false, count: f.filterCount) }
-        for i in 0..<f.filterCount { out.passed[i] = f.evaluate(i, slots) }
+        if out.passed.count != network.nodeCount { out.passed = [UInt8](repeating: 0, count: network.nodeCount) }
+        out.passed.withUnsafeMutableBufferPointer { network.evaluate(slots, into: $0.baseAddress!) }
         for t in 0..<f.tableCount {
-            guard out.passed[f.tableFilter[t]] else { continue }
+            guard out.passed[f.tableFilter[t]] == 1 else { continue }
             var cell = 0
             for d in f.dimStart[t]..<f.dimStart[t + 1] {
                 let value = slots[f.dimSlot[d]]
@@ -140,18 +145,18 @@ public struct RowClassifier: Sendable {
                 }
                 if leaf < 0 { leaf = Int(f.dimFallback[d]) }
                 guard leaf >= 0 else {
-                    // The slow path: name the problem.
-                    let mapper = tables[t].dimensions[d - f.dimStart[t]]
-                    if case .failure(let issue) = mapper.leaf(value) { return issue }
-                    return RowIssue(.unknownCategory, column: mapper.column, subject: mapper.dimension)
+                    out.issue = unclassified(table: t, dimension: d - f.dimStart[t], value: value)
+                    return false
                 }
                 cell += leaf * f.dimStride[d]
             }
             let sumSlot = f.tableSumSlot[t]
             if sumSlot >= 0 {
                 let value = slots[sumSlot]
-                if value == RowSlot.missing { return RowIssue(.missingSumValue, column: tables[t].sumColumn, subject: tables[t].name) }
-                if value < 0 { return RowIssue(.negativeSumValue, column: tables[t].sumColumn, subject: tables[t].name) }
+                if value == RowSlot.missing || value < 0 {
+                    out.issue = RowIssue(value < 0 && value != RowSlot.missing ? .negativeSumValue : .missingSumValue, column: tables[t].sumColumn, subject: tables[t].name)
+                    return false
+                }
                 out.tables.append(UInt16(t) | RowContributions.valued)
                 out.values.append(value)
             } else {
@@ -159,16 +164,20 @@ public struct RowClassifier: Sendable {
             }
             out.cells.append(UInt32(cell))
         }
-        return nil
+        return true
+    }
+
+    /// Why a value has no leaf in a table's dimension (the slow path: naming the problem).
+    @inline(never)
+    private func unclassified(table t: Int, dimension d: Int, value: Int64) -> RowIssue {
+        let mapper = tables[t].dimensions[d]
+        if case .failure(let issue) = mapper.leaf(value) { return issue }
+        return RowIssue(.unknownCategory, column: mapper.column, subject: mapper.dimension)
     }
 
     /// The classifier's programs and mappers in raw storage, allocated once.
     private final class Flat: @unchecked Sendable {
-        let filterCount: Int
         let tableCount: Int
-        let code: UnsafeMutableBufferPointer<FilterProgram.Instruction>
-        let codeStart: UnsafeMutableBufferPointer<Int>
-        let sets: UnsafeMutableBufferPointer<Int64>
         let tableFilter: UnsafeMutableBufferPointer<Int>
         let tableSumSlot: UnsafeMutableBufferPointer<Int>
         let dimStart: UnsafeMutableBufferPointer<Int>
@@ -188,21 +197,8 @@ public struct RowClassifier: Sendable {
             return b
         }
 
-        init(filters: [FilterProgram], tables: [TableClassification]) {
-            filterCount = filters.count
+        init(tables: [TableClassification], roots: [Int]) {
             tableCount = tables.count
-            var code: [FilterProgram.Instruction] = []
-            var codeStart: [Int] = []
-            var sets: [Int64] = []
-            for program in filters {
-                codeStart.append(code.count)
-                for var ins in program.code {
-                    if ins.kind == .member { ins.start += sets.count }
-                    code.append(ins)
-                }
-                sets += program.sets
-            }
-            codeStart.append(code.count)
             var dimStart: [Int] = []
             var dimSlot: [Int] = [], dimStride: [Int] = [], dimBanded: [Bool] = [], dimLeafStart: [Int] = [], dimLeafCount: [Int] = []
             var dimFallback: [Int32] = []
@@ -229,10 +225,8 @@ public struct RowClassifier: Sendable {
                 }
             }
             dimStart.append(dimSlot.count)
-            self.code = Self.buffer(code)
-            self.codeStart = Self.buffer(codeStart)
-            self.sets = Self.buffer(sets)
-            tableFilter = Self.buffer(tables.map(\.filter))
+            // Each table's filter as the node of the network holding its answer.
+            tableFilter = Self.buffer(tables.map { roots[$0.filter] })
             tableSumSlot = Self.buffer(tables.map { $0.sumSlot ?? -1 })
             self.dimStart = Self.buffer(dimStart)
             self.dimSlot = Self.buffer(dimSlot)
@@ -247,9 +241,7 @@ public struct RowClassifier: Sendable {
         }
 
         deinit {
-            for b in [codeStart, tableFilter, tableSumSlot, dimStart, dimSlot, dimStride, dimLeafStart, dimLeafCount] { b.deallocate() }
-            code.deallocate()
-            sets.deallocate()
+            for b in [tableFilter, tableSumSlot, dimStart, dimSlot, dimStride, dimLeafStart, dimLeafCount] { b.deallocate() }
             dimBanded.deallocate()
             dimFallback.deallocate()
             leafOf.deallocate()
@@ -257,11 +249,6 @@ public struct RowClassifier: Sendable {
             bandUpper.deallocate()
         }
 
-        /// Program `p` on a row.
-        @inline(__always)
-        func evaluate(_ p: Int, _ slots: UnsafePointer<Int64>) -> Bool {
-            FilterProgram.run(UnsafeBufferPointer(code), codeStart[p]..<codeStart[p + 1], UnsafeBufferPointer(sets), slots)
-        }
     }
 }
 

@@ -15,6 +15,13 @@ public struct IngestOptions: Sendable {
     /// reader holds one block of records (``blockBytes``) besides the shared memory budget,
     /// and the release is the same whatever the number.
     public var readers = 1
+    /// Whether one input whose rows come sorted by person is aggregated as it is read (see
+    /// ``PersonStream``), instead of through the store. The release is the same either way;
+    /// tests turn it off to exercise the store on small inputs.
+    public var streamSortedInput = true
+    /// The least share of a sorted CSV file worth a core of its own (a file of less than
+    /// two shares is read on one core).
+    public var partBytes = 8 << 20
     /// For tests: called once every row is read, before grouping, with the descriptor of the
     /// spill file (nil when nothing spilled), to look at what a run leaves on disk mid-way.
     var beforeGrouping: (@Sendable (Int32?) -> Void)?
@@ -97,6 +104,9 @@ public struct IngestResult: Sendable {
     public var people: Int
     /// Whether contributions were spilled to temporary files.
     public var spilled: Bool
+    /// The parts of one sorted CSV input read at once, each on its own core (1: the input
+    /// was read on one core).
+    public var parts = 1
     /// Per cohort, the people whose contribution to a sum was clamped to the declared bounds
     /// (a release with noise).
     public var clamped: [Int] = []
@@ -163,6 +173,9 @@ public struct Ingest: Sendable {
         var state = IngestState(plan: plan, options: options)
         let sizes = inputs.map { POSIX.fileSize($0.path) }
         state.expectedBytes = sizes.reduce(0) { $0 + ($1 ?? 0) }
+        if inputs.count == 1 && options.streamSortedInput, let result = try readSorted(inputs[0], size: sizes[0]) {
+            return result
+        }
         let readers = min(options.readers, inputs.count)
         if readers > 1 {
             try readConcurrently(inputs, sizes: sizes, readers: readers, into: &state)
@@ -182,6 +195,116 @@ public struct Ingest: Sendable {
         }
         options.progress?(.grouping)
         return try state.finish(inputs: inputs)
+    }
+
+    /// Reads one input as a stream of people, if its rows come sorted by person; `nil` if
+    /// they do not (the caller then reads it through the store). A large CSV file is cut
+    /// into parts, one per worker, read at once (see ``FilePart``).
+    private func readSorted(_ input: InputSpec, size: Int?) throws(IngestError) -> IngestResult? {
+        if input.format == .csv, let size, size >= options.partBytes * 2, options.workers > 1 {
+            let cuts = FilePart.cuts(path: input.path, size: size, count: min(options.workers, size / max(options.partBytes, 1)))
+            if !cuts.isEmpty, let result = try readParts(input, size: size, cuts: cuts) { return result }
+        }
+        var state = IngestState(plan: plan, options: options)
+        state.expectedBytes = size ?? 0
+        let stream = PersonStream(grouper: state.makeGrouper())
+        state.stream = stream
+        do {
+            try read(input, index: 0, size: size, into: &state)
+        } catch {
+            options.inputFailed?(0)
+            throw error
+        }
+        guard !stream.broken else { return nil }
+        if let progress = options.progress, let report = state.reports.last {
+            progress(.read(input: 0, rows: report.rows, quarantined: report.quarantined))
+        }
+        options.progress?(.grouping)
+        return try state.finish(inputs: [input])
+    }
+
+    /// Reads a CSV file sorted by person in parts, one per core, starting at `cuts`; `nil`
+    /// when it is not sorted, or the parts do not meet (the caller reads it on one core).
+    private func readParts(_ input: InputSpec, size: Int, cuts: [Int]) throws(IngestError) -> IngestResult? {
+        let starts: [Int?] = [nil] + cuts.map { Optional($0) }
+        let checksum = BackgroundChecksum(path: input.path, inline: false)
+        let quiet = { var o = options; o.progress = nil; return o }()
+        let ingest = Ingest(plan: plan, options: quiet)
+        // Each part's state is made and used on its thread only, then handed back here.
+        struct Outcome: @unchecked Sendable {
+            var part: FilePart
+            var stream: PersonStream
+            var state: IngestState
+            var error: IngestError?
+        }
+        let outcomes = Mutex([Outcome?](repeating: nil, count: starts.count))
+        let plan = self.plan
+        DispatchQueue.concurrentPerform(iterations: starts.count) { k in
+            var start: (offset: Int, line: Int)?
+            var error: IngestError?
+            if let offset = starts[k] {
+                do {
+                    start = (offset, try FilePart.line(at: offset, path: input.path))
+                } catch let failure {
+                    error = .input(describe(failure))
+                }
+            }
+            let part = FilePart(start: starts[k].map { ($0, start?.line ?? 0) }, next: k + 1 < starts.count ? starts[k + 1] : nil)
+            var state = IngestState(plan: plan, options: quiet)
+            state.expectedBytes = size
+            let stream = PersonStream(grouper: state.makeGrouper())
+            state.stream = stream
+            state.part = part
+            if error == nil {
+                do throws(IngestError) {
+                    try ingest.read(input, index: 0, size: size, into: &state)
+                    stream.flush()
+                } catch let failure {
+                    error = failure
+                }
+            }
+            outcomes.withLock { $0[k] = Outcome(part: part, stream: stream, state: state, error: error) }
+        }
+        // Parts in order: each must meet the one before, and be in order after it; where one
+        // does not, or a part is out of order, the file is read on one core. The first part
+        // that fails (having met the one before: its rows are the file's) is the error.
+        var parts: [Outcome] = []
+        for case let outcome? in outcomes.withLock({ $0 }) {
+            if let last = parts.last, !last.part.meets(outcome.part) { return nil }
+            if let error = outcome.error {
+                options.inputFailed?(0)
+                throw error
+            }
+            if outcome.stream.broken || outcome.part.failed { return nil }
+            if let last = parts.last, !last.stream.precedes(outcome.stream) { return nil }
+            parts.append(outcome)
+        }
+        // A column with as many codes as a dictionary takes may be short of them in one
+        // part and not in another: one core decides.
+        if parts.contains(where: { $0.state.dictionaries.contains { $0.count >= $0.limit } }) { return nil }
+        let sha: String
+        do {
+            sha = try checksum.wait()
+        } catch {
+            throw .input(describe(error))
+        }
+        var state = IngestState(plan: plan, options: options)
+        state.inputNames = [input.displayName]
+        var grouper = parts[0].stream.grouper
+        var rows = 0, quarantined = 0
+        for (k, part) in parts.enumerated() {
+            if k > 0 { grouper.merge(part.stream.grouper) }
+            rows += part.state.reports[0].rows
+            quarantined += part.state.reports[0].quarantined
+            for entry in part.state.quarantine { state.merge(entry) }
+        }
+        state.reports = [InputReport(input: input, sha256: sha, rows: rows, quarantined: quarantined, bytes: size)]
+        options.progress?(.read(input: 0, rows: rows, quarantined: quarantined))
+        options.progress?(.grouping)
+        options.beforeGrouping?(nil)
+        var result = try state.finish(grouper: grouper)
+        result.parts = parts.count
+        return result
     }
 
     /// Reads the inputs `readers` at a time into `state`'s store, each reader with its own
@@ -240,19 +363,24 @@ public struct Ingest: Sendable {
         case .csv:
             let reader: CSVReader
             do {
-                reader = try CSVReader(path: input.path)
+                if let start = state.part?.start {
+                    reader = try CSVReader(path: input.path, from: start.offset, line: start.line)
+                } else {
+                    reader = try CSVReader(path: input.path)
+                }
             } catch {
                 throw .input(describe(error))
             }
             // The checksum is computed on another core while this one parses (a small
-            // file's, at once: a thread would cost more than the hashing).
-            let checksum = BackgroundChecksum(path: input.path, inline: (size ?? Int.max) < 1 << 22)
+            // file's, at once: a thread would cost more than the hashing). A part of a file
+            // leaves it to the whole.
+            let checksum = state.part == nil ? BackgroundChecksum(path: input.path, inline: (size ?? Int.max) < 1 << 22) : nil
             // Closed on every way out: a failed read must not keep the file open.
             defer { reader.close() }
             let rows = try state.read(CSVExtract(reader), input: input, index: index)
             let sha: String
             do {
-                sha = try checksum.wait()
+                sha = try checksum?.wait() ?? ""
             } catch {
                 throw .input(describe(error))
             }
@@ -307,8 +435,11 @@ protocol ExtractReader {
     var header: [String] { get }
     var recordLine: Int { get }
     var issue: RowIssue? { get }
+    var hasIssue: Bool { get }
     var fieldCount: Int { get }
     var bytesSoFar: Int { get }
+    /// Where the current record starts in the input (CSV: a byte offset).
+    var recordOffset: Int { get }
     mutating func advance() throws(IngestError) -> Bool
     func field(_ i: Int) -> UnsafeRawBufferPointer
 }
@@ -319,8 +450,10 @@ struct CSVExtract: ExtractReader {
     var header: [String] { reader.header }
     var recordLine: Int { reader.recordLine }
     var issue: RowIssue? { reader.issue }
+    var hasIssue: Bool { reader.hasIssue }
     var fieldCount: Int { reader.fieldCount }
     var bytesSoFar: Int { reader.bytesRead }
+    var recordOffset: Int { reader.recordOffset }
     mutating func advance() throws(IngestError) -> Bool {
         do { return try reader.next() } catch { throw .input(describe(error)) }
     }
@@ -333,8 +466,10 @@ struct SQLiteExtract: ExtractReader {
     var header: [String] { reader.header }
     var recordLine: Int { reader.recordLine }
     var issue: RowIssue? { nil }
+    var hasIssue: Bool { false }
     var fieldCount: Int { reader.fieldCount }
     var bytesSoFar: Int { 0 }
+    var recordOffset: Int { 0 }
     mutating func advance() throws(IngestError) -> Bool {
         do { return try reader.next() } catch { throw .input(describe(error)) }
     }
@@ -355,6 +490,11 @@ private struct IngestState {
     /// block of records not yet moved into it.
     let shared: SharedStore?
     let block: RecordBlock?
+    /// Reading an extract grouped by person: people are aggregated as they are read, and
+    /// the store stays empty (see ``PersonStream``).
+    var stream: PersonStream?
+    /// Reading one part of a file cut for several cores (see ``FilePart``).
+    var part: FilePart?
     var reports: [InputReport] = []
     var quarantine: [QuarantineEntry] = []
     var quarantineIndex: [String: Int] = [:]
@@ -511,70 +651,84 @@ private struct IngestState {
         var bytesTaken = 0
 
         let progress = options.progress
+        let part = self.part
+        let identifierField = fieldOf[privacyUnit]
         while try reader.advance() {
+            if let part {
+                let id = reader.fieldCount > identifierField ? Self.trim(reader.field(identifierField)) : UnsafeRawBufferPointer(start: nil, count: 0)
+                switch part.decide(offset: reader.recordOffset, id: id) {
+                case .take: break
+                case .skip: continue
+                case .stop: return (rows, bad)
+                }
+            }
             rows += 1
             if rows & (IngestProgress.interval - 1) == 0, let progress { progress(.reading(input: index, rows: rows)) }
-            var issue: RowIssue? = reader.issue
-            if issue == nil && reader.fieldCount != headerCount {
-                issue = .fieldCount(expected: headerCount, found: reader.fieldCount)
+            // A bad row leaves the loop to be reported (no issue is made or copied for a good one).
+            if reader.hasIssue || reader.fieldCount != headerCount {
+                bad += 1
+                try report(reader.issue ?? .fieldCount(expected: headerCount, found: reader.fieldCount), input: name, line: reader.recordLine, fieldOf: fieldOf)
+                continue
             }
             var identifier = UnsafeRawBufferPointer(start: nil, count: 0)
-            if issue == nil {
-                for c in 0..<types.count where c != partnerColumn {
-                    let field = Self.trim(reader.field(fieldOf[c]))
-                    switch types[c] {
-                    case .identifier:
-                        if c == privacyUnit {
-                            if field.isEmpty {
-                                issue = RowIssue(.emptyIdentifier, column: c)
-                            } else if field.count > ContributionRecord.maximumIdentifierLength {
-                                issue = RowIssue(.identifierTooLong, column: c, expected: ContributionRecord.maximumIdentifierLength)
-                            }
-                            identifier = field
-                        }
-                        slots[c] = RowSlot.missing
-                    case .category:
+            var failed = -1
+            var failure = RowIssueKind.emptyIdentifier
+            for c in 0..<types.count where c != partnerColumn {
+                let field = Self.trim(reader.field(fieldOf[c]))
+                switch types[c] {
+                case .identifier:
+                    slots[c] = RowSlot.missing
+                    if c == privacyUnit {
                         if field.isEmpty {
-                            slots[c] = RowSlot.missing
-                        } else if let id = dictionaries[c].intern(field) {
-                            slots[c] = id
-                            if id >= declaredCount[c] { issue = RowIssue(.undeclaredValue, column: c) }
-                        } else {
-                            issue = RowIssue(.tooManyCategories, column: c, expected: dictionaries[c].limit)
+                            failure = .emptyIdentifier
+                            failed = c
+                        } else if field.count > ContributionRecord.maximumIdentifierLength {
+                            failure = .identifierTooLong
+                            failed = c
                         }
-                    case .integer, .decimal:
-                        if field.isEmpty {
-                            slots[c] = RowSlot.missing
-                        } else if let v = ScaledDecimal.parse(field, places: types[c].scale) {
-                            slots[c] = v
-                        } else {
-                            issue = types[c].scale == 0
-                                ? RowIssue(.notWholeNumber, column: c)
-                                : RowIssue(.notDecimal, column: c, expected: types[c].scale)
-                        }
+                        identifier = field
                     }
-                    if issue != nil { break }
+                case .category:
+                    if field.isEmpty {
+                        slots[c] = RowSlot.missing
+                    } else if let id = dictionaries[c].intern(field) {
+                        slots[c] = id
+                        if id >= declaredCount[c] {
+                            failure = .undeclaredValue
+                            failed = c
+                        }
+                    } else {
+                        failure = .tooManyCategories
+                        failed = c
+                    }
+                case .integer, .decimal:
+                    if field.isEmpty {
+                        slots[c] = RowSlot.missing
+                    } else if let v = ScaledDecimal.parse(field, places: types[c].scale) {
+                        slots[c] = v
+                    } else {
+                        failure = types[c].scale == 0 ? .notWholeNumber : .notDecimal
+                        failed = c
+                    }
                 }
+                if failed >= 0 { break }
             }
-            if issue == nil {
-                issue = classifier.classify(UnsafePointer(slots), into: &contributions)
-            }
-            if issue == nil, let k = options.recordKeyColumn, contributions.count > 0 {
-                if let key = Self.recordKey(slots[k], places: types[k].scale) {
-                    contributions.tables.append(RowContributions.recordKey)
-                    contributions.cells.append(key)
-                } else {
-                    issue = RowIssue(.badRecordKey, column: k, expected: types[k].scale)
-                }
-            }
-            if let issue {
+            if failed >= 0 {
                 bad += 1
-                try report(issue, input: name, line: reader.recordLine, fieldOf: fieldOf)
+                try report(Self.issue(failure, column: failed, types: types, dictionaryLimit: dictionaries[failed].limit), input: name, line: reader.recordLine, fieldOf: fieldOf)
+                continue
+            }
+            if !classifier.classify(UnsafePointer(slots), into: &contributions) || !addRecordKey(slots, types: types, to: &contributions) {
+                bad += 1
+                try report(contributions.issue!, input: name, line: reader.recordLine, fieldOf: fieldOf)
                 continue
             }
             if contributions.count > 0 {
                 let origin = RowOrigin(input: index, line: reader.recordLine)
-                if let block {
+                if let stream {
+                    // Out of order: stop here; the input is read again through the store.
+                    guard stream.add(identifier: identifier, origin: origin, contributions: contributions) else { break }
+                } else if let block {
                     ContributionRecord.append(to: &block.buffer, identifier: identifier, origin: origin, contributions: contributions)
                     if block.buffer.count >= Ingest.blockBytes {
                         shared!.read(reader.bytesSoFar - bytesTaken)
@@ -587,7 +741,33 @@ private struct IngestState {
             }
         }
         shared?.read(reader.bytesSoFar - bytesTaken)
+        part?.finish()
         return (rows, bad)
+    }
+
+    /// The issue of a bad value in column `c`.
+    @inline(never)
+    static func issue(_ kind: RowIssueKind, column c: Int, types: [ColumnType], dictionaryLimit: Int) -> RowIssue {
+        switch kind {
+        case .identifierTooLong: return RowIssue(kind, column: c, expected: ContributionRecord.maximumIdentifierLength)
+        case .tooManyCategories: return RowIssue(kind, column: c, expected: dictionaryLimit)
+        case .notDecimal: return RowIssue(kind, column: c, expected: types[c].scale)
+        default: return RowIssue(kind, column: c)
+        }
+    }
+
+    /// For the cell key method with keys from a column: adds the row's record key to its
+    /// contributions; `false` (with the issue in `contributions`) when the key is bad.
+    @inline(__always)
+    func addRecordKey(_ slots: UnsafeMutablePointer<Int64>, types: [ColumnType], to contributions: inout RowContributions) -> Bool {
+        guard let k = options.recordKeyColumn, contributions.count > 0 else { return true }
+        guard let key = Self.recordKey(slots[k], places: types[k].scale) else {
+            contributions.issue = RowIssue(.badRecordKey, column: k, expected: types[k].scale)
+            return false
+        }
+        contributions.tables.append(RowContributions.recordKey)
+        contributions.cells.append(key)
+        return true
     }
 
     /// A record key as 32 bits of a fraction of 1: a decimal in [0, 1) held in units of
@@ -632,7 +812,8 @@ private struct IngestState {
         }
     }
 
-    mutating func finish(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
+    /// A grouper for the plan's tables.
+    func makeGrouper() -> ContributionGrouper {
         let planned = plan.cohorts
         let topCount = plan.spec.protection.primary.topCount
         let policy = plan.spec.conflicts
@@ -644,13 +825,30 @@ private struct IngestState {
                 clamp: cohort.sumColumn.flatMap { plan.spec.protection.noise?.clamps[$0] })
         }
         let hidden = layout.hiddenLeaf.map { $0.map(Int32.init) ?? -1 }
-        try store.spillPending()
-        options.beforeGrouping?(store.spillDescriptor)
-        let recordKey = options.recordKey
-        let keysInRecords = options.recordKeyColumn != nil
-        let grouper = try store.group(workers: options.workers) {
-            ContributionGrouper(tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy, recordKey: recordKey, keysInRecords: keysInRecords)
+        return ContributionGrouper(
+            tables: grouped, hiddenLeaf: hidden, topCount: topCount, policy: policy, recordKey: options.recordKey,
+            keysInRecords: options.recordKeyColumn != nil)
+    }
+
+    /// Groups what was read by person (unless the stream did as it read) and finishes the tables.
+    mutating func finish(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
+        let grouper: ContributionGrouper
+        if let stream {
+            stream.flush()
+            options.beforeGrouping?(nil)
+            grouper = stream.grouper
+        } else {
+            try store.spillPending()
+            options.beforeGrouping?(store.spillDescriptor)
+            let empty = makeGrouper()
+            grouper = try store.group(workers: options.workers) { empty }
         }
+        return try finish(grouper: grouper)
+    }
+
+    /// The tables and account of a run from its people grouped.
+    func finish(grouper: ContributionGrouper) throws(IngestError) -> IngestResult {
+        let keysInRecords = options.recordKeyColumn != nil
         func origin(_ o: RowOrigin) -> String { "\(inputNames[o.input]):\(o.line)" }
         var conflicts: [ConflictReport] = []
         for (k, count) in grouper.conflictCounts.enumerated() where count > 0 {

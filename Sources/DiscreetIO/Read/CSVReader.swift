@@ -39,9 +39,15 @@ public final class CSVReader {
     /// The physical line (1-based) on which the current record starts.
     public private(set) var recordLine = 0
     /// A quoting problem in the current record, if any, with the field (1-based) it is in.
-    public private(set) var issue: RowIssue?
+    public private(set) var issue: RowIssue? {
+        didSet { hasIssue = issue != nil }
+    }
+    /// Whether the current record has a quoting problem (without copying it).
+    public private(set) var hasIssue = false
     /// Bytes read from the file so far.
     public private(set) var bytesRead = 0
+    /// Where in the file the current record starts (a byte offset).
+    public var recordOffset: Int { bufferOffset + recordStart }
 
     /// The longest record accepted, in bytes. A longer one that opens a quoted field is taken
     /// as an unclosed quote (reported, and reading resumes after its first line); one without
@@ -58,6 +64,9 @@ public final class CSVReader {
     @exclusivity(unchecked) private var end = 0
     @exclusivity(unchecked) private var eof = false
     @exclusivity(unchecked) private var nextLine = 1
+    /// The file offset of the buffer's first byte, and where the current record starts in it.
+    @exclusivity(unchecked) private var bufferOffset = 0
+    @exclusivity(unchecked) private var recordStart = 0
     /// Per field of the current record: start and end offsets in the buffer, and whether
     /// doubled quotes remain to be undone.
     @exclusivity(unchecked) private var starts: UnsafeMutablePointer<Int>
@@ -111,6 +120,25 @@ public final class CSVReader {
         }
     }
 
+    /// Opens a file, reads its header row, then moves to `offset`, the start of a line that is
+    /// line number `line`: a part of a file split at line ends, read on its own core.
+    public convenience init(path: String, from offset: Int, line: Int) throws(CSVError) {
+        try self.init(path: path)
+        guard offset > 0, !closed else { return }
+        guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            let reason = String(cString: strerror(errno))
+            close()
+            throw .readFailed(path: path, reason: reason)
+        }
+        start = 0
+        end = 0
+        eof = false
+        bufferOffset = offset
+        recordStart = 0
+        nextLine = line
+        bytesRead = 0
+    }
+
     deinit { close() }
 
     /// Closes the file; further reads return nothing.
@@ -130,7 +158,7 @@ public final class CSVReader {
         while true {
             guard try parse() else { return false }
             // A blank line is one empty unquoted field: skip it, unless the file has one column.
-            if count == 1 && ends[0] == starts[0] && header.count > 1 && issue == nil { continue }
+            if count == 1 && ends[0] == starts[0] && header.count > 1 && !hasIssue { continue }
             return true
         }
     }
@@ -155,6 +183,7 @@ public final class CSVReader {
             switch try scan() {
             case .record(let next, let lines):
                 unclosedFrom = Int.max
+                recordStart = start
                 recordLine = nextLine
                 nextLine += lines
                 start = next
@@ -207,7 +236,7 @@ public final class CSVReader {
         if p == end { return atEOF ? .endOfInput : .needMore }
         var lines = 0
         var n = 0
-        issue = nil
+        if hasIssue { issue = nil }
         while true {
             if p < end && b[p] == quote {
                 // Quoted field.
@@ -259,7 +288,7 @@ public final class CSVReader {
                     return .record(next: next, lines: linesBefore + 1)
                 }
                 if p < end && b[p] != comma && b[p] != lf && b[p] != cr {
-                    if issue == nil { issue = RowIssue(.malformedQuoting, field: n + 1, found: 2) }
+                    if !hasIssue { issue = RowIssue(.malformedQuoting, field: n + 1, found: 2) }
                     while p < end && b[p] != comma && b[p] != lf && b[p] != cr { p += 1 }
                     if p == end && !atEOF { return .needMore }
                 }
@@ -269,7 +298,7 @@ public final class CSVReader {
                 while p < end {
                     let c = b[p]
                     if c == comma || c == lf || c == cr { break }
-                    if c == quote && issue == nil { issue = RowIssue(.malformedQuoting, field: n + 1, found: 1) }
+                    if c == quote && !hasIssue { issue = RowIssue(.malformedQuoting, field: n + 1, found: 1) }
                     p += 1
                 }
                 if p == end && !atEOF { return .needMore }
@@ -321,6 +350,7 @@ public final class CSVReader {
             if rest > 0 { buffer.update(from: buffer + start, count: rest) }
             // Field offsets of a partly scanned record are recomputed by the next scan.
             end = rest
+            bufferOffset += start
             start = 0
         }
         if end == capacity {
