@@ -40,14 +40,27 @@ public enum FuzzingSpec {
     public static let plan = try! ReleasePipeline.plan(specPath: Fixtures.path("spec.yaml"))
     public static let text = try! String(contentsOfFile: Fixtures.path("spec.yaml"), encoding: .utf8)
 
-    /// Reads `input` against the spec (bad rows quarantined; with `spilling`, records go to
-    /// the encrypted temporary file almost at once) and holds every report and error to `leak`.
+    /// Reads `input` against the spec (bad rows quarantined) and holds every report and error
+    /// to `leak`. With `spilling`, records go through the store and to the encrypted
+    /// temporary file almost at once; without, an input sorted by person is read as a stream,
+    /// cut into parts of 64 bytes for two workers, and must give what the store gives.
     public static func ingest(_ input: InputSpec, spilling: Bool, leak: Leak) {
-        let options = IngestOptions(onError: .quarantine, memoryBudget: spilling ? 512 : 32 << 20, temporaryDirectory: Scratch.directory, workers: 1)
+        var options = IngestOptions(onError: .quarantine, memoryBudget: spilling ? 512 : 32 << 20, temporaryDirectory: Scratch.directory, workers: spilling ? 1 : 2)
+        options.streamSortedInput = !spilling
+        options.partBytes = 64
         do {
             let result = try Ingest(plan: plan, options: options).run(inputs: [input])
             for entry in result.quarantine { leak.check(entry.message + " " + entry.first.joined(separator: " "), "a bad-row report") }
             for conflict in result.conflicts { leak.check(conflict.first.joined(separator: " "), "a conflict report") }
+            if !spilling {
+                options.streamSortedInput = false
+                let stored = try Ingest(plan: plan, options: options).run(inputs: [input])
+                func account(_ r: IngestResult) -> [String] {
+                    ["\(r.people)"] + r.inputs.map { "\($0.rows) \($0.quarantined) \($0.sha256)" }
+                        + r.quarantine.map { "\($0.reason) \($0.column ?? "") \($0.count) \($0.first)" } + r.conflicts.map { "\($0.table) \($0.people)" }
+                }
+                precondition(result.cohorts == stored.cohorts && account(result) == account(stored), "the stream and the store disagree")
+            }
         } catch {
             leak.check("\(error)", "an error")
         }

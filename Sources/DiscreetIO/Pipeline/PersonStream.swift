@@ -11,14 +11,16 @@ import DiscreetCore
 /// that is out of both orders breaks the stream (``broken``): the input is then read again
 /// through the store, which groups people whatever their order.
 final class PersonStream {
-    private(set) var grouper: ContributionGrouper
+    // Touched for every row: one thread owns a stream, so the runtime's checks of exclusive
+    // access are left out.
+    @exclusivity(unchecked) private(set) var grouper: ContributionGrouper
     /// The current person's identifier and records.
-    private var identifier = ByteBuffer(capacity: 256)
-    private var records = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var identifier = ByteBuffer(capacity: 256)
+    @exclusivity(unchecked) private var records = ByteBuffer(capacity: 1 << 12)
     /// The first person's identifier, to check the order where two streams meet.
     private(set) var firstIdentifier: [UInt8]?
-    private var inByteOrder = true
-    private var inLengthOrder = true
+    @exclusivity(unchecked) private var inByteOrder = true
+    @exclusivity(unchecked) private var inLengthOrder = true
     /// Whether an identifier came out of order (nothing more is taken).
     private(set) var broken = false
 

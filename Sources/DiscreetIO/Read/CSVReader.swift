@@ -37,15 +37,15 @@ public final class CSVReader {
     /// The header's field names (UTF-8, byte-order mark removed).
     public private(set) var header: [String] = []
     /// The physical line (1-based) on which the current record starts.
-    public private(set) var recordLine = 0
+    @exclusivity(unchecked) public private(set) var recordLine = 0
     /// A quoting problem in the current record, if any, with the field (1-based) it is in.
-    public private(set) var issue: RowIssue? {
+    @exclusivity(unchecked) public private(set) var issue: RowIssue? {
         didSet { hasIssue = issue != nil }
     }
     /// Whether the current record has a quoting problem (without copying it).
-    public private(set) var hasIssue = false
+    @exclusivity(unchecked) public private(set) var hasIssue = false
     /// Bytes read from the file so far.
-    public private(set) var bytesRead = 0
+    @exclusivity(unchecked) public private(set) var bytesRead = 0
     /// Where in the file the current record starts (a byte offset).
     public var recordOffset: Int { bufferOffset + recordStart }
 
