@@ -111,6 +111,24 @@ import Testing
         #expect(streamed.result.cohorts == (try Self.ingest(g, stream: false)).result.cohorts)
     }
 
+    /// A part of rows in no cohort between two others: a person of the first part who comes
+    /// back in the third is still one person (order is checked across the empty part).
+    @Test func aPartWithNobodyDoesNotHideAReturningPerson() throws {
+        var rows = header
+        for person in 0..<1000 { rows += "p\(100_000 + person),w1,15,F,1.00,,x\n" }
+        for person in 0..<3000 { rows += "q\(100_000 + person),w1,99,F,1.00,,x\n" }  // aged 99: in no cohort
+        for person in 500..<1500 { rows += "p\(100_000 + person),w1,15,F,1.00,,x\n" }
+        let f = try Fixture(data: rows)
+        let store = try Self.ingest(f, stream: false)
+        #expect(store.result.people == 1500)
+        let streamed = try Self.ingest(f, stream: true, workers: 3)
+        #expect(streamed.result.cohorts == store.result.cohorts)
+        #expect(streamed.result.people == 1500)
+        // The cuts fall among the rows in no cohort, the middle part holding nothing else:
+        // the parts meet, and the order across them sends the file to the store.
+        #expect(streamed.result.spilled)
+    }
+
     /// Identifiers sorted as numbers (shortest first) are as good as sorted as text.
     @Test func identifiersSortedAsNumbersStream() throws {
         let f = try Fixture(data: Self.sortedRows(people: 2500) { String($0 + 1) })

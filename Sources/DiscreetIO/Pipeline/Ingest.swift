@@ -276,7 +276,9 @@ public struct Ingest: Sendable {
                 throw error
             }
             if outcome.stream.broken || outcome.part.failed { return nil }
-            if let last = parts.last, !last.stream.precedes(outcome.stream) { return nil }
+            // Order is checked against the last part that held anyone: a part of rows in no
+            // cohort between two others proves nothing about them.
+            if let last = parts.last(where: { !$0.stream.isEmpty }), !last.stream.precedes(outcome.stream) { return nil }
             parts.append(outcome)
         }
         // A column with as many codes as a dictionary takes may be short of them in one

@@ -28,9 +28,6 @@ final class PersonStream {
         self.grouper = grouper
     }
 
-    /// The last person's identifier so far.
-    var lastIdentifier: [UInt8] { Array(identifier.bytes) }
-
     /// Takes one row's contributions; `false` (and ``broken``) when its person is out of order.
     @inline(__always)
     func add(identifier id: UnsafeRawBufferPointer, origin: RowOrigin, contributions: RowContributions) -> Bool {
@@ -70,6 +67,9 @@ final class PersonStream {
         let byLength = a.count != b.count ? a.count < b.count : byBytes
         return (byBytes, byLength)
     }
+
+    /// Whether there was anyone (a part may hold only rows outside every cohort).
+    var isEmpty: Bool { firstIdentifier == nil }
 
     /// Whether every identifier of `later` (a stream over the rows after this one's) comes
     /// after this one's, in an order both kept.
