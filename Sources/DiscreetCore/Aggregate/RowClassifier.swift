@@ -154,7 +154,7 @@ public struct RowClassifier: Sendable {
             if sumSlot >= 0 {
                 let value = slots[sumSlot]
                 if value == RowSlot.missing || value < 0 {
-                    out.issue = RowIssue(value < 0 && value != RowSlot.missing ? .negativeSumValue : .missingSumValue, column: tables[t].sumColumn, subject: tables[t].name)
+                    out.issue = RowIssue(value == RowSlot.missing ? .missingSumValue : .negativeSumValue, column: tables[t].sumColumn, subject: tables[t].name)
                     return false
                 }
                 out.tables.append(UInt16(t) | RowContributions.valued)
@@ -175,7 +175,7 @@ public struct RowClassifier: Sendable {
         return RowIssue(.unknownCategory, column: mapper.column, subject: mapper.dimension)
     }
 
-    /// The classifier's programs and mappers in raw storage, allocated once.
+    /// The classifier's tables and mappers in raw storage, allocated once.
     private final class Flat: @unchecked Sendable {
         let tableCount: Int
         let tableFilter: UnsafeMutableBufferPointer<Int>

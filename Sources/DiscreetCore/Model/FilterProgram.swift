@@ -64,20 +64,18 @@ public struct FilterProgram: Sendable, Equatable {
     @inlinable
     public func evaluate(_ slots: UnsafePointer<Int64>) -> Bool {
         code.withUnsafeBufferPointer { code in
-            sets.withUnsafeBufferPointer { sets in Self.run(code, 0..<code.count, sets, slots) }
+            sets.withUnsafeBufferPointer { sets in Self.run(code, sets, slots) }
         }
     }
 
-    /// Runs the instructions `range` of `code` on a row: the interpreter behind every filter
-    /// (the row classifier runs all its programs from one flat buffer).
+    /// Runs a program's code on a row: the interpreter behind ``evaluate(_:)``, the reference
+    /// for a single filter (the row classifier evaluates every filter of a release at once
+    /// in a ``FilterNetwork``, which the tests hold to this interpreter).
     @inlinable @inline(__always)
-    static func run(
-        _ code: UnsafeBufferPointer<Instruction>, _ range: Range<Int>, _ sets: UnsafeBufferPointer<Int64>, _ slots: UnsafePointer<Int64>
-    ) -> Bool {
-        if range.isEmpty { return true }
+    static func run(_ code: UnsafeBufferPointer<Instruction>, _ sets: UnsafeBufferPointer<Int64>, _ slots: UnsafePointer<Int64>) -> Bool {
+        if code.isEmpty { return true }
         var stack: UInt64 = 0
-        for k in range {
-            let ins = code[k]
+        for ins in code {
             switch ins.kind {
             case .compare:
                 let v = slots[ins.slot]

@@ -170,12 +170,12 @@ public struct Ingest: Sendable {
 
     /// Reads every input and returns the aggregated tables.
     public func run(inputs: [InputSpec]) throws(IngestError) -> IngestResult {
-        var state = IngestState(plan: plan, options: options)
         let sizes = inputs.map { POSIX.fileSize($0.path) }
-        state.expectedBytes = sizes.reduce(0) { $0 + ($1 ?? 0) }
         if inputs.count == 1 && options.streamSortedInput, let result = try readSorted(inputs[0], size: sizes[0]) {
             return result
         }
+        var state = IngestState(plan: plan, options: options)
+        state.expectedBytes = sizes.reduce(0) { $0 + ($1 ?? 0) }
         let readers = min(options.readers, inputs.count)
         if readers > 1 {
             try readConcurrently(inputs, sizes: sizes, readers: readers, into: &state)
@@ -203,7 +203,14 @@ public struct Ingest: Sendable {
     private func readSorted(_ input: InputSpec, size: Int?) throws(IngestError) -> IngestResult? {
         if input.format == .csv, let size, size >= options.partBytes * 2, options.workers > 1 {
             let cuts = FilePart.cuts(path: input.path, size: size, count: min(options.workers, size / max(options.partBytes, 1)))
-            if !cuts.isEmpty, let result = try readParts(input, size: size, cuts: cuts) { return result }
+            if !cuts.isEmpty {
+                switch try readParts(input, size: size, cuts: cuts) {
+                case .read(let result): return result
+                // Rows out of order among rows the parts agree on: one core would find them too.
+                case .unsorted: return nil
+                case .partsDoNotMeet: break
+                }
+            }
         }
         var state = IngestState(plan: plan, options: options)
         state.expectedBytes = size ?? 0
@@ -223,19 +230,27 @@ public struct Ingest: Sendable {
         return try state.finish(inputs: [input])
     }
 
-    /// Reads a CSV file sorted by person in parts, one per core, starting at `cuts`; `nil`
-    /// when it is not sorted, or the parts do not meet (the caller reads it on one core).
-    private func readParts(_ input: InputSpec, size: Int, cuts: [Int]) throws(IngestError) -> IngestResult? {
+    /// What reading a file in parts came to.
+    private enum PartsOutcome {
+        case read(IngestResult)
+        /// Identifiers out of order (read it through the store).
+        case unsorted
+        /// Two parts do not meet, or a part could not find its edges (read it on one core).
+        case partsDoNotMeet
+    }
+
+    /// Reads a CSV file sorted by person in parts, one per core, starting at `cuts`.
+    private func readParts(_ input: InputSpec, size: Int, cuts: [Int]) throws(IngestError) -> PartsOutcome {
         let starts: [Int?] = [nil] + cuts.map { Optional($0) }
         let checksum = BackgroundChecksum(path: input.path, inline: false)
         let quiet = { var o = options; o.progress = nil; return o }()
         let ingest = Ingest(plan: plan, options: quiet)
         // Each part's state is made and used on its thread only, then handed back here.
         struct Outcome: @unchecked Sendable {
-            var part: FilePart
-            var stream: PersonStream
             var state: IngestState
             var error: IngestError?
+            var part: FilePart { state.part! }
+            var stream: PersonStream { state.stream! }
         }
         let outcomes = Mutex([Outcome?](repeating: nil, count: starts.count))
         let plan = self.plan
@@ -263,27 +278,28 @@ public struct Ingest: Sendable {
                     error = failure
                 }
             }
-            outcomes.withLock { $0[k] = Outcome(part: part, stream: stream, state: state, error: error) }
+            outcomes.withLock { $0[k] = Outcome(state: state, error: error) }
         }
         // Parts in order: each must meet the one before, and be in order after it; where one
         // does not, or a part is out of order, the file is read on one core. The first part
         // that fails (having met the one before: its rows are the file's) is the error.
         var parts: [Outcome] = []
         for case let outcome? in outcomes.withLock({ $0 }) {
-            if let last = parts.last, !last.part.meets(outcome.part) { return nil }
+            if let last = parts.last, !last.part.meets(outcome.part) { return .partsDoNotMeet }
             if let error = outcome.error {
                 options.inputFailed?(0)
                 throw error
             }
-            if outcome.stream.broken || outcome.part.failed { return nil }
+            if outcome.part.failed { return .partsDoNotMeet }
+            if outcome.stream.broken { return .unsorted }
             // Order is checked against the last part that held anyone: a part of rows in no
             // cohort between two others proves nothing about them.
-            if let last = parts.last(where: { !$0.stream.isEmpty }), !last.stream.precedes(outcome.stream) { return nil }
+            if let last = parts.last(where: { !$0.stream.isEmpty }), !last.stream.precedes(outcome.stream) { return .unsorted }
             parts.append(outcome)
         }
         // A column with as many codes as a dictionary takes may be short of them in one
         // part and not in another: one core decides.
-        if parts.contains(where: { $0.state.dictionaries.contains { $0.count >= $0.limit } }) { return nil }
+        if parts.contains(where: { $0.state.dictionaries.contains { $0.count >= $0.limit } }) { return .partsDoNotMeet }
         let sha: String
         do {
             sha = try checksum.wait()
@@ -306,7 +322,7 @@ public struct Ingest: Sendable {
         options.beforeGrouping?(nil)
         var result = try state.finish(grouper: grouper)
         result.parts = parts.count
-        return result
+        return .read(result)
     }
 
     /// Reads the inputs `readers` at a time into `state`'s store, each reader with its own
